@@ -1,0 +1,15 @@
+"""The ``smartcharge`` command. Each role adds its own sub-command group from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from smartcharge.cli import rules
+
+app = typer.Typer(
+    name="smartcharge",
+    help="Smart EV charging for Great Britain: charge point, CEM, DSR service provider and study engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(rules.app, name="rules")

@@ -1,0 +1,1 @@
+"""The DSR service provider (DSRSP): an OpenADR 2.0b VTN with routine and response DSR programmes."""

@@ -1,0 +1,1 @@
+"""Interface A adapter (OpenADR 2.0b): the only code that imports ``openleadr``."""

@@ -1,0 +1,123 @@
+"""Limit arbitration (ARB-1…7, report 7.16).
+
+Two steps, both vectorised over N charge points:
+
+1. :func:`arbitrate_layers` combines the limits that bear on each charge point, one column per
+   :class:`~smartcharge.core.limit.LimitSource` layer (ARB-5): the effective limit is the minimum
+   over the layers that apply; a consumer override (layer 4) sets aside layers 5 and 6; the result
+   names the binding layer (ties go to the stronger layer, so the report names the rule that
+   cannot be argued with).
+2. :func:`allocate_tree` shares the capacity of the tree site → circuit → charge point: each node's
+   limit bounds the sum of what its descendants draw (ARB-3). Where a node binds, every charge
+   point below it is scaled down in proportion and that node's source becomes its binding source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smartcharge.core.errors import ValidationError
+from smartcharge.core.limit import N_LAYERS, LimitSource
+from smartcharge.core.units import BoolArray, FloatArray, IntArray
+
+#: Binding layer reported when nothing limits a charge point.
+UNCONSTRAINED = 0
+
+_OVERRIDE_COLUMN = LimitSource.CONSUMER_OVERRIDE - 1
+_SET_ASIDE = np.array([s.is_set_aside_by_override for s in LimitSource])
+
+
+def _check_limits(limit_w: FloatArray) -> FloatArray:
+    limits = np.asarray(limit_w, dtype=np.float64)
+    if limits.ndim != 2 or limits.shape[1] != N_LAYERS:
+        raise ValidationError(
+            "limit_w", limits.shape, f"expected shape (N, {N_LAYERS}), one column per layer"
+        )
+    if np.any(np.isnan(limits)) or np.any(limits < 0):
+        raise ValidationError("limit_w", "nan or negative", "limits are >= 0 W; use inf for no limit")
+    return limits
+
+
+def arbitrate_layers(limit_w: FloatArray, override_active: BoolArray) -> tuple[FloatArray, IntArray]:
+    """Effective limit and binding layer (1-6, 0 when unconstrained) per charge point (ARB-5).
+
+    ``limit_w`` has shape (N, 6): column k holds layer k+1's limit, ``inf`` where that layer says
+    nothing. ``override_active`` (N,) marks an owner override in force.
+    """
+    limits = _check_limits(limit_w)
+    override = np.asarray(override_active, dtype=np.bool_)
+    masked = np.where(override[:, None] & _SET_ASIDE[None, :], np.inf, limits)
+    # Without an active override the override column carries no limit of its own.
+    masked[:, _OVERRIDE_COLUMN] = np.where(override, masked[:, _OVERRIDE_COLUMN], np.inf)
+    binding = np.argmin(masked, axis=1)  # first minimum = strongest layer on ties
+    effective = masked[np.arange(masked.shape[0]), binding]
+    layer = np.where(np.isfinite(effective), binding + 1, UNCONSTRAINED)
+    return effective, layer.astype(np.int64)
+
+
+def hard_envelope_w(limit_w: FloatArray, override_active: BoolArray) -> FloatArray:
+    """The part of the limit that acts at once and is never delayed (layers 1-3, and 4 if active).
+
+    A fall in this envelope (a site or response-DSR cut) bypasses the randomised delay; the
+    charge point's output is the lesser of this and the delayed arbitration result.
+    """
+    limits = _check_limits(limit_w)
+    override = np.asarray(override_active, dtype=np.bool_)
+    hard = limits[:, : LimitSource.RESPONSE_DSR].min(axis=1)
+    envelope: FloatArray = np.where(override, np.minimum(hard, limits[:, _OVERRIDE_COLUMN]), hard)
+    return envelope
+
+
+def allocate_tree(
+    request_w: FloatArray,
+    leaf_node: IntArray,
+    node_parent: IntArray,
+    node_limit_w: FloatArray,
+    node_source: IntArray,
+    leaf_source: IntArray,
+) -> tuple[FloatArray, IntArray]:
+    """Share node capacities among charge points in proportion to their requests (ARB-3).
+
+    ``request_w`` (N,) is each charge point's arbitrated request and ``leaf_source`` (N,) its
+    binding layer. ``leaf_node`` (N,) names the node each charge point hangs from. Nodes are
+    numbered so that a parent comes before its children: ``node_parent[j] < j``, -1 for the root.
+    Returns the allocation (N,) and the binding layer (N,) after the tree has been applied.
+    """
+    request = np.asarray(request_w, dtype=np.float64)
+    parent = np.asarray(node_parent, dtype=np.int64)
+    limit = np.asarray(node_limit_w, dtype=np.float64)
+    m = parent.shape[0]
+    if np.any(parent >= np.arange(m)):
+        raise ValidationError("node_parent", parent.tolist()[:10], "each parent must come before its child")
+    if np.any(np.isnan(limit)) or np.any(limit < 0):
+        raise ValidationError("node_limit_w", "nan or negative", "node limits are >= 0 W; inf for none")
+    depth = np.zeros(m, dtype=np.int64)
+    for j in range(m):  # nodes are few (sites, circuits); charge points are many
+        depth[j] = 0 if parent[j] < 0 else depth[parent[j]] + 1
+    # For each leaf, its ancestor at each depth (-1 where its chain is shorter): a node's demand
+    # must include every leaf below it, however deep that leaf hangs.
+    leaf = np.asarray(leaf_node, dtype=np.int64)
+    max_depth = int(depth.max(initial=0))
+    by_depth = np.full((max_depth + 1, leaf.shape[0]), -1, dtype=np.int64)
+    up = leaf
+    while np.any(up >= 0):
+        valid = up >= 0
+        by_depth[depth[up[valid]], np.flatnonzero(valid)] = up[valid]
+        up = np.where(valid, parent[np.clip(up, 0, None)], -1)
+    alloc = request.copy()
+    if np.any(~np.isfinite(alloc)) and np.any(np.isfinite(limit)):
+        raise ValidationError("request_w", "inf", "a charge point under a node limit needs a finite request")
+    source = np.asarray(leaf_source, dtype=np.int64).copy()
+    for level in by_depth[::-1]:  # deepest nodes first, root last, so the root's verdict stands
+        valid = level >= 0
+        demand = np.bincount(level[valid], weights=alloc[valid], minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(demand > limit, limit / demand, 1.0)
+        node_factor = np.where(valid, factor[np.clip(level, 0, None)], 1.0)
+        binds = node_factor < 1.0
+        alloc = alloc * node_factor
+        source = np.where(binds, np.asarray(node_source)[np.clip(level, 0, None)], source)
+    return alloc, source
+
+
+__all__ = ["UNCONSTRAINED", "allocate_tree", "arbitrate_layers", "hard_envelope_w"]

@@ -1,0 +1,1 @@
+"""HTTP: FastAPI app factory, routes and templates; composition only, no business logic."""

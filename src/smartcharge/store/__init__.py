@@ -1,1 +1,1 @@
-"""Storage: SQLAlchemy 2 models, repositories and Alembic migrations (SQLite default, PostgreSQL in production)."""
+"""Storage: SQLAlchemy 2 models, repositories and Alembic migrations (SQLite default, PostgreSQL)."""

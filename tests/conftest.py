@@ -1,0 +1,39 @@
+"""Shared fixtures: database URLs for SQLite (always) and PostgreSQL (real server).
+
+PostgreSQL tests use ``SMARTCHARGE_TEST_POSTGRES_URL`` or the local server on 127.0.0.1:5432,
+database ``test``. If it cannot be reached they are skipped on a developer's machine, but fail
+in CI (``CI=true``), where ``.ci/run`` starts the server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("SMARTCHARGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    if not _reachable("127.0.0.1", 5432) and url == DEFAULT_POSTGRES_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 in CI")
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'smartcharge.db'}"

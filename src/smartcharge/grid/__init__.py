@@ -1,0 +1,1 @@
+"""LV network models and time-series power flow (power-grid-model, cross-checked with pandapower)."""

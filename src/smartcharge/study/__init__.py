@@ -1,0 +1,1 @@
+"""Grid impact study: sweeps (Dask), hosting capacity, second peak, cost and carbon, HTML report."""

@@ -24,7 +24,6 @@ from smartcharge.core.units import BoolArray, FloatArray, IntArray
 UNCONSTRAINED = 0
 
 _OVERRIDE_COLUMN = LimitSource.CONSUMER_OVERRIDE - 1
-_SET_ASIDE = np.array([s.is_set_aside_by_override for s in LimitSource])
 
 
 def _check_limits(limit_w: FloatArray) -> FloatArray:
@@ -33,7 +32,7 @@ def _check_limits(limit_w: FloatArray) -> FloatArray:
         raise ValidationError(
             "limit_w", limits.shape, f"expected shape (N, {N_LAYERS}), one column per layer"
         )
-    if np.any(np.isnan(limits)) or np.any(limits < 0):
+    if np.any(~(limits >= 0)):  # one pass catches nan and negatives alike
         raise ValidationError("limit_w", "nan or negative", "limits are >= 0 W; use inf for no limit")
     return limits
 
@@ -44,14 +43,14 @@ def arbitrate_layers(limit_w: FloatArray, override_active: BoolArray) -> tuple[F
     ``limit_w`` has shape (N, 6): column k holds layer k+1's limit, ``inf`` where that layer says
     nothing. ``override_active`` (N,) marks an owner override in force.
     """
-    limits = _check_limits(limit_w)
+    masked = _check_limits(limit_w).copy()
     override = np.asarray(override_active, dtype=np.bool_)
-    masked = np.where(override[:, None] & _SET_ASIDE[None, :], np.inf, limits)
+    masked[override, _OVERRIDE_COLUMN + 1 :] = np.inf  # layers 5 and 6 set aside
     # Without an active override the override column carries no limit of its own.
-    masked[:, _OVERRIDE_COLUMN] = np.where(override, masked[:, _OVERRIDE_COLUMN], np.inf)
+    masked[~override, _OVERRIDE_COLUMN] = np.inf
     binding = np.argmin(masked, axis=1)  # first minimum = strongest layer on ties
-    effective = masked[np.arange(masked.shape[0]), binding]
-    layer = np.where(np.isfinite(effective), binding + 1, UNCONSTRAINED)
+    effective = np.take_along_axis(masked, binding[:, None], axis=1)[:, 0]
+    layer = np.where(effective < np.inf, binding + 1, UNCONSTRAINED)
     return effective, layer.astype(np.int64)
 
 
@@ -63,7 +62,7 @@ def hard_envelope_w(limit_w: FloatArray, override_active: BoolArray) -> FloatArr
     """
     limits = _check_limits(limit_w)
     override = np.asarray(override_active, dtype=np.bool_)
-    hard = limits[:, : LimitSource.RESPONSE_DSR].min(axis=1)
+    hard = np.minimum(np.minimum(limits[:, 0], limits[:, 1]), limits[:, 2])
     envelope: FloatArray = np.where(override, np.minimum(hard, limits[:, _OVERRIDE_COLUMN]), hard)
     return envelope
 
@@ -111,10 +110,10 @@ def allocate_tree(
     for level in by_depth[::-1]:  # deepest nodes first, root last, so the root's verdict stands
         valid = level >= 0
         demand = np.bincount(level[valid], weights=alloc[valid], minlength=m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(demand > limit, limit / demand, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            factor = np.where(demand > limit, np.minimum(limit / demand, 1.0), 1.0)
         node_factor = np.where(valid, factor[np.clip(level, 0, None)], 1.0)
-        binds = node_factor < 1.0
+        binds = (node_factor < 1.0) & (alloc > 0)  # a charge point asking for nothing is not bound
         alloc = alloc * node_factor
         source = np.where(binds, np.asarray(node_source)[np.clip(level, 0, None)], source)
     return alloc, source

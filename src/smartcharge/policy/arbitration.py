@@ -47,9 +47,9 @@ def arbitrate_layers(limit_w: FloatArray, override_active: BoolArray) -> tuple[F
     override = np.asarray(override_active, dtype=np.bool_)
     masked[override, _OVERRIDE_COLUMN + 1 :] = np.inf  # layers 5 and 6 set aside
     # Without an active override the override column carries no limit of its own.
-    masked[~override, _OVERRIDE_COLUMN] = np.inf
+    masked[:, _OVERRIDE_COLUMN] = np.where(override, masked[:, _OVERRIDE_COLUMN], np.inf)
     binding = np.argmin(masked, axis=1)  # first minimum = strongest layer on ties
-    effective = np.take_along_axis(masked, binding[:, None], axis=1)[:, 0]
+    effective = masked.ravel()[np.arange(masked.shape[0]) * N_LAYERS + binding]
     layer = np.where(effective < np.inf, binding + 1, UNCONSTRAINED)
     return effective, layer.astype(np.int64)
 
@@ -90,32 +90,38 @@ def allocate_tree(
         raise ValidationError("node_parent", parent.tolist()[:10], "each parent must come before its child")
     if np.any(np.isnan(limit)) or np.any(limit < 0):
         raise ValidationError("node_limit_w", "nan or negative", "node limits are >= 0 W; inf for none")
+    # Ancestor of every node at every depth, on the (few) nodes; node m is a virtual node with no
+    # limit standing where a chain is shorter. A node's demand must include every leaf below it.
     depth = np.zeros(m, dtype=np.int64)
-    for j in range(m):  # nodes are few (sites, circuits); charge points are many
+    for j in range(m):
         depth[j] = 0 if parent[j] < 0 else depth[parent[j]] + 1
-    # For each leaf, its ancestor at each depth (-1 where its chain is shorter): a node's demand
-    # must include every leaf below it, however deep that leaf hangs.
-    leaf = np.asarray(leaf_node, dtype=np.int64)
     max_depth = int(depth.max(initial=0))
-    by_depth = np.full((max_depth + 1, leaf.shape[0]), -1, dtype=np.int64)
-    up = leaf
-    while np.any(up >= 0):
-        valid = up >= 0
-        by_depth[depth[up[valid]], np.flatnonzero(valid)] = up[valid]
-        up = np.where(valid, parent[np.clip(up, 0, None)], -1)
+    ancestor = np.full((m + 1, max_depth + 1), m, dtype=np.int64)
+    for j in range(m):
+        node = j
+        while node >= 0:
+            ancestor[j, depth[node]] = node
+            node = int(parent[node])
+    leaf = np.asarray(leaf_node, dtype=np.int64)
+    if np.any((leaf < 0) | (leaf >= m)):
+        raise ValidationError("leaf_node", "out of range", f"each charge point hangs from a node 0..{m - 1}")
     alloc = request.copy()
     if np.any(~np.isfinite(alloc)) and np.any(np.isfinite(limit)):
         raise ValidationError("request_w", "inf", "a charge point under a node limit needs a finite request")
     source = np.asarray(leaf_source, dtype=np.int64).copy()
-    for level in by_depth[::-1]:  # deepest nodes first, root last, so the root's verdict stands
-        valid = level >= 0
-        demand = np.bincount(level[valid], weights=alloc[valid], minlength=m)
+    limit_ext = np.append(limit, np.inf)
+    source_ext = np.append(np.asarray(node_source, dtype=np.int64), 0)
+    for d in range(max_depth, -1, -1):  # deepest nodes first, root last, so the root's verdict stands
+        level = ancestor[:, d][leaf]
+        demand = np.bincount(level, weights=alloc, minlength=m + 1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            factor = np.where(demand > limit, np.minimum(limit / demand, 1.0), 1.0)
-        node_factor = np.where(valid, factor[np.clip(level, 0, None)], 1.0)
+            factor = np.where(demand > limit_ext, np.minimum(limit_ext / demand, 1.0), 1.0)
+        if factor.min() >= 1.0:
+            continue  # no node at this depth binds
+        node_factor = factor[level]
         binds = (node_factor < 1.0) & (alloc > 0)  # a charge point asking for nothing is not bound
         alloc = alloc * node_factor
-        source = np.where(binds, np.asarray(node_source)[np.clip(level, 0, None)], source)
+        source = np.where(binds, source_ext[level], source)
     return alloc, source
 
 

@@ -2,8 +2,8 @@
 
 The same :class:`LVNetwork` is written into a pandapower net (Dyn transformer with the same zero-
 sequence short-circuit voltage and no zero-sequence magnetising current, lines from their sequence
-data, one wye constant-power asymmetric load per customer) and solved with ``runpp_3ph``. Issue 5 asks the two to agree
-within 0.1 % on voltage for every shipped feeder.
+data, one wye constant-power asymmetric load per customer) and solved with ``runpp_3ph``.
+Issue 5 asks the two to agree within 0.1 % on voltage for every shipped feeder.
 """
 
 from __future__ import annotations

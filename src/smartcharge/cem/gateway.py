@@ -1,0 +1,279 @@
+"""The CEM's OCPP side: it hears every station (``CsmsEvents``) and drives them (``ChargerGateway``).
+
+Limits from the VEN, the owner or the site go into a :class:`~smartcharge.cem.limits.LimitBook`;
+after each change the wanted profiles are pushed to every affected station at once, one task per
+station (one OCPP call in flight per connection). A station that connects later gets its profiles
+after its BootNotification, from a supervised task: never from inside its own message handler,
+where awaiting a call to it would deadlock the receive loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from smartcharge.cem.limits import PROFILE_ID, LimitBook, ProfileTarget
+from smartcharge.cem.ports import StationTelemetry
+from smartcharge.cem.recorder import Recorder
+from smartcharge.core.limit import Limit, LimitSource
+from smartcharge.ocpp.csms import StationLink
+from smartcharge.ocpp.domain import (
+    BootInfo,
+    ChargingLimitNotice,
+    ChargingProfile,
+    MeterReading,
+    OcppVersion,
+    ProfilePurpose,
+    ProfileReport,
+    SecurityNotice,
+    StatusReport,
+    TransactionMessage,
+    VariableRef,
+)
+
+logger = logging.getLogger(__name__)
+
+OVERRIDE_VARIABLE = VariableRef("ConsumerOverride", "Active")
+
+
+@dataclass
+class StationState:
+    """What the CEM last heard from one station."""
+
+    link: StationLink | None = None
+    booted: asyncio.Event | None = None
+    status: str = "Unknown"
+    power_w: float = 0.0
+    offered_w: float | None = None
+    energy_wh: float = 0.0
+    transaction_id: str | None = None
+    sent: dict[ProfilePurpose, ProfileTarget] | None = None
+    external_limit: ChargingLimitNotice | None = None
+
+
+class CemGateway:
+    """Implements ``smartcharge.ocpp.csms.CsmsEvents`` and ``smartcharge.cem.ports.ChargerGateway``."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.book = LimitBook()
+        self.stations: dict[str, StationState] = {}
+        self.faults: Counter[str] = Counter()
+        self.log_status: list[tuple[str, str, int | None]] = []
+        self.profile_reports: list[tuple[str, ProfileReport]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._push_lock = asyncio.Lock()
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("CEM background task failed", exc_info=task.exception())
+
+    def _state(self, station_id: str) -> StationState:
+        return self.stations.setdefault(station_id, StationState())
+
+    # ---- CsmsEvents ---------------------------------------------------------------------------
+
+    async def on_connected(self, link: StationLink) -> None:
+        state = self._state(link.station_id)
+        state.link, state.booted, state.sent = link, asyncio.Event(), None
+        self._spawn(self._sync_after_boot(link.station_id, state.booted))
+
+    async def on_disconnected(self, link: StationLink) -> None:
+        state = self.stations.get(link.station_id)
+        if state is not None and state.link is link:
+            state.link, state.status = None, "Offline"
+
+    async def _sync_after_boot(self, station_id: str, booted: asyncio.Event) -> None:
+        await booted.wait()
+        await self._push(station_id)
+
+    async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> bool:
+        await self.recorder.boot(station_id, version, info)
+        state = self._state(station_id)
+        if state.booted is not None:
+            state.booted.set()
+        return True
+
+    async def on_status(self, station_id: str, report: StatusReport) -> None:
+        self._state(station_id).status = report.status
+
+    async def authorize(self, station_id: str, id_token: str) -> bool:
+        # Any token is accepted: local authorisation lists are out of this CEM's scope.
+        return bool(id_token)
+
+    async def on_transaction(self, station_id: str, message: TransactionMessage) -> None:
+        await self.recorder.transaction(station_id, message)
+        state = self._state(station_id)
+        self._take_readings(state, message.readings)
+        state.transaction_id = None if message.event_type == "Ended" else message.transaction_id
+
+    async def on_meter_values(
+        self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
+    ) -> None:
+        await self.recorder.meter_values(station_id, transaction_id, readings)
+        self._take_readings(self._state(station_id), readings)
+
+    @staticmethod
+    def _take_readings(state: StationState, readings: tuple[MeterReading, ...]) -> None:
+        for r in readings:
+            if r.measurand == "Power.Active.Import":
+                state.power_w = r.value
+            elif r.measurand == "Power.Offered":
+                state.offered_w = r.value
+            elif r.measurand == "Energy.Active.Import.Register":
+                state.energy_wh = r.value * (1000.0 if r.unit == "kWh" else 1.0)
+
+    async def on_security_event(self, station_id: str, notice: SecurityNotice) -> None:
+        await self.recorder.station_notice(station_id, notice)
+
+    async def on_charging_limit(self, station_id: str, notice: ChargingLimitNotice) -> None:
+        self._state(station_id).external_limit = notice
+        logger.info("%s: external limit %s W from %s", station_id, notice.limit_w, notice.source)
+
+    async def on_profile_report(self, station_id: str, report: ProfileReport) -> None:
+        self.profile_reports.append((station_id, report))
+
+    async def on_log_status(self, station_id: str, status: str, request_id: int | None) -> None:
+        self.log_status.append((station_id, status, request_id))
+
+    async def on_fault(self, station_id: str, kind: str, detail: str) -> None:
+        self.faults[kind] += 1
+        await self.recorder.security_event(station_id, "InvalidMessages", f"{kind}: {detail}")
+
+    # ---- ChargerGateway -----------------------------------------------------------------------
+
+    async def apply_limit(
+        self, station_id: str | None, limit: Limit, until_s: int | None, exempt_from_delay: bool
+    ) -> None:
+        """Add a limit (site-wide for ``station_id=None``) and push the resulting profiles."""
+        if limit.source is LimitSource.CONSUMER_OVERRIDE:
+            await self.set_override(station_id, True)
+            return
+        self.book.apply(station_id, limit, until_s, exempt_from_delay)
+        await self._push(station_id)
+
+    async def clear_limit(self, station_id: str | None, source: LimitSource) -> None:
+        if source is LimitSource.CONSUMER_OVERRIDE:
+            await self.set_override(station_id, False)
+            return
+        self.book.clear(station_id, source)
+        await self._push(station_id)
+
+    async def set_override(self, station_id: str | None, active: bool) -> None:
+        """The owner's "charge now" (SCP-OP-3, SCP-RD-6) as the station's override variable."""
+        ids = list(self.stations) if station_id is None else [station_id]
+        for sid in ids:
+            (self.book.override.add if active else self.book.override.discard)(sid)
+        await self._fan_out(
+            [self._set_override_on(sid, active) for sid in ids if self.stations.get(sid, StationState()).link]
+        )
+
+    async def _set_override_on(self, station_id: str, active: bool) -> None:
+        link = self.stations[station_id].link
+        if link is not None:
+            await link.set_variables([(OVERRIDE_VARIABLE, "true" if active else "false")])
+
+    def telemetry(self) -> list[StationTelemetry]:
+        ids = sorted(self.stations)
+        if not ids:
+            return []
+        rated = {sid: s.offered_w or 0.0 for sid, s in self.stations.items() if s.offered_w}
+        _, alloc, layer = self.book.targets(ids, rated, int(time.time()))
+        out = []
+        for i, sid in enumerate(ids):
+            s = self.stations[sid]
+            source = LimitSource(int(layer[i])) if int(layer[i]) > 0 else None
+            if sid in self.book.override:
+                source = LimitSource.CONSUMER_OVERRIDE
+            out.append(
+                StationTelemetry(
+                    station_id=sid,
+                    connected=s.link is not None,
+                    charging=s.power_w > 0,
+                    power_w=s.power_w,
+                    energy_kwh=s.energy_wh / 1000.0,
+                    limit_w=float(alloc[i]),
+                    binding_source=source,
+                )
+            )
+        return out
+
+    # ---- pushing profiles -----------------------------------------------------------------------
+
+    async def _push(self, station_id: str | None) -> None:
+        """Bring the profiles of one station, or of every station, in line with the limit book."""
+        async with self._push_lock:
+            ids = sorted(self.stations)
+            if not ids:
+                return
+            rated = {sid: s.offered_w for sid, s in self.stations.items() if s.offered_w is not None}
+            targets, _, _ = self.book.targets(ids, rated, int(time.time()))
+            chosen = ids if station_id is None else [station_id] if station_id in targets else []
+            work = [self._sync_station(sid, targets[sid]) for sid in chosen]
+        await self._fan_out(work)
+
+    async def _fan_out(self, work: list[Coroutine[Any, Any, None]]) -> None:
+        results = await asyncio.gather(*work, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.warning("pushing to a station failed: %r", result)
+
+    async def _sync_station(self, station_id: str, wanted: dict[ProfilePurpose, ProfileTarget]) -> None:
+        state = self.stations[station_id]
+        link = state.link
+        if link is None:
+            return  # sent when it connects again
+        if state.sent is None and not wanted:
+            state.sent = {}  # nothing to hold; the limit book lives in this process only
+            return
+        sent = state.sent or {}
+        for purpose in (
+            ProfilePurpose.STATION_MAX,
+            ProfilePurpose.EXTERNAL_CONSTRAINTS,
+            ProfilePurpose.TX_DEFAULT,
+        ):
+            target = wanted.get(purpose)
+            if target == sent.get(purpose) and state.sent is not None:
+                continue
+            if target is None or target.limit_w is None:
+                if state.sent is None or purpose in sent:
+                    await link.clear_charging_profile(PROFILE_ID[purpose], None)
+                continue
+            profile = ChargingProfile(
+                PROFILE_ID[purpose],
+                0,
+                purpose,
+                target.limit_w,
+                valid_to=None if target.until_s is None else datetime.fromtimestamp(target.until_s, UTC),
+                randomised_upstream=target.exempt_from_delay,
+            )
+            status = await link.set_charging_profile(profile)
+            if status != "Accepted":
+                logger.warning("%s refused %s (%s)", station_id, purpose.value, status)
+        state.sent = dict(wanted)
+
+    async def push_profile(self, station_id: str, profile: ChargingProfile) -> str:
+        """Send one profile as given (TxProfile, or a test of any purpose); returns the status."""
+        link = self.stations[station_id].link
+        if link is None:
+            return "Offline"
+        return await link.set_charging_profile(profile)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+__all__ = ["CemGateway", "StationState"]

@@ -1,0 +1,87 @@
+"""OCPP domain messages -> store records (reg 9, SCP-MS-1/2, SEC-D-9), run off the event loop.
+
+Each write is awaited before the station gets its CALLRESULT, so whatever the station has seen
+acknowledged is committed; anything else it still holds and replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from smartcharge.ocpp.domain import BootInfo, MeterReading, OcppVersion, SecurityNotice, TransactionMessage
+from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
+from smartcharge.store.session_repo import MeterSample, SessionRepository, TransactionRecord
+from smartcharge.store.station_repo import StationRepository
+
+
+def _samples(readings: tuple[MeterReading, ...]) -> tuple[MeterSample, ...]:
+    return tuple(MeterSample(r.measured_at, r.measurand, r.value, r.unit) for r in readings)
+
+
+def transaction_record(station_id: str, message: TransactionMessage) -> TransactionRecord:
+    """A rate change is a TransactionEvent triggered by ChargingRateChanged (2.0.1 E02) or a 1.6
+    MeterValues in context Trigger; its power is the metered import, its limit Power.Offered."""
+    rate_w = limit_w = None
+    if message.trigger_reason == "ChargingRateChanged":
+        by_measurand = {r.measurand: r.value for r in message.readings}
+        rate_w = by_measurand.get("Power.Active.Import", 0.0)
+        limit_w = by_measurand.get("Power.Offered")
+    return TransactionRecord(
+        station_id=station_id,
+        transaction_id=message.transaction_id,
+        seq_no=message.seq_no,
+        event_type=message.event_type,
+        trigger_reason=message.trigger_reason,
+        occurred_at=message.occurred_at,
+        offline=message.offline,
+        samples=_samples(message.readings),
+        rate_power_w=rate_w,
+        rate_limit_w=limit_w,
+        stop_reason=message.stop_reason,
+        id_token=message.id_token,
+    )
+
+
+class Recorder:
+    """Async facade over the repositories for the OCPP handlers."""
+
+    def __init__(
+        self, stations: StationRepository, sessions: SessionRepository, security: SecurityLog
+    ) -> None:
+        self.stations = stations
+        self.sessions = sessions
+        self.security = security
+
+    async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
+        await asyncio.to_thread(
+            self.stations.record_boot,
+            station_id,
+            version.value,
+            info.vendor,
+            info.model,
+            info.firmware_version,
+            datetime.now(UTC),
+        )
+
+    async def transaction(self, station_id: str, message: TransactionMessage) -> bool:
+        return await asyncio.to_thread(self.sessions.record_event, transaction_record(station_id, message))
+
+    async def meter_values(
+        self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
+    ) -> None:
+        await asyncio.to_thread(
+            self.sessions.record_meter_values, station_id, transaction_id, _samples(readings)
+        )
+
+    async def security_event(
+        self, station_id: str | None, event_type: str, detail: str, at: datetime | None = None
+    ) -> None:
+        record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, None)
+        await asyncio.to_thread(self.security.record, record)
+
+    async def station_notice(self, station_id: str, notice: SecurityNotice) -> None:
+        await self.security_event(station_id, notice.event_type, notice.tech_info or "", notice.occurred_at)
+
+
+__all__ = ["Recorder", "transaction_record"]

@@ -1,0 +1,114 @@
+"""Compose and run the CEM: store (migrated on start), OCPP listener(s), and optionally the VEN.
+
+One plain listener (security profile 1, trusted networks only) and/or one TLS listener (profiles
+2 and 3 on the same port: a client certificate is optional at the TLS layer and required by the
+authenticator for stations registered at profile 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from smartcharge.cem.auth import StationAuthenticator
+from smartcharge.cem.gateway import CemGateway
+from smartcharge.cem.recorder import Recorder
+from smartcharge.core.errors import ValidationError
+from smartcharge.ocpp.server import DEFAULT_MAX_FRAME_BYTES, OcppServer
+from smartcharge.ocpp.tls import server_context
+from smartcharge.store.base import make_engine
+from smartcharge.store.migrate import upgrade
+from smartcharge.store.security_log import SecurityLog
+from smartcharge.store.session_repo import SessionRepository
+from smartcharge.store.station_repo import StationRepository
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CemConfig:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int | None = 9000
+    tls_port: int | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    client_ca: Path | None = None
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    ping_interval_s: float | None = 60.0
+    ven_config: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.port is None and self.tls_port is None:
+            raise ValidationError("port", None, "give --port, --tls-port or both")
+        if self.tls_port is not None and (self.cert is None or self.key is None):
+            raise ValidationError("cert", self.cert, "a TLS listener needs --cert and --key")
+        if not 1024 <= self.max_frame_bytes <= 16 * 1024 * 1024:
+            raise ValidationError("max_frame_bytes", self.max_frame_bytes, "must be 1 KiB..16 MiB")
+
+
+@dataclass
+class Store:
+    engine: Engine
+    stations: StationRepository
+    sessions: SessionRepository
+    security: SecurityLog
+
+
+def open_store(database_url: str, migrate: bool = True) -> Store:
+    """Engine and repositories for ``database_url``, migrated to the newest revision."""
+    engine = make_engine(database_url)
+    if migrate:
+        upgrade(engine)
+    return Store(engine, StationRepository(engine), SessionRepository(engine), SecurityLog(engine))
+
+
+def build_gateway(store: Store) -> CemGateway:
+    return CemGateway(Recorder(store.stations, store.sessions, store.security))
+
+
+async def serve_cem(
+    config: CemConfig,
+    stop: asyncio.Event,
+    on_ready: Callable[[CemGateway, OcppServer], None] | None = None,
+) -> None:
+    """Run the CEM until ``stop`` is set."""
+    store = await asyncio.to_thread(open_store, config.database_url)
+    gateway = build_gateway(store)
+    server = OcppServer(
+        gateway,
+        StationAuthenticator(store.stations, store.security),
+        max_frame_bytes=config.max_frame_bytes,
+        ping_interval_s=config.ping_interval_s,
+    )
+    listeners = []
+    if config.port is not None:
+        listeners.append(await server.start(config.host, config.port))
+    if config.tls_port is not None:
+        assert config.cert is not None and config.key is not None
+        context = server_context(config.cert, config.key, config.client_ca)
+        listeners.append(await server.start(config.host, config.tls_port, context))
+    if on_ready is not None:
+        on_ready(gateway, server)
+    logger.info("CEM ready")
+    try:
+        async with asyncio.TaskGroup() as group:
+            if config.ven_config is not None:
+                from smartcharge.cem.ven import run_ven  # the VEN is optional; import only when asked
+
+                group.create_task(run_ven(gateway, config.ven_config, stop))
+            await stop.wait()
+    finally:
+        for listener in listeners:
+            listener.close()
+            await listener.wait_closed()
+        await gateway.close()
+        store.engine.dispose()
+
+
+__all__ = ["CemConfig", "Store", "build_gateway", "open_store", "serve_cem"]

@@ -1,0 +1,208 @@
+"""Interface B as frozen domain objects, shared by the OCPP 1.6J and 2.0.1 modules.
+
+Wire dicts never travel past :mod:`smartcharge.ocpp`: each version module turns them into these
+types at once, and the roles (``cem``, ``station``) only ever see these. Times are aware UTC
+datetimes (``*_at``), powers are watts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from smartcharge.core.errors import ValidationError
+
+
+class OcppVersion(enum.Enum):
+    """The websocket subprotocol names (OCPP-J): one port, chosen by the handshake."""
+
+    V16 = "ocpp1.6"
+    V201 = "ocpp2.0.1"
+
+
+class ProfilePurpose(enum.Enum):
+    """Charging profile purposes (OCPP 2.0.1 K01; 1.6 has no external-constraints purpose)."""
+
+    STATION_MAX = "ChargingStationMaxProfile"
+    EXTERNAL_CONSTRAINTS = "ChargingStationExternalConstraints"
+    TX_DEFAULT = "TxDefaultProfile"
+    TX = "TxProfile"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingProfile:
+    """One flat limit as a charging profile (absolute, one period, in W).
+
+    ``valid_to`` (None: no end) lets a limit lapse by itself on the station (SCP-FS-4: an expired
+    DSR event is never resumed). ``transaction_id`` only for TxProfile.
+    """
+
+    profile_id: int
+    stack_level: int
+    purpose: ProfilePurpose
+    limit_w: float
+    valid_to: datetime | None = None
+    transaction_id: str | None = None
+    randomised_upstream: bool = False
+
+    def __post_init__(self) -> None:
+        if self.profile_id <= 0:
+            raise ValidationError("profile_id", self.profile_id, "a charging profile id is > 0 (OCPP K01)")
+        if not 0 <= self.stack_level <= 1000:
+            raise ValidationError("stack_level", self.stack_level, "stackLevel is 0..1000 (OCPP K01)")
+        if not self.limit_w >= 0 or self.limit_w == float("inf"):
+            raise ValidationError("limit_w", self.limit_w, "a profile limit is a finite power >= 0 W")
+        if (self.purpose is ProfilePurpose.TX) != (self.transaction_id is not None):
+            raise ValidationError(
+                "transaction_id",
+                self.transaction_id,
+                "a TxProfile needs a transaction id, no other purpose has one",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    measured_at: datetime
+    measurand: str
+    value: float
+    unit: str
+    context: str = "Sample.Periodic"
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionMessage:
+    """A TransactionEvent (2.0.1), or a 1.6 Start/StopTransaction mapped onto the same shape."""
+
+    transaction_id: str
+    seq_no: int
+    event_type: str  # Started | Updated | Ended
+    trigger_reason: str
+    occurred_at: datetime
+    readings: tuple[MeterReading, ...] = ()
+    offline: bool = False
+    id_token: str | None = None
+    stop_reason: str | None = None
+    evse_id: int = 1
+    charging_state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    vendor: str
+    model: str
+    firmware_version: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    evse_id: int
+    connector_id: int
+    status: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityNotice:
+    event_type: str
+    occurred_at: datetime
+    tech_info: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableRef:
+    """A device-model variable (OCPP 2.0.1 B05/B06); 1.6 maps ``component.variable`` to a key."""
+
+    component: str
+    variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariableResult:
+    ref: VariableRef
+    status: str
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeSchedule:
+    status: str
+    limit_w: float | None = None
+    duration_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingLimitNotice:
+    """NotifyChargingLimit (2.0.1 K12): an external limit set at the station, with its source."""
+
+    source: str
+    limit_w: float | None
+    evse_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileReport:
+    """ReportChargingProfiles (2.0.1 K09) after GetChargingProfiles."""
+
+    request_id: int
+    profiles: tuple[ChargingProfile, ...] = field(default_factory=tuple)
+
+
+def parse_time(text: str, field_name: str = "timestamp") -> datetime:
+    """An OCPP dateTime (RFC 3339) as an aware UTC datetime; a zone-less time is refused."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        raise ValidationError(field_name, text, "must be an RFC 3339 date-time") from None
+    if at.tzinfo is None:
+        raise ValidationError(field_name, text, "must carry a UTC offset (OCPP dateTime)")
+    return at.astimezone(UTC)
+
+
+def format_time(at: datetime) -> str:
+    """RFC 3339 in UTC with a Z, as OCPP wants it."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class StationDevice(Protocol):
+    """What a station-side OCPP connection asks of the charge point it fronts (any version)."""
+
+    def set_charging_profile(self, profile: ChargingProfile) -> bool: ...
+
+    def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> bool: ...
+
+    def charging_profiles(self) -> tuple[ChargingProfile, ...]: ...
+
+    def composite_limit_w(self) -> float | None: ...
+
+    def get_variable(self, ref: VariableRef) -> VariableResult: ...
+
+    def set_variable(self, ref: VariableRef, value: str) -> VariableResult: ...
+
+    def request_start(self, id_token: str) -> bool: ...
+
+    def request_stop(self, transaction_id: str) -> bool: ...
+
+    def reset(self) -> bool: ...
+
+
+__all__ = [
+    "BootInfo",
+    "ChargingLimitNotice",
+    "ChargingProfile",
+    "CompositeSchedule",
+    "MeterReading",
+    "OcppVersion",
+    "ProfilePurpose",
+    "ProfileReport",
+    "SecurityNotice",
+    "StationDevice",
+    "StatusReport",
+    "TransactionMessage",
+    "VariableRef",
+    "VariableResult",
+    "format_time",
+    "parse_time",
+]

@@ -1,0 +1,227 @@
+"""The CEM's OCPP listener: one port for OCPP 2.0.1 and 1.6J, chosen by the websocket subprotocol.
+
+The handshake is where security profiles are enforced (SEC-S-1..3): our own ``process_request``
+reads the station id from the URL path, the basic-auth password and the TLS client certificate,
+and asks the :class:`Authenticator` (the CEM) whether this station may connect this way. A refusal
+is answered with HTTP 401 before any OCPP traffic and reported for the security log.
+Oversize frames are refused by websockets' ``max_size`` (close code 1009) and counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Protocol
+from urllib.parse import unquote
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from smartcharge.ocpp.csms import CsmsEvents
+from smartcharge.ocpp.domain import OcppVersion
+from smartcharge.ocpp.rpc import FaultTolerantChargePoint, use_inline_validation
+from smartcharge.ocpp.tls import peer_common_name
+from smartcharge.ocpp.v16 import CsmsV16
+from smartcharge.ocpp.v201 import CsmsV201
+
+logger = logging.getLogger(__name__)
+
+#: OCPP 2.0.1 identityString: printable, no ':' (it would break basic auth), at most 48 characters.
+STATION_ID = re.compile(r"^[A-Za-z0-9*\-_=+|@.]{1,48}$")
+#: Largest frame accepted; OCPP messages of this CEM are far smaller (SEC-D-6: bounded input).
+DEFAULT_MAX_FRAME_BYTES = 64 * 1024
+SUBPROTOCOLS = [v.value for v in (OcppVersion.V201, OcppVersion.V16)]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a station presented at the handshake."""
+
+    station_id: str
+    password: str | None
+    certificate_cn: str | None
+    tls: bool
+    remote_address: str
+
+    @property
+    def presented_profile(self) -> int:
+        """Security profile the connection meets: 3 mutual TLS, 2 TLS + password, 1 password."""
+        if self.tls and self.certificate_cn is not None:
+            return 3
+        return 2 if self.tls else 1
+
+
+class Authenticator(Protocol):
+    async def check(self, credentials: Credentials) -> str | None:
+        """None to let the station in; otherwise the reason for refusing it (logged, HTTP 401)."""
+        ...
+
+    async def refused(self, station_id: str | None, reason: str, remote_address: str) -> None: ...
+
+
+def station_id_from_path(path: str) -> str | None:
+    """The last path segment, URL-decoded, if it is a valid OCPP identity."""
+    segment = unquote(path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+    return segment if STATION_ID.match(segment) else None
+
+
+def _basic_password(headers: Headers, station_id: str) -> tuple[str | None, str | None]:
+    """(password, problem): the password if the Authorization header names this station."""
+    header = headers.get("Authorization")
+    if header is None:
+        return None, None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None, "authorization scheme is not Basic"
+    try:
+        user, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, "malformed basic-auth header"
+    if not sep:
+        return None, "malformed basic-auth header"
+    if user != station_id:
+        return None, "basic-auth user is not the station id in the URL"
+    return password, None
+
+
+def basic_auth_header(station_id: str, password: str) -> str:
+    token = base64.b64encode(f"{station_id}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+class OcppServer:
+    """Accept stations, authenticate them, and run one OCPP session per connection."""
+
+    def __init__(
+        self,
+        events: CsmsEvents,
+        authenticator: Authenticator,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        ping_interval_s: float | None = 60.0,
+    ) -> None:
+        self._events = events
+        self._auth = authenticator
+        self._max_size = max_frame_bytes
+        self._ping_interval_s = ping_interval_s
+        self.sessions: dict[str, FaultTolerantChargePoint] = {}
+
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        remote = str(connection.remote_address[0]) if connection.remote_address else "?"
+        station_id = station_id_from_path(request.path)
+        if station_id is None:
+            return await self._refuse(connection, None, "invalid station id in URL path", remote)
+        password, problem = _basic_password(request.headers, station_id)
+        if problem is not None:
+            return await self._refuse(connection, station_id, problem, remote)
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        credentials = Credentials(
+            station_id, password, peer_common_name(ssl_object), ssl_object is not None, remote
+        )
+        reason = await self._auth.check(credentials)
+        if reason is not None:
+            return await self._refuse(connection, station_id, reason, remote)
+        return None
+
+    async def _refuse(
+        self, connection: ServerConnection, station_id: str | None, reason: str, remote: str
+    ) -> Response:
+        logger.warning("refused station %s from %s: %s", station_id, remote, reason)
+        await self._auth.refused(station_id, reason, remote)
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge"'
+        return response
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        station_id = station_id_from_path(connection.request.path if connection.request else "")
+        if station_id is None or connection.subprotocol is None:
+            await connection.close(1002, "no station id or subprotocol")
+            return
+
+        async def on_fault(kind: str, detail: str) -> None:
+            await self._events.on_fault(station_id, kind, detail)
+
+        session: CsmsV201 | CsmsV16
+        if connection.subprotocol == OcppVersion.V201.value:
+            session = CsmsV201(station_id, connection, self._events, on_fault)
+        else:
+            session = CsmsV16(station_id, connection, self._events, on_fault)
+        previous = self.sessions.get(station_id)
+        self.sessions[station_id] = session
+        if previous is not None:
+            # The station reconnected while its old link lingers: the newest connection wins.
+            await previous._connection.close(1000, "superseded by a new connection")
+        await self._events.on_connected(session)
+        try:
+            await session.start()
+        except ConnectionClosed as closed:
+            if (
+                closed.rcvd is not None
+                and closed.rcvd.code == 1009
+                or closed.sent is not None
+                and closed.sent.code == 1009
+            ):
+                await on_fault("oversize_frame", f"frame larger than {self._max_size} bytes refused")
+        finally:
+            if self.sessions.get(station_id) is session:
+                del self.sessions[station_id]
+            await self._events.on_disconnected(session)
+
+    async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> Server:
+        """Listen on ``host:port`` (TLS when ``ssl_context`` is given); returns the running server."""
+        use_inline_validation()
+        server = await serve(
+            self._handle,
+            host,
+            port,
+            subprotocols=SUBPROTOCOLS,
+            process_request=self._process_request,
+            ssl=ssl_context,
+            max_size=self._max_size,
+            ping_interval=self._ping_interval_s,
+        )
+        logger.info("OCPP server on %s:%s (%s)", host, port, "TLS" if ssl_context else "plain")
+        return server
+
+
+async def open_station_connection(
+    url: str,
+    station_id: str,
+    version: OcppVersion,
+    password: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    open_timeout_s: float = 10.0,
+) -> ClientConnection:
+    """Open a station's websocket to ``url`` (ending in the station id) with its credentials."""
+    headers = {} if password is None else {"Authorization": basic_auth_header(station_id, password)}
+    return await connect(
+        url,
+        subprotocols=[version.value],  # type: ignore[list-item]
+        additional_headers=headers,
+        ssl=ssl_context,
+        open_timeout=open_timeout_s,
+        max_size=DEFAULT_MAX_FRAME_BYTES,
+        ping_interval=None,
+    )
+
+
+FaultHook = Callable[[str, str], Awaitable[None]]
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_BYTES",
+    "SUBPROTOCOLS",
+    "Authenticator",
+    "Credentials",
+    "OcppServer",
+    "basic_auth_header",
+    "open_station_connection",
+    "station_id_from_path",
+]

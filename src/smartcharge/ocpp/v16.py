@@ -1,0 +1,548 @@
+# mypy: disable-error-code="untyped-decorator"
+"""OCPP 1.6J (with the security whitepaper messages) on both ends, mapped onto the same domain
+objects as 2.0.1.
+
+Differences the mapping absorbs:
+
+* 1.6 has no ChargingStationExternalConstraints purpose: a site or response-DSR limit is sent as
+  a ChargePointMaxProfile (both bound the whole charge point; K01's order is kept by the CEM).
+* The CSMS assigns transaction ids (StartTransaction.conf). The id is derived from the station id,
+  connector and start time, so a StartTransaction replayed after a CEM crash gets the same id and
+  the store de-duplicates it. Start is seq 0, Stop :data:`STOP_SEQ_NO`; a MeterValues with
+  context ``Trigger`` reports a rate change and is stored as an Updated event keyed by its second.
+* Device-model variables become configuration keys ``Component.Variable``.
+* Limits are sent with one decimal place: the library re-reads them as Decimal against the 1.6
+  schema's multipleOf 0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.routing import after, on
+from ocpp.v16 import call, call_result
+
+from smartcharge.core.errors import ValidationError
+from smartcharge.core.units import w_from_a
+from smartcharge.ocpp.csms import CsmsEvents
+from smartcharge.ocpp.domain import (
+    BootInfo,
+    ChargingProfile,
+    CompositeSchedule,
+    MeterReading,
+    OcppVersion,
+    ProfilePurpose,
+    SecurityNotice,
+    StationDevice,
+    StatusReport,
+    TransactionMessage,
+    VariableRef,
+    VariableResult,
+    format_time,
+    parse_time,
+)
+from smartcharge.ocpp.log_upload import upload_log
+from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint, as_ocpp_error
+from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
+
+logger = logging.getLogger(__name__)
+
+STOP_SEQ_NO = 2_147_483_647
+_PURPOSE_TO_WIRE = {
+    ProfilePurpose.STATION_MAX: "ChargePointMaxProfile",
+    ProfilePurpose.EXTERNAL_CONSTRAINTS: "ChargePointMaxProfile",
+    ProfilePurpose.TX_DEFAULT: "TxDefaultProfile",
+    ProfilePurpose.TX: "TxProfile",
+}
+_PURPOSE_FROM_WIRE = {
+    "ChargePointMaxProfile": ProfilePurpose.STATION_MAX,
+    "TxDefaultProfile": ProfilePurpose.TX_DEFAULT,
+    "TxProfile": ProfilePurpose.TX,
+}
+_STATUS_TO_WIRE = {"Occupied": "Charging"}
+
+
+def _now() -> str:
+    return format_time(datetime.now(UTC))
+
+
+def transaction_id_for(station_id: str, connector_id: int, started: str) -> int:
+    """A stable positive 31-bit transaction id for one start (replays map to the same id)."""
+    digest = hashlib.sha256(f"{station_id}|{connector_id}|{started}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
+
+
+def profile_to_wire(profile: ChargingProfile) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "chargingProfileId": profile.profile_id,
+        "stackLevel": profile.stack_level,
+        "chargingProfilePurpose": _PURPOSE_TO_WIRE[profile.purpose],
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {
+            "chargingRateUnit": "W",
+            "startSchedule": _now(),
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(profile.limit_w, 1)}],
+        },
+    }
+    if profile.valid_to is not None:
+        wire["validTo"] = format_time(profile.valid_to)
+    if profile.transaction_id is not None:
+        wire["transactionId"] = int(profile.transaction_id)
+    return wire
+
+
+def profile_from_wire(wire: dict[str, Any]) -> ChargingProfile:
+    schedule = wire["charging_schedule"]
+    periods = schedule["charging_schedule_period"]
+    if len(periods) != 1:
+        raise ValidationError("chargingSchedulePeriod", len(periods), "this station takes one period")
+    limit = float(periods[0]["limit"])
+    if schedule["charging_rate_unit"] == "A":
+        limit = w_from_a(limit, phases=int(periods[0].get("number_phases", 1)))
+    valid_to = wire.get("valid_to")
+    tx = wire.get("transaction_id")
+    return ChargingProfile(
+        profile_id=int(wire["charging_profile_id"]),
+        stack_level=int(wire["stack_level"]),
+        purpose=_PURPOSE_FROM_WIRE[wire["charging_profile_purpose"]],
+        limit_w=limit,
+        valid_to=None if valid_to is None else parse_time(valid_to, "validTo"),
+        transaction_id=None if tx is None else str(tx),
+    )
+
+
+def readings_from_wire(meter_value: list[dict[str, Any]] | None) -> tuple[MeterReading, ...]:
+    """1.6 SampledValue: the value is a string and the unit a flat field."""
+    readings = []
+    for mv in meter_value or []:
+        at = parse_time(mv["timestamp"], "meterValue.timestamp")
+        for sv in mv["sampled_value"]:
+            try:
+                value = float(sv["value"])
+            except ValueError:
+                raise ValidationError("sampledValue.value", sv["value"], "must be a decimal number") from None
+            readings.append(
+                MeterReading(
+                    at,
+                    sv.get("measurand", "Energy.Active.Import.Register"),
+                    value,
+                    sv.get("unit", "Wh"),
+                    sv.get("context", "Sample.Periodic"),
+                )
+            )
+    return tuple(readings)
+
+
+def readings_to_wire(readings: tuple[MeterReading, ...]) -> list[dict[str, Any]]:
+    by_time: dict[datetime, list[dict[str, Any]]] = {}
+    for r in readings:
+        by_time.setdefault(r.measured_at, []).append(
+            {"value": f"{r.value:.1f}", "measurand": r.measurand, "context": r.context, "unit": r.unit}
+        )
+    return [{"timestamp": format_time(at), "sampledValue": values} for at, values in by_time.items()]
+
+
+def _key(ref: VariableRef) -> str:
+    return f"{ref.component}.{ref.variable}"
+
+
+def _ref(key: str) -> VariableRef:
+    component, _, variable = key.partition(".")
+    return VariableRef(component, variable)
+
+
+class CsmsV16(FaultTolerantChargePoint):
+    """One OCPP 1.6J station as the CEM sees it."""
+
+    version = OcppVersion.V16
+    _call = call
+    _call_result = call_result
+    _ocpp_version = "1.6"
+
+    def __init__(self, station_id: str, connection: Any, events: CsmsEvents, on_fault: FaultCallback):
+        super().__init__(station_id, connection, on_fault)
+        self.station_id = station_id
+        self._events = events
+
+    @on("BootNotification")
+    async def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
+        info = BootInfo(charge_point_vendor, charge_point_model, kw.get("firmware_version"), "PowerUp")
+        accepted = await self._events.on_boot(self.station_id, self.version, info)
+        return call_result.BootNotification(
+            current_time=_now(), interval=HEARTBEAT_INTERVAL_S, status="Accepted" if accepted else "Rejected"
+        )
+
+    @on("Heartbeat")
+    async def on_heartbeat(self) -> Any:
+        return call_result.Heartbeat(current_time=_now())
+
+    @on("StatusNotification")
+    async def on_status_notification(self, connector_id: int, error_code: str, status: str, **kw: Any) -> Any:
+        at = parse_time(kw["timestamp"]) if "timestamp" in kw else datetime.now(UTC)
+        await self._events.on_status(self.station_id, StatusReport(1, connector_id, status, at))
+        return call_result.StatusNotification()
+
+    @on("Authorize")
+    async def on_authorize(self, id_tag: str) -> Any:
+        ok = await self._events.authorize(self.station_id, id_tag)
+        return call_result.Authorize(id_tag_info={"status": "Accepted" if ok else "Invalid"})
+
+    @on("StartTransaction")
+    async def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> Any:
+        try:
+            at = parse_time(timestamp)
+        except ValidationError as error:
+            raise as_ocpp_error(error) from None
+        tx = transaction_id_for(self.station_id, connector_id, timestamp)
+        reading = MeterReading(
+            at, "Energy.Active.Import.Register", float(meter_start), "Wh", "Transaction.Begin"
+        )
+        message = TransactionMessage(str(tx), 0, "Started", "Authorized", at, (reading,), id_token=id_tag)
+        await self._events.on_transaction(self.station_id, message)
+        return call_result.StartTransaction(transaction_id=tx, id_tag_info={"status": "Accepted"})
+
+    @on("StopTransaction")
+    async def on_stop_transaction(
+        self, meter_stop: int, timestamp: str, transaction_id: int, reason: str | None = None, **_: Any
+    ) -> Any:
+        try:
+            at = parse_time(timestamp)
+        except ValidationError as error:
+            raise as_ocpp_error(error) from None
+        reading = MeterReading(
+            at, "Energy.Active.Import.Register", float(meter_stop), "Wh", "Transaction.End"
+        )
+        message = TransactionMessage(
+            str(transaction_id),
+            STOP_SEQ_NO,
+            "Ended",
+            "StopAuthorized",
+            at,
+            (reading,),
+            stop_reason=reason or "Local",
+        )
+        await self._events.on_transaction(self.station_id, message)
+        return call_result.StopTransaction()
+
+    @on("MeterValues")
+    async def on_meter_values(
+        self,
+        connector_id: int,
+        meter_value: list[dict[str, Any]],
+        transaction_id: int | None = None,
+        **_: Any,
+    ) -> Any:
+        try:
+            readings = readings_from_wire(meter_value)
+        except ValidationError as error:
+            raise as_ocpp_error(error) from None
+        triggered = [r for r in readings if r.context == "Trigger"]
+        if transaction_id is not None and triggered:
+            at = triggered[0].measured_at
+            message = TransactionMessage(
+                str(transaction_id), int(at.timestamp()), "Updated", "ChargingRateChanged", at, readings
+            )
+            await self._events.on_transaction(self.station_id, message)
+        else:
+            tx = None if transaction_id is None else str(transaction_id)
+            await self._events.on_meter_values(self.station_id, tx, readings)
+        return call_result.MeterValues()
+
+    @on("SecurityEventNotification")
+    async def on_security_event_notification(self, type: str, timestamp: str, **kw: Any) -> Any:
+        notice = SecurityNotice(type, parse_time(timestamp), kw.get("tech_info"))
+        await self._events.on_security_event(self.station_id, notice)
+        return call_result.SecurityEventNotification()
+
+    @on("LogStatusNotification")
+    async def on_log_status_notification(self, status: str, request_id: int | None = None) -> Any:
+        await self._events.on_log_status(self.station_id, status, request_id)
+        return call_result.LogStatusNotification()
+
+    # commands (StationLink)
+
+    async def _request(self, payload: Any) -> Any:
+        return await self.call(payload, suppress=False)
+
+    async def set_charging_profile(self, profile: ChargingProfile, evse_id: int = 0) -> str:
+        result = await self._request(
+            call.SetChargingProfile(connector_id=evse_id, cs_charging_profiles=profile_to_wire(profile))
+        )
+        return str(result.status)
+
+    async def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> str:
+        wire_purpose = None if purpose is None else _PURPOSE_TO_WIRE[purpose]
+        result = await self._request(
+            call.ClearChargingProfile(id=profile_id, charging_profile_purpose=wire_purpose)
+        )
+        return str(result.status)
+
+    async def get_composite_schedule(self, duration_s: int, evse_id: int = 0) -> CompositeSchedule:
+        result = await self._request(
+            call.GetCompositeSchedule(connector_id=evse_id, duration=duration_s, charging_rate_unit="W")
+        )
+        limit = None
+        if result.charging_schedule:
+            limit = float(result.charging_schedule["charging_schedule_period"][0]["limit"])
+        return CompositeSchedule(str(result.status), limit, duration_s)
+
+    async def get_charging_profiles(self, request_id: int) -> str:
+        return "NotSupported"  # no GetChargingProfiles in OCPP 1.6
+
+    async def get_variables(self, refs: list[VariableRef]) -> list[VariableResult]:
+        result = await self._request(call.GetConfiguration(key=[_key(r) for r in refs]))
+        found = {item["key"]: item.get("value") for item in result.configuration_key or []}
+        unknown = set(result.unknown_key or [])
+        return [
+            VariableResult(r, "UnknownVariable" if _key(r) in unknown else "Accepted", found.get(_key(r)))
+            for r in refs
+        ]
+
+    async def set_variables(self, values: list[tuple[VariableRef, str]]) -> list[VariableResult]:
+        results = []
+        for ref, value in values:
+            result = await self._request(call.ChangeConfiguration(key=_key(ref), value=value))
+            results.append(VariableResult(ref, str(result.status)))
+        return results
+
+    async def request_start(self, id_token: str, remote_start_id: int) -> str:
+        result = await self._request(call.RemoteStartTransaction(id_tag=id_token, connector_id=1))
+        return str(result.status)
+
+    async def request_stop(self, transaction_id: str) -> str:
+        result = await self._request(call.RemoteStopTransaction(transaction_id=int(transaction_id)))
+        return str(result.status)
+
+    async def reset(self) -> str:
+        result = await self._request(call.Reset(type="Hard"))
+        return str(result.status)
+
+    async def get_log(self, remote_location: str, request_id: int) -> str:
+        result = await self._request(
+            call.GetLog(
+                log={"remoteLocation": remote_location}, log_type="SecurityLog", request_id=request_id
+            )
+        )
+        return str(result.status)
+
+
+class StationV16(FaultTolerantChargePoint):
+    """The station end of an OCPP 1.6J connection."""
+
+    version = OcppVersion.V16
+    _call = call
+    _call_result = call_result
+    _ocpp_version = "1.6"
+
+    def __init__(
+        self,
+        station_id: str,
+        connection: Any,
+        device: StationDevice,
+        on_fault: FaultCallback,
+        remote_transactions: dict[str, int] | None = None,
+    ):
+        super().__init__(station_id, connection, on_fault)
+        self.device = device
+        self._tasks: set[asyncio.Task[None]] = set()
+        # our transaction id -> the CSMS's; kept by the caller across reconnects (queued events).
+        self._remote_tx: dict[str, int] = {} if remote_transactions is None else remote_transactions
+        self.security_log: list[SecurityNotice] = []
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _local_tx(self, remote: int | str) -> str:
+        for local, rid in self._remote_tx.items():
+            if str(rid) == str(remote):
+                return local
+        return str(remote)
+
+    @on("SetChargingProfile")
+    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        try:
+            profile = profile_from_wire(cs_charging_profiles)
+            if profile.transaction_id is not None:
+                profile = ChargingProfile(
+                    profile.profile_id,
+                    profile.stack_level,
+                    profile.purpose,
+                    profile.limit_w,
+                    profile.valid_to,
+                    self._local_tx(profile.transaction_id),
+                )
+            accepted = self.device.set_charging_profile(profile)
+        except (ValidationError, KeyError, ValueError) as error:
+            logger.warning("%s: charging profile refused: %s", self.id, error)
+            return call_result.SetChargingProfile(status="Rejected")
+        return call_result.SetChargingProfile(status="Accepted" if accepted else "Rejected")
+
+    @on("ClearChargingProfile")
+    def on_clear_charging_profile(self, **kw: Any) -> Any:
+        purpose = kw.get("charging_profile_purpose")
+        cleared = self.device.clear_charging_profile(
+            kw.get("id"), None if purpose is None else _PURPOSE_FROM_WIRE[purpose]
+        )
+        return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
+
+    @on("GetCompositeSchedule")
+    def on_get_composite_schedule(self, connector_id: int, duration: int, **_: Any) -> Any:
+        limit = self.device.composite_limit_w()
+        schedule = {
+            "duration": duration,
+            "startSchedule": _now(),
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit or 0.0, 1)}],
+        }
+        return call_result.GetCompositeSchedule(
+            status="Accepted", connector_id=connector_id, schedule_start=_now(), charging_schedule=schedule
+        )
+
+    @on("GetConfiguration")
+    def on_get_configuration(self, key: list[str] | None = None) -> Any:
+        known, unknown = [], []
+        for k in key or []:
+            got = self.device.get_variable(_ref(k))
+            if got.status == "Accepted":
+                known.append({"key": k, "readonly": False, "value": got.value})
+            else:
+                unknown.append(k)
+        return call_result.GetConfiguration(configuration_key=known, unknown_key=unknown or None)
+
+    @on("ChangeConfiguration")
+    def on_change_configuration(self, key: str, value: str) -> Any:
+        got = self.device.set_variable(_ref(key), value)
+        status = {"Accepted": "Accepted", "UnknownVariable": "NotSupported"}.get(got.status, "Rejected")
+        return call_result.ChangeConfiguration(status=status)
+
+    @on("RemoteStartTransaction")
+    def on_remote_start_transaction(self, id_tag: str, **_: Any) -> Any:
+        ok = self.device.request_start(id_tag)
+        return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
+
+    @on("RemoteStopTransaction")
+    def on_remote_stop_transaction(self, transaction_id: int) -> Any:
+        ok = self.device.request_stop(self._local_tx(transaction_id))
+        return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
+
+    @on("Reset")
+    def on_reset(self, type: str) -> Any:
+        return call_result.Reset(status="Accepted")
+
+    @after("Reset")
+    def after_reset(self, type: str) -> None:
+        self.device.reset()
+
+    @on("GetLog")
+    def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
+        return call_result.GetLog(status="Accepted", filename=f"{self.id}-security.log")
+
+    @after("GetLog")
+    def after_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> None:
+        self._spawn(self._upload_log(log["remote_location"], request_id))
+
+    async def _upload_log(self, location: str, request_id: int) -> None:
+        await self.call(call.LogStatusNotification(status="Uploading", request_id=request_id), suppress=False)
+        lines = [
+            f"{format_time(n.occurred_at)} {n.event_type} {n.tech_info or ''}" for n in self.security_log
+        ]
+        ok = await asyncio.to_thread(upload_log, location, f"{self.id}-security.log", lines)
+        status = "Uploaded" if ok else "UploadFailure"
+        await self.call(call.LogStatusNotification(status=status, request_id=request_id), suppress=False)
+
+    # uplink
+
+    async def boot(self, vendor: str, model: str, firmware: str, reason: str = "PowerUp") -> str:
+        result = await self.call(
+            call.BootNotification(
+                charge_point_vendor=vendor, charge_point_model=model, firmware_version=firmware
+            ),
+            suppress=False,
+        )
+        return str(result.status)
+
+    async def heartbeat(self) -> None:
+        await self.call(call.Heartbeat(), suppress=False)
+
+    async def status(self, status: str) -> None:
+        await self.call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code="NoError",
+                status=_STATUS_TO_WIRE.get(status, status),
+                timestamp=_now(),
+            ),
+            suppress=False,
+        )
+
+    async def authorize(self, id_token: str) -> bool:
+        result = await self.call(call.Authorize(id_tag=id_token), suppress=False)
+        return bool(result.id_tag_info["status"] == "Accepted")
+
+    async def transaction_event(self, message: TransactionMessage) -> None:
+        energy = [r for r in message.readings if r.measurand == "Energy.Active.Import.Register"]
+        meter_wh = int(energy[-1].value) if energy else 0
+        stamp = format_time(message.occurred_at)
+        if message.event_type == "Started":
+            result = await self.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag=message.id_token or "local", meter_start=meter_wh, timestamp=stamp
+                ),
+                suppress=False,
+            )
+            self._remote_tx[message.transaction_id] = int(result.transaction_id)
+            return
+        remote = self._remote_tx.get(message.transaction_id)
+        if remote is None:
+            raise ValidationError(
+                "transaction_id", message.transaction_id, "no StartTransaction.conf seen for it"
+            )
+        if message.event_type == "Ended":
+            await self.call(
+                call.StopTransaction(
+                    meter_stop=meter_wh, timestamp=stamp, transaction_id=remote, reason="Local"
+                ),
+                suppress=False,
+            )
+            return
+        context = "Trigger" if message.trigger_reason == "ChargingRateChanged" else "Sample.Periodic"
+        readings = tuple(
+            MeterReading(r.measured_at, r.measurand, r.value, r.unit, context) for r in message.readings
+        )
+        await self.call(
+            call.MeterValues(connector_id=1, meter_value=readings_to_wire(readings), transaction_id=remote),
+            suppress=False,
+        )
+
+    async def meter_values(self, readings: tuple[MeterReading, ...]) -> None:
+        await self.call(
+            call.MeterValues(connector_id=1, meter_value=readings_to_wire(readings)), suppress=False
+        )
+
+    async def security_event(self, notice: SecurityNotice) -> None:
+        self.security_log.append(notice)
+        await self.call(
+            call.SecurityEventNotification(
+                type=notice.event_type, timestamp=format_time(notice.occurred_at), tech_info=notice.tech_info
+            ),
+            suppress=False,
+        )
+
+
+__all__ = [
+    "STOP_SEQ_NO",
+    "CsmsV16",
+    "StationV16",
+    "profile_from_wire",
+    "profile_to_wire",
+    "transaction_id_for",
+]

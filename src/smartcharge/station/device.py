@@ -1,0 +1,401 @@
+"""The emulated GB smart charge point (ESA): the policy core at N = 1 over an EV model.
+
+Every decision comes from :func:`smartcharge.policy.charge_point.step_charge_points`, called
+with arrays of one on each tick: reg 10 default hours with the owner's first-use choice, reg 11
+randomised delay at every relevant time (a session starting, any change of the arbitrated limit,
+power-up and link restoration, RD-R1), ARB-5 layered arbitration, and fail-safe operation with
+no network (reg 7, SCP-FS-1/2: installed profiles and default hours keep running locally).
+
+Charging profiles map onto the ARB-5 layers: ChargingStationMaxProfile -> site (2),
+ChargingStationExternalConstraints -> response DSR (3, never delayed), TxProfile or else
+TxDefaultProfile -> routine DSR (5, delayed unless randomised upstream). No vehicle, or no
+transaction, is a hardware limit of 0 W (layer 1), so a session start is a relevant time.
+
+Every message to the CSMS goes into an outbox that the connection drains in order; while the
+link is down it is the offline queue, replayed after reconnecting (SCP-FS-5).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from smartcharge.core.errors import ValidationError
+from smartcharge.core.limit import N_LAYERS, LimitSource
+from smartcharge.core.localtime import local_fields
+from smartcharge.core.window import WeeklySchedule
+from smartcharge.ocpp.domain import (
+    ChargingLimitNotice,
+    ChargingProfile,
+    MeterReading,
+    ProfilePurpose,
+    SecurityNotice,
+    TransactionMessage,
+    VariableRef,
+    VariableResult,
+)
+from smartcharge.policy import profile_stack
+from smartcharge.policy.charge_point import ChargePointState, StepInputs, step_charge_points
+from smartcharge.policy.default_hours import GB_DEFAULT_HOURS, FirstUseChoice, ScheduleTable
+from smartcharge.policy.modes import Mode, select_mode
+from smartcharge.policy.random_delay import validate_max_delay_s
+from smartcharge.station.ev import EV
+
+logger = logging.getLogger(__name__)
+
+_PURPOSE_CODE = {
+    ProfilePurpose.STATION_MAX: profile_stack.STATION_MAX,
+    ProfilePurpose.EXTERNAL_CONSTRAINTS: profile_stack.EXTERNAL_CONSTRAINTS,
+    ProfilePurpose.TX_DEFAULT: profile_stack.TX_DEFAULT,
+    ProfilePurpose.TX: profile_stack.TX,
+}
+#: Profile id the station uses for a limit set by its local EMS (NotifyChargingLimit, K12).
+LOCAL_EMS_PROFILE_ID = 900_001
+#: Device-model variables this station exposes (OCPP 2.0.1 B05/B06 Get/SetVariables).
+MAX_DELAY = VariableRef("RandomisedDelay", "MaxDelaySeconds")  # reg 11, SCP-RD-3
+DELAY_COUNTDOWN = VariableRef("RandomisedDelay", "CountdownSeconds")  # RD-R2, read only
+DEFAULT_HOURS_CHOICE = VariableRef("DefaultHours", "Choice")  # reg 10, SCP-OP-2: Accepted|Changed|Removed
+DEFAULT_HOURS = VariableRef("DefaultHours", "Schedule")  # the owner's own hours, window grammar
+OVERRIDE = VariableRef("ConsumerOverride", "Active")  # SCP-OP-3, SCP-RD-6: "true" | "false"
+MODE = VariableRef("SmartChargingCtrlr", "Mode")  # read only: NORMAL | DSR_MANAGED | ... | FAIL_SAFE
+
+Uplink = TransactionMessage | SecurityNotice | ChargingLimitNotice | tuple[MeterReading, ...] | str
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    """Hardware and behaviour of one emulated charge point."""
+
+    rated_power_w: float = 7_400.0
+    max_delay_s: int = 600
+    meter_interval_s: int = 60
+    dsr_agreement: bool = False
+
+    def __post_init__(self) -> None:
+        validate_max_delay_s(self.max_delay_s)
+        if not self.rated_power_w > 0:
+            raise ValidationError("rated_power_w", self.rated_power_w, "the rated power must be > 0 W")
+        if self.meter_interval_s < 1:
+            raise ValidationError(
+                "meter_interval_s", self.meter_interval_s, "meter values at most once a second"
+            )
+
+
+def _at(now_s: float) -> datetime:
+    return datetime.fromtimestamp(int(now_s), tz=UTC)
+
+
+class EmulatedChargePoint:
+    """One charge point: policy state of shape (1,), an EV, profiles, and the outbox."""
+
+    def __init__(self, station_id: str, rng: np.random.Generator, config: StationConfig | None = None):
+        self.station_id = station_id
+        self.config = config or StationConfig()
+        self._rng = rng
+        self._state = ChargePointState.shipped(1, self.config.max_delay_s, self.config.dsr_agreement)
+        self._schedules: list[WeeklySchedule] = [GB_DEFAULT_HOURS]
+        self._table = ScheduleTable.build(self._schedules)
+        self._profiles: dict[int, ChargingProfile] = {}
+        self._override = False
+        self._upstream_randomised = False
+        self._restored = True  # power-up is a restoration (RD-R1)
+        self.comms_ok = False
+        self.ev: EV | None = None
+        self.transaction_id: str | None = None
+        self._seq_no = 0
+        self.energy_wh = 0.0
+        self.power_w = 0.0
+        self.output_w = 0.0
+        self.countdown_s = 0
+        self.binding_layer = 0
+        self.mode = Mode.FAIL_SAFE
+        self._last_meter_s = 0.0
+        self._last_tick_s: float | None = None
+        self.outbox: deque[Uplink] = deque()
+        self.reboot_requested = False
+        self.now_s = 0.0
+
+    # ---- the control loop ------------------------------------------------------------------
+
+    def _layer_limits(self, now_s: int) -> np.ndarray:
+        profiles = list(self._profiles.values())
+        if self.transaction_id is not None:
+            profiles = [p for p in profiles if p.transaction_id in (None, self.transaction_id)]
+        leading = profile_stack.leading_limits_w(
+            np.array([_PURPOSE_CODE[p.purpose] for p in profiles], dtype=np.int64),
+            np.array([p.stack_level for p in profiles], dtype=np.int64),
+            np.array([p.limit_w for p in profiles], dtype=np.float64),
+            np.array(
+                [
+                    profile_stack.NO_END if p.valid_to is None else int(p.valid_to.timestamp())
+                    for p in profiles
+                ],
+                dtype=np.int64,
+            ),
+            now_s,
+        )
+        limits = np.full((1, N_LAYERS), np.inf)
+        plugged = self.transaction_id is not None and self.ev is not None
+        limits[0, LimitSource.SAFETY - 1] = self.config.rated_power_w if plugged else 0.0
+        limits[0, LimitSource.SITE - 1] = leading[profile_stack.STATION_MAX]
+        limits[0, LimitSource.RESPONSE_DSR - 1] = leading[profile_stack.EXTERNAL_CONSTRAINTS]
+        limits[0, LimitSource.ROUTINE_DSR - 1] = profile_stack.transaction_limit_w(leading)
+        return limits
+
+    def tick(self, now_s: float) -> None:
+        """One decision step at ``now_s`` (called every second by the runner)."""
+        self.now_s = now_s
+        dt_s = 0.0 if self._last_tick_s is None else max(now_s - self._last_tick_s, 0.0)
+        self._last_tick_s = now_s
+        self._account_energy(dt_s)
+        t = int(now_s)
+        limits = self._layer_limits(t)
+        external_active = bool(np.isfinite(limits[0, LimitSource.RESPONSE_DSR - 1]))
+        inputs = StepInputs(
+            limit_w=limits,
+            override_active=np.array([self._override]),
+            response_dsr_active=np.array([external_active]),
+            upstream_randomised=np.array([self._upstream_randomised]),
+            restored=np.array([self._restored]),
+        )
+        minute = local_fields(np.array([t], dtype=np.int64)).minute_of_week
+        self._state, decision = step_charge_points(
+            self._state, self._table, inputs, minute, t, self._rng.random(1)
+        )
+        recovering = self._restored or bool(decision.countdown_s[0] > 0 and self.output_w == 0.0)
+        self.mode = Mode(
+            int(
+                select_mode(
+                    np.array([self.comms_ok]),
+                    np.array([self._override]),
+                    np.array([external_active]),
+                    np.array([recovering]),
+                )[0]
+            )
+        )
+        self._upstream_randomised = False
+        self._restored = False
+        self.countdown_s = int(decision.countdown_s[0])
+        self.binding_layer = int(decision.binding_layer[0])
+        output = float(decision.output_w[0])
+        acceptance = self.ev.acceptance_w() if self.ev is not None and self.transaction_id else 0.0
+        self.power_w = min(output, acceptance)
+        if self.transaction_id is not None and output != self.output_w:
+            self._queue_tx("Updated", "ChargingRateChanged", rate=output)
+        self.output_w = output
+        if self.transaction_id is not None and now_s - self._last_meter_s >= self.config.meter_interval_s:
+            self._queue_tx("Updated", "MeterValuePeriodic")
+
+    def _account_energy(self, dt_s: float) -> None:
+        if dt_s <= 0 or self.power_w <= 0:
+            return
+        self.energy_wh += self.power_w * dt_s / 3600.0
+        if self.ev is not None:
+            self.ev.charge(self.power_w, dt_s)
+
+    # ---- messages to the CSMS ---------------------------------------------------------------
+
+    def _readings(self, context: str, rate: float | None = None) -> tuple[MeterReading, ...]:
+        at = _at(self.now_s)
+        readings = [
+            MeterReading(at, "Energy.Active.Import.Register", round(self.energy_wh, 1), "Wh", context),
+            MeterReading(at, "Power.Active.Import", round(self.power_w, 1), "W", context),
+        ]
+        if rate is not None:
+            offered = rate if np.isfinite(rate) else self.config.rated_power_w
+            readings.append(MeterReading(at, "Power.Offered", round(offered, 1), "W", context))
+        return tuple(readings)
+
+    def _queue_tx(
+        self, event_type: str, trigger: str, rate: float | None = None, **extra: str | None
+    ) -> None:
+        assert self.transaction_id is not None
+        context = {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(
+            event_type, "Trigger" if trigger == "ChargingRateChanged" else "Sample.Periodic"
+        )
+        message = TransactionMessage(
+            transaction_id=self.transaction_id,
+            seq_no=self._seq_no,
+            event_type=event_type,
+            trigger_reason=trigger,
+            occurred_at=_at(self.now_s),
+            readings=self._readings(context, rate),
+            offline=not self.comms_ok,
+            id_token=extra.get("id_token"),
+            stop_reason=extra.get("stop_reason"),
+            charging_state="Charging" if self.power_w > 0 else "SuspendedEVSE",
+        )
+        self._seq_no += 1
+        self._last_meter_s = self.now_s
+        self.outbox.append(message)
+
+    def plug_in(self, ev: EV, id_token: str = "local-owner", trigger: str = "Authorized") -> str:
+        """An EV arrives and a session starts (reg 9 start); returns the transaction id."""
+        if self.transaction_id is not None:
+            raise ValidationError("transaction_id", self.transaction_id, "a session is already running")
+        self.ev = ev
+        self.transaction_id = str(uuid.uuid4())
+        self._seq_no = 0
+        self.outbox.append("Occupied")
+        self._queue_tx("Started", trigger, id_token=id_token)
+        return self.transaction_id
+
+    def unplug(self, reason: str = "EVDisconnected") -> None:
+        """The session ends (reg 9 stop); an override for the session ends with it (SCP-OP-3)."""
+        if self.transaction_id is None:
+            return
+        self.power_w = 0.0
+        self._queue_tx(
+            "Ended", "EVCommunicationLost" if reason == "EVDisconnected" else "RemoteStop", stop_reason=reason
+        )
+        self.transaction_id = None
+        self.ev = None
+        self._override = False
+        self._profiles = {k: p for k, p in self._profiles.items() if p.purpose is not ProfilePurpose.TX}
+        self.outbox.append("Available")
+
+    def link_up(self) -> None:
+        """Communications restored: a relevant time (RD-R1)."""
+        if not self.comms_ok:
+            self.comms_ok = True
+            self._restored = True
+
+    def link_down(self) -> None:
+        self.comms_ok = False
+
+    def apply_local_limit(self, limit_w: float, source: str = "EMS") -> None:
+        """A limit from the local energy manager (e.g. a G100 CLS), reported to the CSMS (K12)."""
+        self._profiles[LOCAL_EMS_PROFILE_ID] = ChargingProfile(
+            LOCAL_EMS_PROFILE_ID, 0, ProfilePurpose.EXTERNAL_CONSTRAINTS, limit_w
+        )
+        self.outbox.append(ChargingLimitNotice(source, limit_w, 1))
+
+    def record_security_event(self, event_type: str, tech_info: str | None = None) -> None:
+        self.outbox.append(SecurityNotice(event_type, _at(self.now_s), tech_info))
+
+    # ---- StationDevice: what the CSMS asks ----------------------------------------------------
+
+    def set_charging_profile(self, profile: ChargingProfile) -> bool:
+        if profile.purpose is ProfilePurpose.TX and profile.transaction_id != self.transaction_id:
+            logger.info(
+                "%s: TxProfile for unknown transaction %s refused", self.station_id, profile.transaction_id
+            )
+            return False
+        self._profiles[profile.profile_id] = profile
+        if profile.randomised_upstream:
+            self._upstream_randomised = True
+        return True
+
+    def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> bool:
+        keep = {
+            k: p
+            for k, p in self._profiles.items()
+            if not ((profile_id is None or k == profile_id) and (purpose is None or p.purpose is purpose))
+        }
+        cleared = len(keep) != len(self._profiles)
+        self._profiles = keep
+        return cleared
+
+    def charging_profiles(self) -> tuple[ChargingProfile, ...]:
+        return tuple(self._profiles.values())
+
+    def composite_limit_w(self) -> float | None:
+        limits = self._layer_limits(int(self.now_s))
+        limits[0, LimitSource.SAFETY - 1] = self.config.rated_power_w
+        return float(np.min(limits))
+
+    def get_variable(self, ref: VariableRef) -> VariableResult:
+        hours = self._state.hours
+        values = {
+            MAX_DELAY: str(int(self._state.delay.max_delay_s[0])),
+            DELAY_COUNTDOWN: str(self.countdown_s),
+            DEFAULT_HOURS_CHOICE: FirstUseChoice(int(hours.choice[0])).name.capitalize(),
+            DEFAULT_HOURS: str(self._schedules[int(hours.schedule_row[0])]),
+            OVERRIDE: "true" if self._override else "false",
+            MODE: self.mode.name,
+        }
+        if ref not in values:
+            return VariableResult(ref, "UnknownVariable")
+        return VariableResult(ref, "Accepted", values[ref])
+
+    def set_variable(self, ref: VariableRef, value: str) -> VariableResult:
+        try:
+            if ref == MAX_DELAY:
+                if not value.strip().lstrip("-").isdigit():
+                    raise ValidationError("MaxDelaySeconds", value, "a whole number of seconds")
+                self._state = ChargePointState(
+                    self._state.hours, self._state.delay.with_max_delay_s(int(value))
+                )
+            elif ref == DEFAULT_HOURS:
+                schedule = WeeklySchedule.parse(value, "DefaultHours.Schedule")
+                self._schedules.append(schedule)
+                self._table = ScheduleTable.build(self._schedules)
+                self._set_hours(FirstUseChoice.CHANGED, len(self._schedules) - 1)
+            elif ref == DEFAULT_HOURS_CHOICE:
+                choice = FirstUseChoice[value.strip().upper()]
+                if choice is FirstUseChoice.CHANGED:
+                    raise ValidationError(
+                        "DefaultHours.Choice", value, "set DefaultHours.Schedule to change hours"
+                    )
+                self._set_hours(choice, None)
+            elif ref == OVERRIDE:
+                if value not in ("true", "false"):
+                    raise ValidationError("ConsumerOverride.Active", value, "must be 'true' or 'false'")
+                self._override = value == "true"
+            elif ref in (DELAY_COUNTDOWN, MODE):
+                return VariableResult(ref, "Rejected")
+            else:
+                return VariableResult(ref, "UnknownVariable")
+        except (ValidationError, KeyError) as error:
+            logger.warning(
+                "%s: SetVariables %s.%s=%r refused: %s",
+                self.station_id,
+                ref.component,
+                ref.variable,
+                value,
+                error,
+            )
+            return VariableResult(ref, "Rejected")
+        return VariableResult(ref, "Accepted")
+
+    def _set_hours(self, choice: FirstUseChoice, row: int | None) -> None:
+        hours = self._state.hours.with_choice(np.array([0]), choice, row)
+        self._state = ChargePointState(hours, self._state.delay)
+
+    def request_start(self, id_token: str) -> bool:
+        if self.transaction_id is not None:
+            return False
+        self.plug_in(self.ev or EV(), id_token=id_token, trigger="RemoteStart")
+        return True
+
+    def request_stop(self, transaction_id: str) -> bool:
+        if transaction_id != self.transaction_id:
+            return False
+        self.unplug("Remote")
+        return True
+
+    def reset(self) -> bool:
+        """Reboot: the session ends, the link drops, and power-up is a relevant time (RD-R1)."""
+        self.unplug("ImmediateReset")
+        self.record_security_event("ResetOrReboot", "reset requested by the CSMS")
+        self._restored = True
+        self.reboot_requested = True
+        return True
+
+
+__all__ = [
+    "DEFAULT_HOURS",
+    "DEFAULT_HOURS_CHOICE",
+    "DELAY_COUNTDOWN",
+    "MAX_DELAY",
+    "MODE",
+    "OVERRIDE",
+    "EmulatedChargePoint",
+    "StationConfig",
+    "Uplink",
+]

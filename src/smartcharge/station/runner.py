@@ -1,0 +1,200 @@
+"""Run an emulated charge point against a CSMS: tick every second, keep the link up, drain the queue.
+
+Three supervised tasks per connection (``asyncio.TaskGroup``): the OCPP receive loop, the sender
+that drains the outbox in order (a message leaves the queue only once the CSMS has answered it,
+so a CSMS crash between receipt and answer makes the station send it again), and the heartbeat.
+The tick loop runs for the life of the station, with or without a link (fail-safe, reg 7).
+
+Reconnecting uses OCPP 2.0.1's randomised back-off (OCPPCommCtrlr RetryBackOffWaitMinimum,
+RetryBackOffRandomRange, RetryBackOffRepeatTimes; SCP-FS-5): the n-th retry waits
+``minimum * 2**min(n, repeat) + U(0, random_range)`` so a fleet does not reconnect in step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass
+
+import numpy as np
+from ocpp.exceptions import OCPPError
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from smartcharge.core.errors import ValidationError
+from smartcharge.ocpp.domain import ChargingLimitNotice, OcppVersion, SecurityNotice, TransactionMessage
+from smartcharge.ocpp.rpc import use_inline_validation
+from smartcharge.ocpp.server import open_station_connection
+from smartcharge.ocpp.v16 import StationV16
+from smartcharge.ocpp.v201 import StationV201
+from smartcharge.station.clock import Clock
+from smartcharge.station.device import EmulatedChargePoint, Uplink
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    """Where and how the station connects (security profile follows from password / TLS / cert)."""
+
+    url: str  # ws[s]://host:port/path/ ; the station id is appended
+    version: OcppVersion = OcppVersion.V201
+    password: str | None = None
+    ssl_context: ssl.SSLContext | None = None
+    retry_min_s: float = 3.0
+    retry_random_range_s: float = 10.0
+    retry_repeat: int = 5
+    heartbeat_s: float = 300.0
+    response_timeout_s: float = 15.0
+    tick_s: float = 1.0
+    vendor: str = "smartcharge"
+    model: str = "GB-SCP-emulator"
+    firmware: str = "0.1.0"
+
+
+def backoff_s(attempt: int, config: LinkConfig, rng: np.random.Generator) -> float:
+    """Wait before retry ``attempt`` (0-based), SCP-FS-5."""
+    return float(
+        config.retry_min_s * 2 ** min(attempt, config.retry_repeat)
+        + rng.uniform(0, config.retry_random_range_s)
+    )
+
+
+async def _send(session: StationV201 | StationV16, item: Uplink) -> None:
+    if isinstance(item, TransactionMessage):
+        await session.transaction_event(item)
+    elif isinstance(item, SecurityNotice):
+        await session.security_event(item)
+    elif isinstance(item, ChargingLimitNotice):
+        if isinstance(session, StationV201):
+            await session.notify_charging_limit(item)
+    elif isinstance(item, str):
+        await session.status(item)
+    else:
+        await session.meter_values(item)
+
+
+class StationRunner:
+    """Owns one device and its link; ``run`` returns when ``stop`` is set."""
+
+    def __init__(
+        self, device: EmulatedChargePoint, link: LinkConfig, clock: Clock, rng: np.random.Generator
+    ) -> None:
+        self.device = device
+        self.link = link
+        self.clock = clock
+        self._rng = rng
+        self._remote_tx: dict[str, int] = {}
+        self._wakeup = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.boots = 0
+        self.refused_messages = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        use_inline_validation()
+        async with asyncio.TaskGroup() as group:
+            ticker = group.create_task(self._tick_loop(stop))
+            await self._link_loop(stop)
+            ticker.cancel()
+
+    async def _tick_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.device.tick(self.clock.now_s())
+            if self.device.outbox:
+                self._wakeup.set()
+            await self.clock.sleep(self.link.tick_s)
+
+    async def _link_loop(self, stop: asyncio.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+                attempt = 0
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
+                if isinstance(error, InvalidStatus) and error.response.status_code == 401:
+                    logger.error("%s: CSMS refused our credentials (HTTP 401)", self.device.station_id)
+                    self.device.record_security_event("FailedToAuthenticateAtCsms", "HTTP 401 at handshake")
+                logger.info("%s: link down (%s)", self.device.station_id, type(error).__name__)
+            finally:
+                self.connected.clear()
+                self.device.link_down()
+            if stop.is_set():
+                break
+            if self.device.reboot_requested:
+                self.device.reboot_requested = False
+                continue
+            wait_s = backoff_s(attempt, self.link, self._rng)
+            attempt += 1
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=wait_s)
+            except TimeoutError:
+                pass
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        url = self.link.url.rstrip("/") + "/" + self.device.station_id
+        ws = await open_station_connection(
+            url, self.device.station_id, self.link.version, self.link.password, self.link.ssl_context
+        )
+        session: StationV201 | StationV16
+
+        async def on_fault(kind: str, detail: str) -> None:
+            logger.warning("%s: CSMS sent a bad frame (%s): %s", self.device.station_id, kind, detail)
+
+        if self.link.version is OcppVersion.V201:
+            session = StationV201(self.device.station_id, ws, self.device, on_fault)
+        else:
+            session = StationV16(self.device.station_id, ws, self.device, on_fault, self._remote_tx)
+        session._response_timeout = self.link.response_timeout_s
+        try:
+            async with asyncio.TaskGroup() as group:
+                receiver = group.create_task(session.start())
+                status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
+                if status != "Accepted":
+                    raise ConnectionClosed(None, None)
+                self.boots += 1
+                self.device.link_up()
+                await session.status("Occupied" if self.device.transaction_id else "Available")
+                self.connected.set()
+                helpers = [
+                    group.create_task(self._drain(session)),
+                    group.create_task(self._heartbeat(session)),
+                ]
+                stopper = group.create_task(self._until(stop, ws))
+                await receiver
+                for task in [*helpers, stopper]:
+                    task.cancel()
+        except ExceptionGroup as group_error:
+            # One link failure cancels its sibling tasks; report the first cause to the retry loop.
+            first = group_error.exceptions[0]
+            if isinstance(first, ConnectionClosed | TimeoutError | OSError | InvalidHandshake):
+                raise first from None
+            raise
+        finally:
+            await ws.close()
+
+    async def _until(self, stop: asyncio.Event, ws: object) -> None:
+        while not (stop.is_set() or self.device.reboot_requested):
+            await asyncio.sleep(0.05)
+        await ws.close()  # type: ignore[attr-defined]
+
+    async def _drain(self, session: StationV201 | StationV16) -> None:
+        outbox = self.device.outbox
+        while True:
+            while outbox:
+                try:
+                    await _send(session, outbox[0])
+                except (OCPPError, ValidationError) as error:
+                    # The CSMS refused this message itself (CALLERROR): resending cannot help.
+                    logger.error("%s: message refused, dropped: %s", self.device.station_id, error)
+                    self.refused_messages += 1
+                outbox.popleft()  # only once the CSMS has answered: nothing lost on its crash
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def _heartbeat(self, session: StationV201 | StationV16) -> None:
+        while True:
+            await asyncio.sleep(self.link.heartbeat_s)
+            await session.heartbeat()
+
+
+__all__ = ["LinkConfig", "StationRunner", "backoff_s"]

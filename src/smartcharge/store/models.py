@@ -1,0 +1,133 @@
+"""Tables of Interface B: stations, charging sessions, their events, meter values, rate changes,
+and the security event log (SCP Regs 2021 reg 9, SCP-MS-1..3, SEC-D-9, SEC-S-6).
+
+Every row that a charge point may send twice (its offline queue replays after a reconnect, or the
+CEM crashed between committing and answering) has a natural unique key, so a replay is absorbed
+by the database instead of being counted twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartcharge.store.base import Base
+
+#: Longest OCPP identity accepted (OCPP 2.0.1 identityString, part 4, 3.1.1: 48 characters).
+STATION_ID_MAX = 48
+#: Placeholder transaction id for meter values sent outside any transaction (keeps the key unique).
+NO_TRANSACTION = ""
+
+
+class Station(Base):
+    """A charge point the CEM accepts; only the argon2 hash of its password is kept (SEC-D-2)."""
+
+    __tablename__ = "station"
+
+    station_id: Mapped[str] = mapped_column(String(STATION_ID_MAX), primary_key=True)
+    security_profile: Mapped[int] = mapped_column(Integer)
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ocpp_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    vendor: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    firmware_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    last_boot_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ChargingSession(Base):
+    """One charging session (reg 9): start, stop and the energy delivered."""
+
+    __tablename__ = "charging_session"
+    __table_args__ = (UniqueConstraint("station_id", "transaction_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), index=True
+    )
+    transaction_id: Mapped[str] = mapped_column(String(36))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    meter_start_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    meter_last_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    id_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class TransactionEventRow(Base):
+    """Each transaction message as received; (station, transaction, seq_no) makes replays idempotent."""
+
+    __tablename__ = "transaction_event"
+    __table_args__ = (UniqueConstraint("station_id", "transaction_id", "seq_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE")
+    )
+    transaction_id: Mapped[str] = mapped_column(String(36))
+    seq_no: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(16))
+    trigger_reason: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MeterValueRow(Base):
+    """One sampled value (energy register or power) at one time (SCP-MS-1, SCP-MS-4)."""
+
+    __tablename__ = "meter_value"
+    __table_args__ = (UniqueConstraint("station_id", "transaction_id", "measured_at", "measurand"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), index=True
+    )
+    transaction_id: Mapped[str] = mapped_column(String(36), default=NO_TRANSACTION)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    measurand: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(10))
+
+
+class RateChange(Base):
+    """Every change of the charging rate with its time (reg 9, SCP-MS-2)."""
+
+    __tablename__ = "rate_change"
+    __table_args__ = (UniqueConstraint("station_id", "transaction_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), index=True
+    )
+    transaction_id: Mapped[str] = mapped_column(String(36))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    power_w: Mapped[float] = mapped_column(Float)
+    limit_w: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SecurityEvent(Base):
+    """The CEM's time-stamped security log (SEC-D-9, SEC-S-6): refusals, station notifications,
+    protocol faults. ``station_id`` is free text, not a key: refused callers are often unknown."""
+
+    __tablename__ = "security_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    station_id: Mapped[str | None] = mapped_column(String(STATION_ID_MAX), nullable=True)
+    event_type: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    remote_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+__all__ = [
+    "NO_TRANSACTION",
+    "STATION_ID_MAX",
+    "ChargingSession",
+    "MeterValueRow",
+    "RateChange",
+    "SecurityEvent",
+    "Station",
+    "TransactionEventRow",
+]

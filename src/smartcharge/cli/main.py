@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from smartcharge.cli import rules
+from smartcharge.cli import cem_dsr, dsrsp, rules
 
 app = typer.Typer(
     name="smartcharge",
@@ -13,3 +13,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(rules.app, name="rules")
+app.add_typer(dsrsp.app, name="dsrsp")
+app.add_typer(cem_dsr.app, name="cem-dsr")  # until cli/cem.py lands: then cem_dsr.register(cem.app)

@@ -1,0 +1,178 @@
+"""Behaviour tables derived from real data (see ``smartcharge/data/behaviour/PROVENANCE.md``).
+
+Loaded from the installed package only; ``scripts/derive_behaviour.py`` builds them at
+development time. Three kinds of table:
+
+- session behaviour (home: Norwegian residential set; public AC: Dundee and Perth & Kinross):
+  plug-in hour-of-week histogram on the LOCAL clock, plug-in duration quantiles by plug-in hour,
+  energy quantiles by duration band, sessions-per-week quantiles per charge point user;
+- household base demand: Low Carbon London 2013 flat-tariff homes, half-hourly mean watts, UTC;
+- GB national carbon intensity 2023, half-hourly, UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from smartcharge.core.errors import DataFileError, ValidationError
+from smartcharge.core.units import FloatArray
+
+_PACKAGE = "smartcharge.data"
+_FOLDER = "behaviour"
+BEHAVIOURS = ("home_norway", "public_ac_scotland")
+
+
+def _path(name: str) -> str:
+    return f"{_FOLDER}/{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBehaviour:
+    """Compact session statistics of one source; quantile tables share ``quantile_levels``."""
+
+    name: str
+    hour_of_week_p: FloatArray  # (168,) probability of a plug-in in each local hour of the week
+    quantile_levels: FloatArray  # (Q,)
+    duration_h_q: FloatArray  # (24, Q) plug-in duration quantiles by local plug-in hour
+    band_edges_h: FloatArray  # (B+1,)
+    energy_kwh_q: FloatArray  # (B, Q) energy quantiles by duration band
+    sessions_per_week_q: FloatArray  # (Q,)
+    source_stats: dict[str, float]
+
+
+def _array(table: dict[str, object], key: str, name: str) -> FloatArray:
+    try:
+        return np.asarray(table[key], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataFileError(name, f"field {key!r} missing or not numeric: {exc}") from None
+
+
+@cache
+def load_session_behaviour(name: str) -> SessionBehaviour:
+    """The packaged behaviour table ``name`` (one of :data:`BEHAVIOURS`)."""
+    if name not in BEHAVIOURS:
+        raise ValidationError("behaviour", name, f"unknown behaviour table; known: {', '.join(BEHAVIOURS)}")
+    file = _path(f"{name}.json")
+    try:
+        text = resources.files(_PACKAGE).joinpath(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(file, "missing from the installed package") from None
+    return parse_session_behaviour(text, name, file)
+
+
+def read_session_behaviour(path: Path) -> SessionBehaviour:
+    """A behaviour table from a JSON file of the packaged tables' shape (a scenario's own data)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(str(path), "behaviour file not found") from None
+    except OSError as exc:
+        raise DataFileError(str(path), f"unreadable: {exc}") from None
+    return parse_session_behaviour(text, path.stem, str(path))
+
+
+def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour:
+    """Check and load one behaviour table's JSON text; ``file`` names it in errors."""
+    try:
+        table = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(file, f"not valid JSON: {exc}") from None
+    if not isinstance(table, dict) or not isinstance(table.get("source_stats", {}), dict):
+        raise DataFileError(file, "expected a JSON object with the behaviour table fields")
+    counts = _array(table, "hour_of_week_counts", file)
+    if counts.shape != (168,) or counts.sum() <= 0:
+        raise DataFileError(file, "hour_of_week_counts must hold 168 non-negative counts")
+    levels = _array(table, "quantile_levels", file)
+    duration = _array(table, "duration_h_quantiles_by_plugin_hour", file)
+    edges = _array(table, "duration_band_edges_h", file)
+    energy = _array(table, "energy_kwh_quantiles_by_duration_band", file)
+    rate = _array(table, "sessions_per_week_quantiles", file)
+    q = levels.shape[0]
+    if q < 2 or duration.shape != (24, q) or energy.shape != (edges.shape[0] - 1, q) or rate.shape != (q,):
+        raise DataFileError(
+            file, "quantile tables must be (24, Q), (bands, Q) and (Q,) for Q quantile levels"
+        )
+    if np.any(duration <= 0) or np.any(energy < 0) or np.any(rate < 0):
+        raise DataFileError(file, "durations must be > 0 h, energies and rates >= 0")
+    return SessionBehaviour(
+        name=name,
+        hour_of_week_p=counts / counts.sum(),
+        quantile_levels=_array(table, "quantile_levels", file),
+        duration_h_q=_array(table, "duration_h_quantiles_by_plugin_hour", file),
+        band_edges_h=_array(table, "duration_band_edges_h", file),
+        energy_kwh_q=_array(table, "energy_kwh_quantiles_by_duration_band", file),
+        sessions_per_week_q=_array(table, "sessions_per_week_quantiles", file),
+        source_stats={k: float(v) for k, v in dict(table.get("source_stats", {})).items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BaseDemand:
+    """Half-hourly mean demand of real homes over one year, UTC; shape (homes, 17520)."""
+
+    base_w: np.ndarray  # uint16 watts
+    start_s: int  # UTC epoch s of column 0
+    step_s: int = 1800
+
+
+@cache
+def load_base_demand() -> BaseDemand:
+    """Low Carbon London 2013 flat-tariff household demand (LCL ``tstp`` is GMT = UTC)."""
+    file = _path("lcl_base_w.npz")
+    try:
+        with resources.files(_PACKAGE).joinpath(file).open("rb") as handle:
+            data = np.load(handle)
+            base_w = data["base_w"]
+    except FileNotFoundError:
+        raise DataFileError(file, "missing from the installed package") from None
+    except (KeyError, ValueError, OSError) as exc:
+        raise DataFileError(file, f"unreadable: {exc}") from None
+    if base_w.ndim != 2 or base_w.shape[1] != 17520:
+        raise DataFileError(file, f"expected (homes, 17520) half-hours, found {base_w.shape}")
+    return BaseDemand(base_w=base_w, start_s=1356998400)  # 2013-01-01T00:00Z
+
+
+@dataclass(frozen=True, slots=True)
+class CarbonSeries:
+    """GB national carbon intensity, half-hourly from ``start_s`` (UTC), gCO2 per kWh."""
+
+    intensity_g_per_kwh: FloatArray  # (17520,)
+    start_s: int
+    step_s: int = 1800
+
+
+@cache
+def load_carbon() -> CarbonSeries:
+    """NESO Carbon Intensity API national series for 2023, gap-filled (see PROVENANCE.md)."""
+    file = _path("carbon_2023_halfhourly.csv")
+    try:
+        with resources.files(_PACKAGE).joinpath(file).open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        values = np.array([float(r["intensity_gco2_per_kwh"]) for r in rows])
+    except FileNotFoundError:
+        raise DataFileError(file, "missing from the installed package") from None
+    except (KeyError, ValueError) as exc:
+        raise DataFileError(file, f"malformed: {exc}") from None
+    if values.shape != (17520,):
+        raise DataFileError(file, f"expected 17520 half-hours of 2023, found {values.shape[0]}")
+    return CarbonSeries(intensity_g_per_kwh=values, start_s=1672531200)  # 2023-01-01T00:00Z
+
+
+__all__ = [
+    "BEHAVIOURS",
+    "BaseDemand",
+    "CarbonSeries",
+    "SessionBehaviour",
+    "load_base_demand",
+    "load_carbon",
+    "load_session_behaviour",
+    "parse_session_behaviour",
+    "read_session_behaviour",
+]

@@ -1,0 +1,50 @@
+"""Accumulate charging boxes into load series on a regular grid, without a per-step loop.
+
+Each box adds its power to every step it covers, in proportion to the covered part of the
+first and last steps, so the series holds each step's mean power and conserves energy exactly.
+This is done with a difference array: a box starting at fractional step ``x`` adds
+``p * (1 - frac(x))`` at ``floor(x)`` and ``p * frac(x)`` at ``floor(x) + 1``; its end subtracts
+the same way; one cumulative sum along time then gives the series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smartcharge.core.units import FloatArray, IntArray
+
+
+def accumulate_boxes(
+    start_s: FloatArray,
+    end_s: FloatArray,
+    power_w: FloatArray,
+    column: IntArray,
+    n_columns: int,
+    grid_start_s: int,
+    n_steps: int,
+    step_s: int,
+) -> FloatArray:
+    """Mean power per step and column, shape (n_steps, n_columns); boxes are clipped to the grid."""
+    grid_end = grid_start_s + n_steps * step_s
+    a = np.clip(np.asarray(start_s, dtype=np.float64), grid_start_s, grid_end)
+    b = np.clip(np.asarray(end_s, dtype=np.float64), grid_start_s, grid_end)
+    keep = b > a
+    a, b, p, col = a[keep], b[keep], np.asarray(power_w)[keep], np.asarray(column, dtype=np.int64)[keep]
+    width = n_steps + 1
+    diff = np.zeros(width * n_columns, dtype=np.float64)
+    for edge, sign in ((a, 1.0), (b, -1.0)):
+        x = (edge - grid_start_s) / step_s
+        i = np.minimum(np.floor(x).astype(np.int64), n_steps)
+        frac = x - i
+        base = col * width
+        diff += np.bincount(base + i, weights=sign * p * (1.0 - frac), minlength=diff.size)
+        nxt = np.minimum(i + 1, n_steps)
+        diff += np.bincount(base + nxt, weights=sign * p * frac, minlength=diff.size)
+    series = np.cumsum(diff.reshape(n_columns, width)[:, :n_steps], axis=1)
+    out: FloatArray = np.ascontiguousarray(series.T)
+    # Cumulative sums of +p/-p leave rounding dust where nothing charges; it is not load.
+    out[np.abs(out) < 1e-6] = 0.0
+    return out
+
+
+__all__ = ["accumulate_boxes"]

@@ -89,6 +89,7 @@ class StationRunner:
         self.connected = asyncio.Event()
         self.boots = 0
         self.refused_messages = 0
+        self.session: StationV201 | StationV16 | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         use_inline_validation()
@@ -145,6 +146,7 @@ class StationRunner:
         else:
             session = StationV16(self.device.station_id, ws, self.device, on_fault, self._remote_tx)
         session._response_timeout = self.link.response_timeout_s
+        self.session = session
         try:
             async with asyncio.TaskGroup() as group:
                 receiver = group.create_task(session.start())

@@ -10,6 +10,16 @@ Public entry points:
 """
 
 from smartcharge.sim.household import HouseholdSeries, HouseholdSeriesRequest, household_series
+from smartcharge.sim.runner import run_scenario
+from smartcharge.sim.scenario import Scenario, load_scenario
 from smartcharge.sim.strategies import REGISTRY as STRATEGIES
 
-__all__ = ["STRATEGIES", "HouseholdSeries", "HouseholdSeriesRequest", "household_series"]
+__all__ = [
+    "STRATEGIES",
+    "HouseholdSeries",
+    "HouseholdSeriesRequest",
+    "Scenario",
+    "household_series",
+    "load_scenario",
+    "run_scenario",
+]

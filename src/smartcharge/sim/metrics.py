@@ -1,0 +1,112 @@
+"""Streaming metrics over chunks: peaks, step changes, diversity (after-diversity maximum demand).
+
+- peak: the largest step-mean load of a group (kW);
+- ADMD per household: the group's peak total load divided by its households; per EV: the peak EV
+  load divided by its EVs (report 7.10-7.11, SQ-3);
+- coincidence factor: peak EV load / sum of the EVs' rated charger powers;
+- step change: the largest change between consecutive steps, in kW per minute, overall and within
+  45 minutes after a tariff edge (covering a 1800 s delay; SQ-1, SQ-4);
+- the diversity curve: ADMD per EV for groups of N EVs drawn from a random sample of EVs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smartcharge.core.tariff import Tariff
+from smartcharge.core.units import BoolArray, FloatArray, IntArray
+
+EDGE_WINDOW_S = 2700
+DIVERSITY_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 50_000, 100_000)
+
+
+def near_tariff_edge(tariff: Tariff, time_s: IntArray) -> BoolArray:
+    """Whether each step lies within 45 minutes after a change of the tariff's cheap window."""
+    t = np.asarray(time_s, dtype=np.int64)
+    if t.size == 0:
+        return np.zeros(0, dtype=np.bool_)
+    minutes = np.arange(t[0] - EDGE_WINDOW_S - 60, t[-1] + 60, 60, dtype=np.int64)
+    flags = tariff.is_offpeak(minutes)
+    change = np.concatenate([[0], (flags[1:] != flags[:-1]).astype(np.int64)])
+    cum = np.cumsum(change)
+    at = np.searchsorted(minutes, t, side="right") - 1
+    before = np.searchsorted(minutes, t - EDGE_WINDOW_S, side="right") - 1
+    near: BoolArray = cum[at] - cum[np.clip(before, 0, None)] > 0
+    return near
+
+
+class GroupMetrics:
+    """Running peaks and steps of G load series fed chunk by chunk as (T, G) arrays in watts."""
+
+    def __init__(self, n_groups: int, step_s: int) -> None:
+        self.step_min = step_s / 60.0
+        self.step_h = step_s / 3600.0
+        zeros = np.zeros(n_groups)
+        self.peak_total_w, self.peak_ev_w, self.peak_base_w = zeros.copy(), zeros.copy(), zeros.copy()
+        self.max_step_w, self.max_edge_step_w = zeros.copy(), zeros.copy()
+        self.max_ev_step_w, self.max_ev_edge_step_w = zeros.copy(), zeros.copy()
+        self.ev_kwh, self.base_kwh = zeros.copy(), zeros.copy()
+        self.last_total: FloatArray | None = None
+        self.last_ev: FloatArray | None = None
+
+    def update(self, ev_w: FloatArray, base_w: FloatArray, near_edge: BoolArray) -> None:
+        if ev_w.shape[0] == 0:
+            return
+        total = ev_w + base_w
+        self.peak_total_w = np.maximum(self.peak_total_w, total.max(axis=0))
+        self.peak_ev_w = np.maximum(self.peak_ev_w, ev_w.max(axis=0))
+        self.peak_base_w = np.maximum(self.peak_base_w, base_w.max(axis=0))
+        self.ev_kwh += ev_w.sum(axis=0) * self.step_h / 1000.0
+        self.base_kwh += base_w.sum(axis=0) * self.step_h / 1000.0
+        for series, last, overall, edge in (
+            (total, self.last_total, "max_step_w", "max_edge_step_w"),
+            (ev_w, self.last_ev, "max_ev_step_w", "max_ev_edge_step_w"),
+        ):
+            prev = series[:1] if last is None else last[None, :]
+            step = np.abs(np.diff(np.concatenate([prev, series]), axis=0))
+            setattr(self, overall, np.maximum(getattr(self, overall), step.max(axis=0)))
+            if near_edge.any():
+                setattr(self, edge, np.maximum(getattr(self, edge), step[near_edge].max(axis=0)))
+        self.last_total, self.last_ev = total[-1].copy(), ev_w[-1].copy()
+
+    def row(self, g: int, households: int, evs: int, rated_ev_w: float) -> dict[str, float | int]:
+        """Summary of group ``g`` in kW (per minute for steps)."""
+        return {
+            "households": households,
+            "evs": evs,
+            "peak_kw": self.peak_total_w[g] / 1000.0,
+            "ev_peak_kw": self.peak_ev_w[g] / 1000.0,
+            "base_peak_kw": self.peak_base_w[g] / 1000.0,
+            "admd_kw_per_household": self.peak_total_w[g] / 1000.0 / max(households, 1),
+            "ev_admd_kw_per_ev": self.peak_ev_w[g] / 1000.0 / evs if evs else 0.0,
+            "coincidence_factor": self.peak_ev_w[g] / rated_ev_w if rated_ev_w else 0.0,
+            "max_step_kw_per_min": self.max_step_w[g] / 1000.0 / self.step_min,
+            "max_tariff_edge_step_kw_per_min": self.max_edge_step_w[g] / 1000.0 / self.step_min,
+            "max_ev_step_kw_per_min": self.max_ev_step_w[g] / 1000.0 / self.step_min,
+            "max_ev_tariff_edge_step_kw_per_min": self.max_ev_edge_step_w[g] / 1000.0 / self.step_min,
+            "ev_energy_kwh": self.ev_kwh[g],
+            "base_energy_kwh": self.base_kwh[g],
+        }
+
+
+class DiversityCurve:
+    """ADMD per EV against group size N, from per-EV series of a sample of EVs (columns)."""
+
+    def __init__(self, n_sample: int) -> None:
+        self.sizes = [n for n in DIVERSITY_SIZES if n <= n_sample]
+        self.block_max = {n: np.zeros(n_sample // n) for n in self.sizes}
+
+    def update(self, ev_w: FloatArray) -> None:
+        for n, best in self.block_max.items():
+            blocks = ev_w[:, : best.size * n].reshape(ev_w.shape[0], best.size, n).sum(axis=2)
+            if blocks.shape[0]:
+                np.maximum(best, blocks.max(axis=0), out=best)
+
+    def curve(self) -> list[dict[str, float]]:
+        return [
+            {"n_evs": n, "admd_kw_per_ev": float(best.mean() / n / 1000.0), "groups": int(best.size)}
+            for n, best in self.block_max.items()
+        ]
+
+
+__all__ = ["DIVERSITY_SIZES", "DiversityCurve", "GroupMetrics", "near_tariff_edge"]

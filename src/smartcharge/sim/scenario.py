@@ -1,0 +1,181 @@
+"""Scenario files (YAML), validated at the edge with pydantic before any work starts.
+
+A scenario names the horizon, the tariff, the strategy and its settings, the EV mix and the
+network groups: transformers, each with feeders of households. Unknown fields are refused, as are
+impossible values (negative power, penetration above 100 %, a delay above 1800 s); every error
+names the field. Strategy settings are checked by the strategy's own frozen Config.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from smartcharge.core.errors import DataFileError, ValidationError
+from smartcharge.core.tariff import get_tariff
+from smartcharge.policy.random_delay import MAX_DELAY_CAPABILITY_S
+from smartcharge.sim.behaviour import BEHAVIOURS
+from smartcharge.sim.strategies import build_config
+
+#: Single-phase home or street charge point limit: 32 A at 230 V (SCP Regs scope, BS 7671 722).
+MAX_SINGLE_PHASE_KW = 7.4
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Feeder(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    households: int = Field(ge=1, le=100_000_000)
+    ev_penetration: float = Field(ge=0.0, le=1.0, description="share of households with an EV, 0..1")
+    cap_kw: float | None = Field(default=None, gt=0, description="feeder limit for the smart strategy")
+    behaviour: str = Field(
+        default="home_norway", description=f"one of {', '.join(BEHAVIOURS)} or a .json file"
+    )
+
+
+class Transformer(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    cap_kw: float | None = Field(default=None, gt=0)
+    feeders: list[Feeder] = Field(min_length=1)
+
+
+class EVMix(_Strict):
+    charger_power_mix_kw: dict[float, float] = Field(default_factory=lambda: {3.7: 0.3, 7.4: 0.7})
+    battery_kwh_mix: dict[float, float] = Field(default_factory=lambda: {40.0: 0.3, 60.0: 0.5, 80.0: 0.2})
+    energy_scale: float = Field(default=1.0, gt=0, le=5, description="GB rescaling of energy per session")
+    max_fill: float = Field(
+        default=0.9, gt=0, le=1, description="largest share of the battery one session refills"
+    )
+
+    @field_validator("charger_power_mix_kw")
+    @classmethod
+    def _powers(cls, mix: dict[float, float]) -> dict[float, float]:
+        for power in mix:
+            if not 0 < power <= MAX_SINGLE_PHASE_KW:
+                raise ValueError(
+                    f"charger power {power} kW must be > 0 and <= {MAX_SINGLE_PHASE_KW} kW (single phase)"
+                )
+        return _shares(mix)
+
+    @field_validator("battery_kwh_mix")
+    @classmethod
+    def _batteries(cls, mix: dict[float, float]) -> dict[float, float]:
+        for size in mix:
+            if not 0 < size <= 250:
+                raise ValueError(f"battery {size} kWh must be > 0 and <= 250 kWh")
+        return _shares(mix)
+
+
+def _shares(mix: dict[float, float]) -> dict[float, float]:
+    if not mix:
+        raise ValueError("a mix needs at least one entry")
+    if any(share < 0 for share in mix.values()) or abs(sum(mix.values()) - 1.0) > 1e-6:
+        raise ValueError("shares must be >= 0 and sum to 1")
+    return mix
+
+
+class Outputs(_Strict):
+    feeder_series: bool = Field(default=True, description="write every feeder's load series")
+    per_ev: bool = True
+    csv: Literal["auto", "always", "never"] = "auto"
+    diversity_sample_evs: int = Field(default=2000, ge=0, le=100_000)
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    start: datetime
+    days: int = Field(ge=1, le=366)
+    step_s: Literal[60, 300, 600, 900, 1800] = 60
+    seed: int = Field(default=1, ge=0)
+    warm_up_days: int = Field(default=2, ge=0, le=7)
+    chunk_days: int = Field(default=7, ge=1, le=31)
+    tariff_id: str
+    strategy: str
+    strategy_config: dict[str, Any] = Field(default_factory=dict)
+    ev: EVMix = Field(default_factory=EVMix)
+    transformers: list[Transformer] = Field(min_length=1)
+    outputs: Outputs = Field(default_factory=Outputs)
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, start: datetime) -> datetime:
+        if start.tzinfo is None:
+            raise ValueError("start must carry a time zone, e.g. 2025-01-06T00:00:00Z")
+        return start
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Scenario:
+        ids = [f.id for t in self.transformers for f in t.feeders] + [t.id for t in self.transformers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("transformer and feeder ids must be unique")
+        delay = self.strategy_config.get("max_delay_s")
+        if isinstance(delay, int | float) and not 0 <= delay <= MAX_DELAY_CAPABILITY_S:
+            raise ValueError(
+                f"strategy_config.max_delay_s={delay} must be 0..{MAX_DELAY_CAPABILITY_S} s (reg 11)"
+            )
+        return self
+
+    @property
+    def feeders(self) -> list[Feeder]:
+        return [f for t in self.transformers for f in t.feeders]
+
+
+def parse_scenario(data: object, base_dir: Path | None = None) -> Scenario:
+    """Validate a scenario mapping; then check the tariff, strategy settings and data files exist."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "scenario"
+        raise ValidationError(where, first.get("input"), first["msg"]) from None
+    get_tariff(scenario.tariff_id)
+    try:
+        build_config(scenario.strategy, scenario.strategy_config)
+    except ValidationError as exc:
+        field = (
+            exc.field.replace("strategy.", "strategy_config.", 1) if exc.field != "strategy" else "strategy"
+        )
+        raise ValidationError(field, exc.value, exc.rule) from None
+    for feeder in scenario.feeders:
+        if feeder.behaviour not in BEHAVIOURS:
+            path = behaviour_path(feeder.behaviour, base_dir)
+            if not path.is_file():
+                raise DataFileError(str(path), f"behaviour file of feeder {feeder.id!r} not found")
+    return scenario
+
+
+def behaviour_path(name: str, base_dir: Path | None) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() or base_dir is None else base_dir / path
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario YAML file; a missing or malformed file is named."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(str(path), "scenario file not found") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DataFileError(str(path), f"not valid YAML: {exc}") from None
+    return parse_scenario(data, path.parent)
+
+
+__all__ = [
+    "EVMix",
+    "Feeder",
+    "Outputs",
+    "Scenario",
+    "Transformer",
+    "behaviour_path",
+    "load_scenario",
+    "parse_scenario",
+]

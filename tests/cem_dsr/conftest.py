@@ -7,11 +7,14 @@ import asyncio
 import datetime as dt
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.dsr_offers import ChargingNeed
@@ -106,8 +109,8 @@ def identity(pki: Pki) -> VenIdentity:
 
 
 @pytest.fixture
-async def loop(pki: Pki, tmp_path: Path) -> AsyncIterator[Loop]:
-    """DSRSP-A with the CEM enrolled; the CEM's ledger grants DSRSP-A; the VEN supervisor runs."""
+async def dsrsp_a(pki: Pki, tmp_path: Path) -> AsyncIterator[DsrspService]:
+    """DSRSP-A in this process (0.5 s poll), with the CEM's certificate enrolled."""
     dsrsp_store = DsrspStore(sqlite_engine(tmp_path / "dsrsp.db"))
     config = VtnConfig(
         "DSRSP-A",
@@ -121,6 +124,14 @@ async def loop(pki: Pki, tmp_path: Path) -> AsyncIterator[Loop]:
     dsrsp = DsrspService(config, dsrsp_store)
     dsrsp.registry.enrol(pki.leaves["cem"].fingerprint, "home-cem")
     await dsrsp.start()
+    yield dsrsp
+    await dsrsp.stop()
+
+
+@pytest.fixture
+async def loop(pki: Pki, tmp_path: Path, dsrsp_a: DsrspService) -> AsyncIterator[Loop]:
+    """DSRSP-A with the CEM enrolled; the CEM's ledger grants DSRSP-A; the VEN supervisor runs."""
+    dsrsp = dsrsp_a
     ledger = ConsentLedger(ConsentStore(sqlite_engine(tmp_path / "cem.db")))
     ledger.grant("DSRSP-A", dsrsp.vtn.url, pki.leaves["vtn_a"].fingerprint)
     gateway = FakeGateway()
@@ -132,4 +143,98 @@ async def loop(pki: Pki, tmp_path: Path) -> AsyncIterator[Loop]:
     yield harness
     harness.stop.set()
     await harness.task
-    await dsrsp.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+CLI = ["-c", "from smartcharge.cli.main import app; app()"]
+
+
+@dataclass
+class RemoteDsrsp:
+    """A DSRSP VTN in its own process (openleadr allows one VTN per process)."""
+
+    vtn_id: str
+    url: str
+    base_url: str
+    fingerprint: str
+    pki: Pki
+
+    async def admin(self, action: str, body: dict) -> dict:
+        from smartcharge.openadr.admin import post_admin
+
+        operator = self.pki.leaves["operator"]
+        return await post_admin(self.base_url, action, body, operator.cert, operator.key, self.pki.ca)
+
+
+@pytest.fixture
+async def remote_dsrsp_b(pki: Pki, tmp_path: Path) -> AsyncIterator[RemoteDsrsp]:
+    """``smartcharge dsrsp serve`` for DSRSP-B in a subprocess, with the CEM enrolled."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    port = free_port()
+    config = tmp_path / "dsrsp_b.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "vtn_id": "DSRSP-B",
+                "cert": str(pki.leaves["vtn_b"].cert),
+                "key": str(pki.leaves["vtn_b"].key),
+                "ca_file": str(pki.ca),
+                "port": port,
+                "poll_interval_s": 0.5,
+                "storage_url": f"sqlite:///{tmp_path / 'dsrsp_b.db'}",
+                "operator_fingerprints": [pki.leaves["operator"].fingerprint],
+            }
+        )
+    )
+    enrol = [*CLI, "dsrsp", "enrol", "--config", str(config)]
+    enrol += ["--fingerprint", pki.leaves["cem"].fingerprint, "--name", "home-cem"]
+    subprocess.run([sys.executable, *enrol], check=True, capture_output=True, timeout=60)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *CLI,
+        "dsrsp",
+        "serve",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            await writer.wait_closed()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.returncode is not None:
+                proc.kill()
+                raise RuntimeError("DSRSP-B did not start") from None
+            await asyncio.sleep(0.1)
+    base = f"https://127.0.0.1:{port}"
+    yield RemoteDsrsp("DSRSP-B", f"{base}/OpenADR2/Simple/2.0b", base, pki.leaves["vtn_b"].fingerprint, pki)
+    proc.terminate()
+    await proc.wait()
+
+
+@pytest.fixture
+def private_postgres_url(postgres_url: str) -> Iterator[str]:
+    name = f"oadr_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

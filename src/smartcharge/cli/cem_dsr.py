@@ -134,8 +134,4 @@ def register(cem_app: typer.Typer) -> None:
     cem_app.add_typer(consent_app, name="consent")
 
 
-#: Used while ``smartcharge cem`` does not exist yet: ``smartcharge cem-dsr ...``.
-app = typer.Typer(help="CEM Interface A: switch DSR provider and manage consent.", no_args_is_help=True)
-register(app)
-
-__all__ = ["app", "consent_app", "register"]
+__all__ = ["consent_app", "register"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from smartcharge.cli import cem, cem_dsr, dsrsp, rules, sim, station
+from smartcharge.cli import cem, cem_dsr, dsrsp, rules, station
 
 app = typer.Typer(
     name="smartcharge",
@@ -14,7 +14,6 @@ app = typer.Typer(
 )
 app.add_typer(rules.app, name="rules")
 app.add_typer(dsrsp.app, name="dsrsp")
-app.add_typer(cem_dsr.app, name="cem-dsr")  # until cli/cem.py lands: then cem_dsr.register(cem.app)
 app.add_typer(cem.app, name="cem")
+cem_dsr.register(cem.app)  # cem switch-dsrsp, cem consent ...
 app.add_typer(station.app, name="station")
-app.add_typer(sim.app, name="sim")

@@ -94,7 +94,7 @@ class SmartPlanner:
             asking = np.flatnonzero(ask > 1e-12)
             if asking.size == 0:
                 break
-            got, closed = self._share(ask[asking], node[asking])
+            got, closed = self._share(ask[asking], node[asking], overlap_s[asking])
             granted[asking] += got
             residual -= np.bincount(pair_session[asking], weights=got, minlength=n)
             open_pair &= ~np.isin(node, closed)
@@ -103,24 +103,32 @@ class SmartPlanner:
         end = start + overlap_s[keep]
         return Boxes(pair_session[keep], start, end, granted[keep] * _J_PER_KWH / overlap_s[keep])
 
-    def _share(self, ask_kwh: FloatArray, node: IntArray) -> tuple[FloatArray, IntArray]:
-        """Share each slot's headroom among its asks (ARB-3); return grants and the nodes now full."""
+    def _share(
+        self, ask_kwh: FloatArray, node: IntArray, overlap_s: FloatArray
+    ) -> tuple[FloatArray, IntArray]:
+        """Share each slot's headroom among its asks (ARB-3); return grants (kWh) and full nodes.
+
+        Shared as power: an ask that covers part of a slot draws its energy over that part, so it
+        counts at that power against the slot's headroom for the whole slot (never over the cap).
+        """
         used, leaf_node = np.unique(node, return_inverse=True)
         g, k = np.divmod(used, self.n_slots)
-        limit_kwh = self.headroom_w[g, k] * SLOT_S / _J_PER_KWH
-        got, _ = allocate_tree(
-            ask_kwh,
+        ask_w = ask_kwh * _J_PER_KWH / overlap_s
+        limit_w = self.headroom_w[g, k]
+        got_w, _ = allocate_tree(
+            ask_w,
             leaf_node,
             np.full(used.size, -1, dtype=np.int64),
-            limit_kwh,
+            limit_w,
             np.full(used.size, int(LimitSource.SITE), dtype=np.int64),
-            np.full(ask_kwh.size, int(LimitSource.ROUTINE_DSR), dtype=np.int64),
+            np.full(ask_w.size, int(LimitSource.ROUTINE_DSR), dtype=np.int64),
         )
-        demand = np.bincount(leaf_node, weights=ask_kwh, minlength=used.size)
-        taken = np.bincount(leaf_node, weights=got, minlength=used.size)
-        self.headroom_w[g, k] = np.maximum(self.headroom_w[g, k] - taken * _J_PER_KWH / SLOT_S, 0.0)
-        closed = used[demand > limit_kwh * (1 + 1e-9)]
-        return got, closed
+        demand_w = np.bincount(leaf_node, weights=ask_w, minlength=used.size)
+        taken_w = np.bincount(leaf_node, weights=got_w, minlength=used.size)
+        self.headroom_w[g, k] = np.maximum(limit_w - taken_w, 0.0)
+        closed = used[demand_w > limit_w * (1 + 1e-9)]
+        got_kwh: FloatArray = got_w * overlap_s / _J_PER_KWH
+        return got_kwh, closed
 
 
 def prepare(config: Config, context: StrategyContext) -> Planner:

@@ -22,7 +22,9 @@ def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at the packaged scripts, bound to ``engine``'s database."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser interpolates '%': URL-encoded options (e.g. a search_path) must be escaped.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
     return config
 
 

@@ -21,8 +21,9 @@ def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict[s
         stmt = sqlite.insert(table).values(rows).on_conflict_do_nothing()
     else:  # pragma: no cover - only the two supported databases are configured
         raise NotImplementedError(f"database {name!r} is not supported (SQLite or PostgreSQL)")
-    result = session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    # RETURNING counts what was really inserted; rowcount is not reliable for this on every driver.
+    key = next(iter(table.primary_key.columns))
+    return len(session.execute(stmt.returning(key)).all())
 
 
 __all__ = ["insert_ignoring_duplicates"]

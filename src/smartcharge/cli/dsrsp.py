@@ -48,6 +48,8 @@ def _fail(exc: SmartchargeError) -> None:
 def serve_cmd(config: Path = ConfigOpt) -> None:
     """Run the VTN (TLS with client certificates, signed messages) until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # openleadr logs every reply with its whole payload at INFO: costly per poll and noisy.
+    logging.getLogger("openleadr").setLevel(logging.WARNING)
     try:
         settings = load_dsrsp_settings(config)
     except SmartchargeError as exc:

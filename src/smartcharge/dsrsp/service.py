@@ -48,7 +48,7 @@ class CemRegistry:
     def __init__(self, store: DsrspStore, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
-        self._cache: dict[str, VenRecord | None] = {}
+        self._cache: dict[str, VenRecord] = {}
 
     def enrol(self, fingerprint: str, ven_name: str) -> CemRecord:
         """Admit a CEM certificate delivered out of band; its VEN id is derived from it."""
@@ -60,10 +60,14 @@ class CemRegistry:
         return self._store.enrol(fingerprint, ven_name, ven_id, int(self._clock()))
 
     def lookup(self, ven_id: str) -> VenRecord | None:
-        # Every signed request looks the VEN up; keep the answer until a registration changes.
-        if ven_id not in self._cache:
-            cem = self._store.by_ven_id(ven_id)
-            self._cache[ven_id] = None if cem is None or cem.registration_id is None else _ven_record(cem)
+        # Every signed request looks the VEN up; keep registered answers until a registration
+        # changes. Misses are not cached, so random ids cannot grow the cache.
+        if ven_id in self._cache:
+            return self._cache[ven_id]
+        cem = self._store.by_ven_id(ven_id)
+        if cem is None or cem.registration_id is None:
+            return None
+        self._cache[ven_id] = _ven_record(cem)
         return self._cache[ven_id]
 
     def register(self, fingerprint: str, ven_name: str) -> VenRecord | None:

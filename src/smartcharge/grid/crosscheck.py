@@ -64,20 +64,19 @@ def to_pandapower(net: LVNetwork) -> Any:
         mag0_rx=0,
         si0_hv_partial=0.9,
     )
-    for j in range(net.n_line):
-        pp.create_line_from_parameters(
-            pp_net,
-            from_bus=int(net.line_from[j]),
-            to_bus=int(net.line_to[j]),
-            length_km=1.0,
-            r_ohm_per_km=float(net.r1_ohm[j]),
-            x_ohm_per_km=float(net.x1_ohm[j]),
-            c_nf_per_km=float(net.c1_f[j]) * 1e9,
-            max_i_ka=float(net.i_max_a[j]) / 1e3,
-            r0_ohm_per_km=float(net.r0_ohm[j]),
-            x0_ohm_per_km=float(net.x0_ohm[j]),
-            c0_nf_per_km=float(net.c0_f[j]) * 1e9,
-        )
+    pp.create_lines_from_parameters(
+        pp_net,
+        from_buses=net.line_from,
+        to_buses=net.line_to,
+        length_km=np.ones(net.n_line),
+        r_ohm_per_km=net.r1_ohm,
+        x_ohm_per_km=net.x1_ohm,
+        c_nf_per_km=net.c1_f * 1e9,
+        max_i_ka=net.i_max_a / 1e3,
+        r0_ohm_per_km=net.r0_ohm,
+        x0_ohm_per_km=net.x0_ohm,
+        c0_nf_per_km=net.c0_f * 1e9,
+    )
     for i in range(net.n_load):
         pp.create_asymmetric_load(pp_net, bus=int(net.load_bus[i]), type="wye")
     return pp_net

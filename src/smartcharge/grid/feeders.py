@@ -10,8 +10,11 @@
   positive sequence anyway). Customers are spread over
   the phases a, b, c in turn.
 - ``radial``: a parametric feeder: ``n_branches`` cables from the busbar, ``n_households``
-  connection points spaced ``span_m`` apart, on phases a, b, c in turn. The cable and transformer
-  data come from pandapower's standard-type library (``NAYY 4x150 SE``, ``0.4 MVA 10/0.4 kV``).
+  connection points spaced ``span_m`` apart, on phases a, b, c in turn along each cable. The cable
+  and transformer data come from pandapower's standard-type library (``NAYY 4x150 SE``,
+  ``0.4 MVA 10/0.4 kV``); zero sequence r0 = 4 r1, x0 = 4 x1 (neutral the size of a phase). The
+  source holds 1.05 pu at no load (420 V line to line, 242.5 V to neutral), as GB distribution
+  transformers are set a little above nominal to leave room for the voltage drop.
 
 An unknown name is refused with the list of known ones (issue 5, "Bad input").
 """
@@ -145,7 +148,7 @@ def simbench_lv_rural1() -> LVNetwork:
 
 
 def radial(
-    n_households: int = 30, n_branches: int = 3, span_m: float = 25.0, u_ref_pu: float = 1.0
+    n_households: int = 30, n_branches: int = 3, span_m: float = 25.0, u_ref_pu: float = 1.05
 ) -> LVNetwork:
     """A parametric radial feeder (see the module docstring); one connection point per household."""
     for key, value, low in (("n_households", n_households, 1), ("n_branches", n_branches, 1)):
@@ -197,7 +200,7 @@ def radial(
         c0_f=ones * 0.0,
         i_max_a=ones * float(cable["max_i_ka"]) * 1e3,
         load_bus=np.array(load_bus, dtype=np.int64),
-        load_phase=np.arange(n_households, dtype=np.int64) % 3,
+        load_phase=(np.arange(n_households, dtype=np.int64) // n_branches) % 3,
         load_name=tuple(f"house{h}" for h in range(n_households)),
     )
 

@@ -1,0 +1,132 @@
+"""The study file (YAML), validated at the edge with pydantic before anything runs.
+
+Every field is checked here or in :func:`smartcharge.study.runner.prepare` (feeder names, tariff
+ids, network data) before the first power flow: an unknown feeder, a bus with no path to the
+source or a rating of zero stops the study with a message naming the field (issue 5, "Bad input").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from smartcharge.core.errors import ValidationError
+
+StrategyKey = Literal[
+    "uncontrolled", "tariff_window", "tariff_window_delay", "default_hours", "smart", "dsr_turndown"
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeederSpec(_Frozen):
+    name: str
+    label: str | None = None
+    params: dict[str, float | int] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.label or self.name
+
+
+class StrategySpec(_Frozen):
+    """One charging strategy of the fleet simulator; ``tariffs`` > 1 staggers households over them."""
+
+    label: str
+    key: StrategyKey
+    tariffs: list[str] = Field(min_length=1)
+    config: dict[str, float | int] = Field(default_factory=dict)
+    group_cap_w: float | None = Field(default=None, gt=0)
+
+
+class LimitsSpec(_Frozen):
+    """ESQCR 2002 customer voltage band and the thermal margin (fraction of each rating)."""
+
+    v_min_v: float = Field(default=216.2, gt=0)
+    v_max_v: float = Field(default=253.0, gt=0)
+    thermal_fraction: float = Field(default=1.0, gt=0, le=1)
+
+
+class SecondPeakSpec(_Frozen):
+    feeder: str
+    penetration: float = Field(ge=0, le=1)
+    strategies: list[StrategySpec] = Field(min_length=1)
+
+
+class CostSpec(_Frozen):
+    feeder: str
+    penetration: float = Field(gt=0, le=1)
+    strategies: list[StrategySpec] = Field(min_length=1)
+
+
+class StudyConfig(_Frozen):
+    name: str
+    start: datetime
+    days: int = Field(ge=1, le=366)
+    step_s: int = Field(default=60, ge=60, le=3600)
+    seeds: list[int] = Field(min_length=1)
+    penetrations: list[float] = Field(min_length=2)
+    feeders: list[FeederSpec] = Field(min_length=1)
+    strategies: list[StrategySpec] = Field(min_length=1)
+    limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    second_peak: SecondPeakSpec | None = None
+    cost: CostSpec | None = None
+    workers: int = Field(default=2, ge=0, le=64)
+    crosscheck_steps: int = Field(default=2, ge=0, le=50)
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("start must carry a time zone, e.g. 2025-01-13T00:00:00+00:00")
+        return value
+
+    @field_validator("penetrations")
+    @classmethod
+    def _penetrations(cls, value: list[float]) -> list[float]:
+        if any(not 0 <= p <= 1 for p in value) or value != sorted(set(value)):
+            raise ValueError("penetrations must be distinct, increasing and within 0..1")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> StudyConfig:
+        keys = [f.key for f in self.feeders]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"feeder labels must be unique: {keys}")
+        labels = [s.label for s in self.strategies]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"strategy labels must be unique: {labels}")
+        for part in (self.second_peak, self.cost):
+            if part is not None and part.feeder not in keys:
+                raise ValueError(f"feeder {part.feeder!r} is not among the study's feeders {keys}")
+        return self
+
+
+def load_study(path: Path) -> StudyConfig:
+    """Read and validate a study file; errors name the field (pydantic) or the file."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValidationError("study", str(path), f"cannot read the study file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ValidationError("study", str(path), f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValidationError("study", str(path), "a study file is a YAML mapping")
+    return StudyConfig.model_validate(data)
+
+
+__all__ = [
+    "CostSpec",
+    "FeederSpec",
+    "LimitsSpec",
+    "SecondPeakSpec",
+    "StrategySpec",
+    "StudyConfig",
+    "load_study",
+]

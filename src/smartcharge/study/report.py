@@ -1,0 +1,266 @@
+"""The study report: one self-contained HTML file (plotly's JavaScript inlined) plus CSV tables.
+
+Nothing in the page is fetched from the network: the plotting library is embedded once and every
+figure is drawn from data in the page. Sections (each an ``<section id=...>``) are listed in
+:data:`SECTIONS`; the quick study's test checks that every one is present.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from smartcharge.study.cases import CaseResult
+from smartcharge.study.hosting import HostingCapacity, SeedHosting
+from smartcharge.study.profile import (
+    cheap_intervals,
+    daily_envelope,
+    daily_profile,
+    load_duration,
+    peak_metrics,
+)
+
+log = logging.getLogger(__name__)
+
+SECTIONS = {
+    "summary": "Study and networks",
+    "daily-profiles": "Daily demand profiles with tariff windows",
+    "load-duration": "Load-duration curves",
+    "diversity": "Diversity curve (after-diversity maximum demand)",
+    "hosting-capacity": "Hosting capacity by strategy",
+    "second-peak": "Second peak: randomised delay and staggered windows",
+    "voltage-envelopes": "Customer voltage envelopes",
+    "cost-carbon": "Charging cost and carbon per consumer",
+    "method": "Method and limits of the study",
+}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    title: str
+    config_text: str
+    network_rows: list[dict[str, Any]]
+    hosting: list[HostingCapacity]
+    hosting_seeds: list[SeedHosting]
+    profile_cases: list[CaseResult]  # one per strategy, for the daily/load-duration/envelope plots
+    second_peak: list[CaseResult]
+    cost: list[CaseResult]
+    v_min_v: float
+    v_max_v: float
+    days: int
+
+
+def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
+    """Write ``report.html`` and the CSV tables into ``out_dir``; return the HTML path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = _tables(inputs)
+    for name, rows in tables.items():
+        _write_csv(out_dir / f"{name}.csv", rows)
+    body = [
+        _section("summary", _table(inputs.network_rows) + f"<pre>{html.escape(inputs.config_text)}</pre>"),
+        _section("daily-profiles", _figure(_daily_figure(inputs.profile_cases))),
+        _section("load-duration", _figure(_duration_figure(inputs.profile_cases))),
+        _section("diversity", _figure(_diversity_figure(inputs.profile_cases))),
+        _section(
+            "hosting-capacity", _figure(_hosting_figure(inputs.hosting)) + _table(tables["hosting_capacity"])
+        ),
+        _section(
+            "second-peak",
+            _figure(_daily_figure(inputs.second_peak)) + _table(tables["second_peak"]),
+        ),
+        _section("voltage-envelopes", _figure(_envelope_figure(inputs.profile_cases, inputs))),
+        _section("cost-carbon", _table(tables["cost_carbon"])),
+        _section("method", _METHOD),
+    ]
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(inputs.title)}</title><style>{_CSS}</style>"
+        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<h1>{html.escape(inputs.title)}</h1>" + "".join(body) + "</body></html>"
+    )
+    path = out_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    log.info("report written: %s (%d bytes)", path.name, len(page))
+    return path
+
+
+def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
+    per_year = 365.0 / inputs.days
+    hosting = [
+        {
+            "feeder": h.feeder,
+            "strategy": h.strategy,
+            "households": h.n_households,
+            "charge_points_min_over_seeds": f"{'>=' if h.censored else ''}{h.min_evs}",
+            "charge_points_median": h.median_evs,
+            "first_limit_breached": h.binding_limit,
+        }
+        for h in inputs.hosting
+    ]
+    seeds = [
+        {
+            "feeder": s.feeder,
+            "strategy": s.strategy,
+            "seed": s.seed,
+            "hosting_charge_points": s.hosting_evs,
+            "hosting_penetration": s.hosting_penetration,
+            "first_breach_penetration": ""
+            if s.first_breach_penetration is None
+            else s.first_breach_penetration,
+            "first_limit": "" if s.first_limit is None else s.first_limit.value,
+        }
+        for s in inputs.hosting_seeds
+    ]
+    second = []
+    for r in inputs.second_peak:
+        m = peak_metrics(r)
+        second.append(
+            {
+                "strategy": r.case.strategy_label,
+                "tariffs": " + ".join(r.case.tariffs),
+                "peak_kw": round(m.peak_kw, 1),
+                "peak_to_mean": round(m.peak_to_mean, 2),
+                "max_rise_kw_per_min": round(m.max_ramp_kw_per_min, 2),
+                "lowest_customer_v": round(m.u_min_v, 1),
+            }
+        )
+    cost = [
+        {
+            "strategy": r.case.strategy_label,
+            "tariffs": " + ".join(r.case.tariffs),
+            "evs": r.n_ev,
+            "charging_cost_gbp_per_ev_per_year": round(r.cost_p_per_ev / 100 * per_year, 2),
+            "charging_carbon_kg_per_ev_per_year": round(r.carbon_g_per_ev / 1000 * per_year, 1),
+            "energy_kwh_per_ev_per_year": round(r.energy_delivered_kwh_per_ev * per_year, 0),
+            "unserved_kwh": round(r.unserved_kwh, 1),
+        }
+        for r in inputs.cost
+    ]
+    return {"hosting_capacity": hosting, "hosting_by_seed": seeds, "second_peak": second, "cost_carbon": cost}
+
+
+def _daily_figure(results: Sequence[CaseResult]) -> go.Figure:
+    fig = go.Figure()
+    marked: set[tuple[float, float]] = set()
+    for r in results:
+        minute, mean_w = daily_profile(r.time_s, r.total_w)
+        fig.add_trace(go.Scatter(x=minute / 60, y=mean_w / 1e3, name=r.case.strategy_label, mode="lines"))
+        for tariff in r.case.tariffs:
+            for span in cheap_intervals(tariff, r.time_s):
+                if span not in marked:
+                    marked.add(span)
+                    fig.add_vrect(
+                        x0=span[0] / 60, x1=span[1] / 60, fillcolor="green", opacity=0.08, line_width=0
+                    )
+    fig.update_layout(
+        xaxis_title="local time (h); shaded: cheap tariff windows", yaxis_title="mean feeder demand (kW)"
+    )
+    return fig
+
+
+def _duration_figure(results: Sequence[CaseResult]) -> go.Figure:
+    fig = go.Figure()
+    for r in results:
+        share, kw = load_duration(r.total_w / 1e3)
+        fig.add_trace(go.Scatter(x=share, y=kw, name=r.case.strategy_label, mode="lines"))
+    fig.update_layout(xaxis_title="share of time (%)", yaxis_title="feeder demand (kW)")
+    return fig
+
+
+def _diversity_figure(results: Sequence[CaseResult]) -> go.Figure:
+    fig = go.Figure()
+    for r in results:
+        n = np.arange(1, r.diversity_kw.size + 1)
+        fig.add_trace(go.Scatter(x=n, y=r.diversity_kw, name=r.case.strategy_label, mode="lines"))
+    fig.update_layout(
+        xaxis_title="number of households", yaxis_title="after-diversity maximum demand (kW/household)"
+    )
+    return fig
+
+
+def _hosting_figure(hosting: Sequence[HostingCapacity]) -> go.Figure:
+    fig = go.Figure()
+    for feeder in dict.fromkeys(h.feeder for h in hosting):
+        rows = [h for h in hosting if h.feeder == feeder]
+        fig.add_trace(go.Bar(x=[h.strategy for h in rows], y=[h.min_evs for h in rows], name=feeder))
+    fig.update_layout(
+        barmode="group", yaxis_title="charge points before a limit is breached (min over seeds)"
+    )
+    return fig
+
+
+def _envelope_figure(results: Sequence[CaseResult], inputs: ReportInputs) -> go.Figure:
+    fig = go.Figure()
+    for r in results:
+        minute, lo, hi = daily_envelope(r.time_s, r.summary.u_min_v, r.summary.u_max_v)
+        fig.add_trace(go.Scatter(x=minute / 60, y=lo, name=f"{r.case.strategy_label} lowest", mode="lines"))
+        fig.add_trace(go.Scatter(x=minute / 60, y=hi, name=f"{r.case.strategy_label} highest", mode="lines"))
+    fig.add_hline(y=inputs.v_min_v, line_dash="dash", annotation_text="216.2 V (230 V -6 %)")
+    fig.add_hline(y=inputs.v_max_v, line_dash="dash", annotation_text="253 V (230 V +10 %)")
+    fig.update_layout(xaxis_title="local time (h)", yaxis_title="customer voltage (V)")
+    return fig
+
+
+def _figure(fig: go.Figure) -> str:
+    return str(fig.to_html(full_html=False, include_plotlyjs=False))
+
+
+def _section(key: str, content: str) -> str:
+    return f"<section id='{key}'><h2>{html.escape(SECTIONS[key])}</h2>{content}</section>"
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>(no rows)</p>"
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        if not rows:
+            return
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+_CSS = (
+    "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+)
+
+_METHOD = """
+<p>Households and EVs come from the fleet simulator (issue 4), which applies the GB Smart Charge Point
+rules (SCP Regs 2021 reg 10 default hours, reg 11 randomised delay) through the same policy functions
+as the live charge point. Each household is a single-phase customer on the phase and bus the feeder data
+gives it. Every step is an asymmetric (sequence-coupled) Newton-Raphson power flow in power-grid-model on
+an exactly reduced feeder (series sections without customers merged, dead-end spurs dropped; the same
+customer voltages and section currents as the full feeder), cross-checked against pandapower's
+three-phase power flow on sampled steps.</p>
+<p>Limits: customer voltage 230 V +10 % / -6 % (ESQCR 2002) at every customer's connection point on its
+phase; each cable section's current against its rating in the network data; the transformer's LV phase
+current against its rated current. The hosting capacity is the number of charge points at the last
+penetration below the first one at which any limit is breached at any step; it is only as fine as the
+penetration grid and only as long as the simulated period (a short winter period in the quick study).</p>
+<p>Not modelled: the MV network and tap changers, voltage regulation, heat pumps and solar, thermal time
+constants (a one-minute overload counts as a breach), household reactive power beyond a fixed 0.95
+lagging power factor. See docs/study.md.</p>
+"""
+
+
+__all__ = ["SECTIONS", "ReportInputs", "write_report"]

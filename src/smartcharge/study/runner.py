@@ -1,0 +1,178 @@
+"""A whole study: check every input, run the cases on Dask, analyse, write the report.
+
+:func:`prepare` does everything that can fail on bad input (feeder names, network data, tariff
+ids, limits) before a single task is submitted (issue 5, "Bad input").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from smartcharge.core.tariff import get_tariff
+from smartcharge.grid.crosscheck import cross_check
+from smartcharge.grid.feeders import get_feeder
+from smartcharge.grid.limits import GridLimits
+from smartcharge.grid.network import LVNetwork
+from smartcharge.grid.reduction import reduce_network
+from smartcharge.grid.timeseries import customer_loads
+from smartcharge.study.cases import Case, CaseResult, household_loads
+from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
+from smartcharge.study.hosting import hosting_capacity, seed_hosting
+from smartcharge.study.loads import LoadProvider, fleet_loads, reactive_var
+from smartcharge.study.report import ReportInputs, write_report
+from smartcharge.study.sweep import Progress, run_cases
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreparedStudy:
+    config: StudyConfig
+    limits: GridLimits
+    networks: dict[str, LVNetwork]
+    cases: list[Case]
+
+
+def prepare(config: StudyConfig) -> PreparedStudy:
+    """Validate everything and list the cases; raises before any power flow on bad input."""
+    limits = GridLimits(config.limits.v_min_v, config.limits.v_max_v, config.limits.thermal_fraction)
+    networks = {f.key: get_feeder(f.name, **f.params) for f in config.feeders}
+    strategies = list(config.strategies)
+    strategies += config.second_peak.strategies if config.second_peak else []
+    strategies += config.cost.strategies if config.cost else []
+    for s in strategies:
+        for tariff in s.tariffs:
+            get_tariff(tariff)
+    cases: list[Case] = []
+
+    def add(part: str, feeder: FeederSpec, strategy: StrategySpec, penetration: float, seed: int) -> None:
+        cases.append(
+            Case(
+                index=len(cases),
+                part=part,
+                feeder_key=feeder.key,
+                feeder_name=feeder.name,
+                feeder_params=tuple(sorted(feeder.params.items())),
+                strategy_label=strategy.label,
+                strategy_key=strategy.key,
+                tariffs=tuple(strategy.tariffs),
+                strategy_config=tuple(sorted(strategy.config.items())),
+                group_cap_w=strategy.group_cap_w,
+                penetration=penetration,
+                seed=seed,
+                start=config.start,
+                days=config.days,
+                step_s=config.step_s,
+            )
+        )
+
+    for feeder in config.feeders:
+        for strategy in config.strategies:
+            for seed in config.seeds:
+                for penetration in config.penetrations:
+                    add("hosting", feeder, strategy, penetration, seed)
+    by_key = {f.key: f for f in config.feeders}
+    if config.second_peak is not None:
+        for strategy in config.second_peak.strategies:
+            add(
+                "second_peak",
+                by_key[config.second_peak.feeder],
+                strategy,
+                config.second_peak.penetration,
+                config.seeds[0],
+            )
+    if config.cost is not None:
+        for strategy in config.cost.strategies:
+            add("cost", by_key[config.cost.feeder], strategy, config.cost.penetration, config.seeds[0])
+    log.info("study %s: %d feeders, %d cases", config.name, len(networks), len(cases))
+    return PreparedStudy(config=config, limits=limits, networks=networks, cases=cases)
+
+
+def network_rows(prepared: PreparedStudy, provider: LoadProvider) -> list[dict[str, object]]:
+    """Per feeder: size, reduced size, ratings, and the pandapower cross-check on the busiest steps.
+
+    The cross-check runs on the reduced feeder, which ``tests/grid`` shows gives the full feeder's
+    customer voltages and section currents; the full feeder is cross-checked in the tests.
+    """
+    rows: list[dict[str, object]] = []
+    config = prepared.config
+    for key, net in prepared.networks.items():
+        reduced = reduce_network(net).network
+        row: dict[str, object] = {
+            "feeder": key,
+            "buses": net.n_bus,
+            "buses_after_exact_reduction": reduced.n_bus,
+            "customers": net.n_load,
+            "transformer_kva": round(net.transformer.sn_va / 1e3),
+            "smallest_cable_rating_a": round(float(net.i_max_a.min())),
+        }
+        if config.crosscheck_steps > 0:
+            case = next(
+                c for c in prepared.cases if c.feeder_key == key and c.penetration == config.penetrations[-1]
+            )
+            loads = household_loads(case, net.n_load, provider)
+            p = customer_loads(loads.base_w + loads.ev_w, net.n_load)
+            q = customer_loads(reactive_var(loads.base_w, loads.ev_w), net.n_load)
+            busiest = np.sort(np.argsort(p.sum(axis=1))[-config.crosscheck_steps :])
+            # The reduced feeder is exactly equivalent (tests/grid) and keeps the study quick.
+            check = cross_check(reduced, p, q, busiest)
+            row["pgm_vs_pandapower_max_voltage_gap_pct"] = f"{check.max_rel_diff * 100:.4f}"
+        rows.append(row)
+    return rows
+
+
+def run_study(
+    config: StudyConfig,
+    out_dir: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    provider: LoadProvider = fleet_loads,
+    progress: Progress | None = None,
+) -> Path:
+    """Run the study and write the report; returns the report's path."""
+    prepared = prepare(config)
+    networks = network_rows(prepared, provider)
+    results = run_cases(
+        prepared.cases,
+        workers=config.workers if workers is None else workers,
+        scheduler=scheduler,
+        provider=provider,
+        progress=progress,
+    )
+    return write_results(prepared, results, networks, out_dir)
+
+
+def write_results(
+    prepared: PreparedStudy, results: list[CaseResult], networks: list[dict[str, object]], out_dir: Path
+) -> Path:
+    config = prepared.config
+    hosting = [r for r in results if r.case.part == "hosting"]
+    first_feeder = config.feeders[0].key
+    top = config.penetrations[-1]
+    profile_cases = [
+        r
+        for r in hosting
+        if r.case.feeder_key == first_feeder and r.case.penetration == top and r.case.seed == config.seeds[0]
+    ]
+    inputs = ReportInputs(
+        title=f"Grid impact study: {config.name}",
+        config_text=yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
+        network_rows=networks,
+        hosting=hosting_capacity(hosting, prepared.limits),
+        hosting_seeds=seed_hosting(hosting, prepared.limits),
+        profile_cases=profile_cases,
+        second_peak=[r for r in results if r.case.part == "second_peak"],
+        cost=[r for r in results if r.case.part == "cost"],
+        v_min_v=prepared.limits.v_min_v,
+        v_max_v=prepared.limits.v_max_v,
+        days=config.days,
+    )
+    return write_report(inputs, out_dir)
+
+
+__all__ = ["PreparedStudy", "network_rows", "prepare", "run_study", "write_results"]

@@ -1,0 +1,63 @@
+"""End to end: the shipped quick study through the real fleet simulator, Dask and both power-flow engines.
+
+Issue 5 "Tests": the quick report builds and contains every section; "Done when": the command
+``smartcharge study run studies/quick.yaml`` writes the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smartcharge.cli.main import app
+from smartcharge.study.report import SECTIONS
+
+QUICK = Path(__file__).parents[2] / "studies" / "quick.yaml"
+
+
+@pytest.mark.slow
+def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
+    """Issue 5 item 7: a self-contained HTML report with every section, plus the CSV tables."""
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        app, ["study", "run", str(QUICK), "--quick", "--out", str(out), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for key in SECTIONS:
+        assert f"<section id='{key}'>" in page
+    assert not re.search(r"<script[^>]+src=", page)  # plotly is inlined: nothing is fetched to view it
+    assert page.count("Plotly.newPlot(") >= 6  # profiles, duration, diversity, hosting, second peak, envelopes
+    with (out / "hosting_capacity.csv").open() as handle:
+        hosting = list(csv.DictReader(handle))
+    assert {row["feeder"] for row in hosting} == {"ieee_european_lv", "radial_60"}
+    assert {row["strategy"] for row in hosting} == {"uncontrolled", "go_window", "go_window_delay_600s"}
+    with (out / "second_peak.csv").open() as handle:
+        second = {row["strategy"]: row for row in csv.DictReader(handle)}
+    # SCP Regs 2021 reg 11 / SQ-1: a randomised delay softens the step at the window edge.
+    assert float(second["delay_1800s"]["max_rise_kw_per_min"]) < float(
+        second["delay_0s"]["max_rise_kw_per_min"]
+    )
+    with (out / "cost_carbon.csv").open() as handle:
+        cost = {row["strategy"]: row for row in csv.DictReader(handle)}
+    assert float(cost["octopus_go_window"]["charging_cost_gbp_per_ev_per_year"]) < float(
+        cost["uncontrolled_flat"]["charging_cost_gbp_per_ev_per_year"]
+    )
+    assert "pgm_vs_pandapower_max_voltage_gap_pct" in page
+
+
+def test_study_run_unknown_feeder_exits_with_message(tmp_path: Path) -> None:
+    """Issue 5 bad input: the CLI refuses an unknown feeder before the sweep, naming it."""
+    text = QUICK.read_text().replace("- name: radial\n", "- name: radial_feeder_x\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    result = CliRunner().invoke(
+        app, ["study", "run", str(bad), "--out", str(tmp_path / "o"), "--workers", "0"]
+    )
+    assert result.exit_code == 2
+    assert "radial_feeder_x" in result.output and "unknown feeder" in result.output
+    assert not (tmp_path / "o").exists()

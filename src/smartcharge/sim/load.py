@@ -31,17 +31,19 @@ def accumulate_boxes(
     keep = b > a
     a, b, p, col = a[keep], b[keep], np.asarray(power_w)[keep], np.asarray(column, dtype=np.int64)[keep]
     width = n_steps + 1
-    diff = np.zeros(width * n_columns, dtype=np.float64)
+    index_parts, weight_parts = [], []
     for edge, sign in ((a, 1.0), (b, -1.0)):
         x = (edge - grid_start_s) / step_s
         i = np.minimum(np.floor(x).astype(np.int64), n_steps)
         frac = x - i
-        base = col * width
-        diff += np.bincount(base + i, weights=sign * p * (1.0 - frac), minlength=diff.size)
-        nxt = np.minimum(i + 1, n_steps)
-        diff += np.bincount(base + nxt, weights=sign * p * frac, minlength=diff.size)
-    series = np.cumsum(diff.reshape(n_columns, width)[:, :n_steps], axis=1)
-    out: FloatArray = np.ascontiguousarray(series.T)
+        # Time-major layout (step * n_columns + column), so the cumulative sum runs along axis 0
+        # and the (T, G) result needs no transpose.
+        index_parts += [i * n_columns + col, np.minimum(i + 1, n_steps) * n_columns + col]
+        weight_parts += [sign * p * (1.0 - frac), sign * p * frac]
+    diff = np.bincount(
+        np.concatenate(index_parts), weights=np.concatenate(weight_parts), minlength=width * n_columns
+    ).reshape(width, n_columns)
+    out: FloatArray = np.cumsum(diff[:n_steps], axis=0)
     # Cumulative sums of +p/-p leave rounding dust where nothing charges; it is not load.
     out[np.abs(out) < 1e-6] = 0.0
     return out

@@ -18,6 +18,7 @@ from smartcharge.sim.behaviour import BaseDemand
 from smartcharge.sim.reference_year import reference_index
 
 _SHIFT_WEEKS = np.arange(-3, 4, dtype=np.int64)
+_HALF_HOUR_S = 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +72,14 @@ def profile_counts(base: BaseDemand, households: Households, n_groups: int) -> F
 
 
 def group_base_w(base: BaseDemand, counts: FloatArray, times_s: IntArray) -> FloatArray:
-    """Sum of the base demand of each group's households, shape (T, G); ``counts`` from profile_counts."""
-    result: FloatArray = (counts @ profile_w(base, times_s)).T
+    """Sum of the base demand of each group's households, shape (T, G); ``counts`` from profile_counts.
+
+    The source is half-hourly, so the sum is formed once per half-hour and repeated per step.
+    """
+    t = np.asarray(times_s, dtype=np.int64)
+    slots, inverse = np.unique(t // _HALF_HOUR_S, return_inverse=True)
+    per_slot = (counts @ profile_w(base, slots * _HALF_HOUR_S)).T
+    result: FloatArray = per_slot[inverse.ravel()]
     return result
 
 

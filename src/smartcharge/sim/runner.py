@@ -156,8 +156,8 @@ def run_scenario(
     diversity = DiversityCurve(n_sample)
     per_ev = np.zeros((4, fleet.size))
     sessions_per_ev = np.zeros(fleet.size, dtype=np.int64)
-    tr_matrix = np.zeros((n_groups, n_tr))
-    tr_matrix[np.arange(n_groups), transformer_of] = 1.0
+    # Feeders are numbered transformer by transformer, so each transformer is a run of columns.
+    tr_first = np.searchsorted(transformer_of, np.arange(n_tr))
     writers: dict[str, pq.ParquetWriter] = {}
     total_chunks = len(range(0, scenario.days + scenario.warm_up_days + 2, scenario.chunk_days))
     feeder_ids = np.array([f.id for f in feeders])
@@ -186,7 +186,8 @@ def run_scenario(
                 base_g = group_base_w(base, counts, times)
                 near = near_tariff_edge(tariff, times)
                 feeder_metrics.update(ev_g, base_g, near)
-                ev_t, base_t = ev_g @ tr_matrix, base_g @ tr_matrix
+                ev_t = np.add.reduceat(ev_g, tr_first, axis=1)
+                base_t = np.add.reduceat(base_g, tr_first, axis=1)
                 tr_metrics.update(ev_t, base_t, near)
                 _write(
                     writers, out / "transformer_series.parquet", times, "transformer", tr_ids, ev_t, base_t
@@ -265,7 +266,7 @@ def _write(
     table = pa.table(
         {
             "time_s": np.repeat(times, n_g),
-            key: np.tile(ids, n_t),
+            key: pa.DictionaryArray.from_arrays(np.tile(np.arange(n_g, dtype=np.int32), n_t), pa.array(ids)),
             "ev_w": ev.ravel().astype(np.float32),
             "base_w": base_w.ravel().astype(np.float32),
         }

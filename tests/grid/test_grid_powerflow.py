@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from smartcharge.core.errors import ValidationError
 from smartcharge.grid.crosscheck import cross_check
 from smartcharge.grid.feeders import get_feeder
 from smartcharge.grid.network import LVNetwork, Source, Transformer
@@ -146,3 +147,21 @@ def test_reduction_keeps_limit_answers(ieee: LVNetwork) -> None:
     for name in ("u_min_v", "u_max_v", "line_loading_pu", "trafo_loading_pu"):
         assert getattr(fast, name) == pytest.approx(getattr(full, name), abs=1e-6)
     assert full.u_min_v.min() < 216.2  # this load does breach the statutory minimum
+
+
+def test_iterative_current_matches_newton_raphson(ieee: LVNetwork) -> None:
+    """Issue 5 speed: the faster iterative-current method gives Newton-Raphson's answers (to 1e-4 V)."""
+    reduced = reduce_network(ieee).network
+    rng = np.random.default_rng(9)
+    p = rng.uniform(0, 9000, (20, ieee.n_load))
+    fast = PGMFeeder(reduced, method="iterative_current").run(p, 0.3 * p)
+    newton = PGMFeeder(reduced, method="newton_raphson").run(p, 0.3 * p)
+    assert fast.u_load_v == pytest.approx(newton.u_load_v, abs=1e-4)
+    assert fast.i_line_a == pytest.approx(newton.i_line_a, abs=1e-3)
+
+
+def test_powerflow_unknown_method_refused() -> None:
+    """Bad input: an unknown power-flow method is refused by name."""
+    net = get_feeder("radial", n_households=3)
+    with pytest.raises(ValidationError, match="method='gauss'"):
+        PGMFeeder(net, method="gauss")

@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 class FeederSolver:
     """Asymmetric time-series power flow on one feeder, exactly reduced unless ``reduce=False``."""
 
-    def __init__(self, network: LVNetwork, reduce: bool = True, threads: int = 1) -> None:
+    def __init__(
+        self, network: LVNetwork, reduce: bool = True, threads: int = 1, method: str = "iterative_current"
+    ) -> None:
         self.original = network
         self.network = reduce_network(network).network if reduce else network
-        self._pgm = PGMFeeder(self.network, threads=threads)
+        self._pgm = PGMFeeder(self.network, threads=threads, method=method)
         self._rated_lv_a = self.network.transformer.rated_current_lv_a
 
     def solve_batch(self, p_load_w: FloatArray, q_load_var: FloatArray) -> FlowBatch:

@@ -150,12 +150,13 @@ async def _worker(spec_path: Path) -> None:
         )
         for c in spec["cems"]
     ]
-    for adapter in adapters:
-        await adapter.register()
+    for k in range(0, len(adapters), 25):  # register in small batches: the VTN is the bottleneck
+        await asyncio.gather(*(a.register() for a in adapters[k : k + 25]))
     Path(spec["ready"]).write_text("ok")
-    start_at = spec["start_at"]
-    while time.time() < start_at:
+    go = Path(spec["go"])
+    while not go.exists():
         await asyncio.sleep(0.05)
+    start_at = float(go.read_text())
     end_at = start_at + spec["seconds"]
     counts = {"ok": 0, "failed": 0}
     lags: list[float] = []
@@ -216,7 +217,6 @@ async def load(n_cems: int, n_workers: int, seconds: float) -> None:
         except OSError:
             time.sleep(0.1)
     url = f"https://127.0.0.1:{port}/OpenADR2/Simple/2.0b"
-    start_at = time.time() + 30 + n_cems * 0.03
     workers = []
     for w in range(n_workers):
         mine = names[w::n_workers]
@@ -225,7 +225,7 @@ async def load(n_cems: int, n_workers: int, seconds: float) -> None:
             "vtn_fingerprint": leaves["vtn"].fingerprint,
             "ca": str(ca),
             "cems": [{"name": n, "cert": str(leaves[n].cert), "key": str(leaves[n].key)} for n in mine],
-            "start_at": start_at,
+            "go": str(tmp / "go"),
             "seconds": seconds,
             "ready": str(tmp / f"ready{w}"),
         }
@@ -238,9 +238,16 @@ async def load(n_cems: int, n_workers: int, seconds: float) -> None:
                 stderr=subprocess.DEVNULL,
             )
         )
+    registering_since = time.time()
+    while sum((tmp / f"ready{w}").exists() for w in range(n_workers)) < n_workers:
+        if any(p.poll() is not None for p in workers):
+            raise RuntimeError("a load worker died while registering")
+        time.sleep(0.2)
+    register_s = time.time() - registering_since
+    start_at = time.time() + 2
+    (tmp / "go").write_text(repr(start_at))
     while time.time() < start_at:
-        time.sleep(0.1)
-    ready = sum((tmp / f"ready{w}").exists() for w in range(n_workers))
+        time.sleep(0.05)
     cpu0, wall0 = _cpu_s(server.pid), time.time()
     time.sleep(seconds)
     cpu1, wall1 = _cpu_s(server.pid), time.time()
@@ -260,13 +267,13 @@ async def load(n_cems: int, n_workers: int, seconds: float) -> None:
     cpu_pct = 100 * (cpu1 - cpu0) / (wall1 - wall0)
     rate = counts["ok"] / seconds
     print(
-        "| CEMs | worker procs | workers ready at start | target polls/s | polls/s reached | failed "
+        "| CEMs | worker procs | registration of all s | target polls/s | polls/s reached | failed "
         "| poll start lag p50 / p95 s | DSRSP CPU % of one core | DSRSP CPU ms per poll |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     per_poll = 1000 * (cpu1 - cpu0) / max(counts["ok"], 1)
     print(
-        f"| {n_cems} | {n_workers} | {ready}/{n_workers} | {n_cems} | {rate:.0f} | {counts['failed']} "
+        f"| {n_cems} | {n_workers} | {register_s:.0f} | {n_cems} | {rate:.0f} | {counts['failed']} "
         f"| {lag_p50:.2f} / {lag_p95:.2f} | {cpu_pct:.0f} | {per_poll:.2f} |"
     )
 

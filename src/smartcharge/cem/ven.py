@@ -144,7 +144,10 @@ class VenSession:
             )
             return True
         if result.events or result.invalid:
-            await self._handle(result)
+            try:
+                await self._handle(result)
+            except VenError as exc:
+                logger.warning("answer to %s's events not delivered: %s", self.dsrsp_id, exc)
             return True
         return False
 
@@ -166,6 +169,8 @@ class VenSession:
                 self._end("consent_withdrawn")
             return
         for event in result.events:
+            if event.end_s <= now:
+                continue  # completed: OpenADR wants no answer, and it is never resumed (SCP-FS-4)
             known = self._events.get(event.event_id)
             if known and known.event.modification_number == event.modification_number:
                 answers.append((event.event_id, event.modification_number, known.opt, StatusCode.OK))
@@ -248,6 +253,10 @@ class VenSession:
     # ---- telemetry, offers, override ----------------------------------------------------------
     async def _housekeeping(self) -> None:
         now = int(self._clock())
+        for event_id in [k for k, r in self._events.items() if r.event.end_s + r.event.start_after_s < now]:
+            running = self._events.pop(event_id)
+            if running.task is not None and not running.task.done():
+                self._events[event_id] = running  # still finishing (power report)
         telemetry = self._gateway.telemetry()
         self._samples.append((now, float(sum(t.power_w for t in telemetry))))
         override = is_override_active(telemetry)
@@ -354,7 +363,16 @@ class VenSupervisor:
         if self.session is not None and self._task is not None:
             finished = self._task.done()
             if finished or grant is None or grant.dsrsp_id != self.session.dsrsp_id:
-                why = self._task.result() if finished and not self._task.cancelled() else "consent changed"
+                why = "consent changed"
+                if finished and not self._task.cancelled():
+                    failure = self._task.exception()
+                    if failure is not None:
+                        logger.error(
+                            "VEN session with %s failed: %r; restarting", self.session.dsrsp_id, failure
+                        )
+                        why = "failed"
+                    else:
+                        why = self._task.result()
                 dsrsp_id = self.session.dsrsp_id
                 await self._stop_session()
                 if why == "cancelled_by_vtn":

@@ -70,3 +70,34 @@ async def test_response_event_reaches_emulated_station_over_ocpp(pki, dsrsp_a, t
     finally:
         await station.close()
         await cem.close()
+
+
+async def test_owner_override_at_real_cem_opts_out_with_reason(pki, dsrsp_a, tmp_path, sqlite_url) -> None:
+    """ARB-6, SCP-OP-3: the owner's override at the OCPP CEM sets the routine event aside, and the
+    DSRSP receives optOut with reason overrideStatus; the CEM's telemetry reaches the DSRSP."""
+    cem = await start_cem(sqlite_url, ven_config=_ven_config(tmp_path, pki, dsrsp_a, sqlite_url))
+    password = register(cem.store, "CP-E2E")
+    station = start_station(
+        "CP-E2E", f"ws://127.0.0.1:{cem.port}/ocpp", password=password, start_s=time.time()
+    )
+    try:
+        await wait_for(lambda: station.runner.connected.is_set(), what="boot")
+        await wait_for(lambda: dsrsp_a.registry.registered(), 15, "the VEN to register")
+        ven_id = dsrsp_a.registry.registered()[0]
+        event = dsrsp_a.create_event(
+            EventRequest(
+                Programme.ROUTINE, Signal.SIMPLE_LEVEL, (2.0,), 300, int(time.time()), start_after_s=1
+            )
+        )
+        await wait_for(lambda: dsrsp_a.store.opts(event.event_id), 15, "the VEN's answer")
+        assert dsrsp_a.store.opts(event.event_id)[0][2] == "optIn"
+        await cem.gateway.set_override(None, True)
+        await wait_for(
+            lambda: any(o[3] == "overrideStatus" for o in dsrsp_a.store.opts(event.event_id)),
+            15,
+            "the opt-out",
+        )
+        await wait_for(lambda: dsrsp_a.store.readings(ven_id, "TELEMETRY_USAGE"), 15, "telemetry")
+    finally:
+        await station.close()
+        await cem.close()

@@ -65,3 +65,25 @@ async def test_bad_event_body_refused_naming_field(dsrsp, body: dict, field: str
     """SEC-D-6: the admin API answers 422 and names the field and the rule."""
     with pytest.raises(AdminError, match=f"422.*{field}"):
         await _post(dsrsp, "operator", "events", body)
+
+
+async def test_cli_event_command_creates_routine_event(dsrsp) -> None:
+    """OP-R1: ``smartcharge dsrsp event`` reaches the admin endpoint; bad values are refused (exit 2)."""
+    import asyncio
+    import json
+
+    from typer.testing import CliRunner
+
+    from smartcharge.cli.main import app
+
+    ca, leaves = dsrsp.test_pki
+    base = ["dsrsp", "event", "--url", _base(dsrsp), "--cert", str(leaves["operator"].cert)]
+    base += ["--key", str(leaves["operator"].key), "--ca-file", str(ca), "--programme", "routine"]
+    good = [*base, "--signal", "ELECTRICITY_PRICE", "--values", "30,12", "--interval-s", "1800"]
+    result = await asyncio.to_thread(CliRunner().invoke, app, [*good, "--start-after-s", "600"])
+    assert result.exit_code == 0, result.output
+    event_id = json.loads(result.output)["event_id"]
+    event = dsrsp.events[event_id][0]
+    assert event.start_after_s == 600 and [i.value for i in event.intervals] == [30.0, 12.0]
+    bad = await asyncio.to_thread(CliRunner().invoke, app, [*base, "--signal", "SIMPLE", "--values", "high"])
+    assert bad.exit_code == 2 and "values" in bad.output

@@ -45,7 +45,7 @@ def accumulate_boxes(
     ).reshape(width, n_columns)
     out: FloatArray = np.cumsum(diff[:n_steps], axis=0)
     # Cumulative sums of +p/-p leave rounding dust where nothing charges; it is not load.
-    out[np.abs(out) < 1e-6] = 0.0
+    out[out < 1e-6] = 0.0  # loads are >= 0; what is below a microwatt is rounding
     return out
 
 

@@ -58,16 +58,27 @@ class GroupMetrics:
         self.peak_base_w = np.maximum(self.peak_base_w, base_w.max(axis=0))
         self.ev_kwh += ev_w.sum(axis=0) * self.step_h / 1000.0
         self.base_kwh += base_w.sum(axis=0) * self.step_h / 1000.0
-        for series, last, overall, edge in (
-            (total, self.last_total, "max_step_w", "max_edge_step_w"),
-            (ev_w, self.last_ev, "max_ev_step_w", "max_ev_edge_step_w"),
-        ):
-            prev = series[:1] if last is None else last[None, :]
-            step = np.abs(np.diff(np.concatenate([prev, series]), axis=0))
-            setattr(self, overall, np.maximum(getattr(self, overall), step.max(axis=0)))
-            if near_edge.any():
-                setattr(self, edge, np.maximum(getattr(self, edge), step[near_edge].max(axis=0)))
+        self._steps(total, self.last_total, near_edge, "max_step_w", "max_edge_step_w")
+        self._steps(ev_w, self.last_ev, near_edge, "max_ev_step_w", "max_ev_edge_step_w")
         self.last_total, self.last_ev = total[-1].copy(), ev_w[-1].copy()
+
+    def _steps(
+        self, series: FloatArray, last: FloatArray | None, near: BoolArray, overall: str, edge: str
+    ) -> None:
+        """Largest change between consecutive steps, including the step across the chunk boundary."""
+        step = np.diff(series, axis=0)
+        np.abs(step, out=step)
+        best = np.maximum(getattr(self, overall), step.max(axis=0, initial=0.0))
+        best_edge = getattr(self, edge)
+        if near[1:].any():
+            best_edge = np.maximum(best_edge, step[near[1:]].max(axis=0))
+        if last is not None:
+            first = np.abs(series[0] - last)
+            best = np.maximum(best, first)
+            if near[0]:
+                best_edge = np.maximum(best_edge, first)
+        setattr(self, overall, best)
+        setattr(self, edge, best_edge)
 
     def row(self, g: int, households: int, evs: int, rated_ev_w: float) -> dict[str, float | int]:
         """Summary of group ``g`` in kW (per minute for steps)."""
@@ -97,10 +108,17 @@ class DiversityCurve:
         self.block_max = {n: np.zeros(n_sample // n) for n in self.sizes}
 
     def update(self, ev_w: FloatArray) -> None:
+        if ev_w.shape[0] == 0 or not self.sizes:
+            return
+        # One running sum across EVs serves every block size: a block's sum is a difference of two
+        # columns, so the cost does not grow with the number of sizes.
+        # EV-major layout so that picking block edges copies whole contiguous rows.
+        running = np.zeros((ev_w.shape[1] + 1, ev_w.shape[0]))
+        np.cumsum(np.ascontiguousarray(ev_w.T), axis=0, out=running[1:])
         for n, best in self.block_max.items():
-            blocks = ev_w[:, : best.size * n].reshape(ev_w.shape[0], best.size, n).sum(axis=2)
-            if blocks.shape[0]:
-                np.maximum(best, blocks.max(axis=0), out=best)
+            edges = np.arange(0, best.size * n + 1, n)
+            blocks = running[edges[1:]] - running[edges[:-1]]
+            np.maximum(best, blocks.max(axis=1), out=best)
 
     def curve(self) -> list[dict[str, float]]:
         return [

@@ -101,3 +101,33 @@ def test_cli_bad_scenario_exits_with_the_field_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["sim", "run", str(scenario), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "ev_penetration" in result.output
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
+def test_example_scenarios_are_valid(path: Path) -> None:
+    """Every example scenario in scenarios/ passes validation (run in full by the benchmarks/CLI)."""
+    scenario = load_scenario(path)
+    assert scenario.feeders and scenario.days >= 1
+
+
+def test_public_names_are_exported() -> None:
+    """The public API of smartcharge.sim is explicit (STYLE 13)."""
+    import smartcharge.sim as sim
+
+    assert set(sim.__all__) == {
+        "STRATEGIES",
+        "HouseholdSeries",
+        "HouseholdSeriesRequest",
+        "Scenario",
+        "household_series",
+        "load_scenario",
+        "run_scenario",
+    }
+    assert set(sim.STRATEGIES) == {
+        "uncontrolled",
+        "tariff_window",
+        "tariff_window_delay",
+        "default_hours",
+        "smart",
+        "dsr_turndown",
+    }

@@ -104,9 +104,8 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
     start_s = epoch_s_from_datetime(req.start)
     start_s -= start_s % req.step_s
     n_steps = req.days * 86_400 // req.step_s
-    strategy = REGISTRY[req.strategy] if req.strategy in REGISTRY else None
-    config = build_config(req.strategy, req.strategy_config)
-    assert strategy is not None  # build_config refused unknown keys above
+    config = build_config(req.strategy, req.strategy_config)  # refuses unknown keys and settings
+    strategy = REGISTRY[req.strategy]
     setup_rng = chunk_rng(req.seed, -1)
     households, owner = place_households(
         np.array([req.n_households]), np.array([req.ev_penetration]), base.base_w.shape[0], setup_rng

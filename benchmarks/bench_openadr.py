@@ -160,6 +160,8 @@ async def _worker(spec_path: Path) -> None:
     end_at = start_at + spec["seconds"]
     counts = {"ok": 0, "failed": 0}
     lags: list[float] = []
+    reasons: dict[str, int] = {}
+    cpu_start_s = time.process_time()
 
     async def run(adapter: VenAdapter, phase_s: float) -> None:
         next_at = start_at + phase_s
@@ -169,15 +171,18 @@ async def _worker(spec_path: Path) -> None:
             try:
                 await adapter.poll()
                 counts["ok"] += 1
-            except VenError:
+            except VenError as exc:
                 counts["failed"] += 1
+                reason = str(exc).split(":")[0][:60]
+                reasons[reason] = reasons.get(reason, 0) + 1
             next_at = max(next_at + 1.0, time.time())  # a CEM that fell behind polls as soon as it can
 
     rng = random.Random(len(adapters))
     await asyncio.gather(*(run(a, rng.random()) for a in adapters))
     for adapter in adapters:
         await adapter.close()
-    print(json.dumps({**counts, "lags": lags}))
+    cpu_s = time.process_time() - cpu_start_s
+    print(json.dumps({**counts, "lags": lags, "cpu_s": cpu_s, "reasons": reasons}))
 
 
 async def load(n_cems: int, n_workers: int, seconds: float) -> None:
@@ -253,10 +258,15 @@ async def load(n_cems: int, n_workers: int, seconds: float) -> None:
     cpu1, wall1 = _cpu_s(server.pid), time.time()
     counts = {"ok": 0, "failed": 0}
     lags: list[float] = []
+    client_cpu_s = 0.0
+    reasons: dict[str, int] = {}
     for proc in workers:
         out, _ = proc.communicate(timeout=600)
         result = json.loads(out.decode().strip().splitlines()[-1])
         lags += result.pop("lags")
+        client_cpu_s += result.pop("cpu_s")
+        for reason, n in result.pop("reasons").items():
+            reasons[reason] = reasons.get(reason, 0) + n
         for key, value in result.items():
             counts[key] += value
     lags.sort()
@@ -268,14 +278,18 @@ async def load(n_cems: int, n_workers: int, seconds: float) -> None:
     rate = counts["ok"] / seconds
     print(
         "| CEMs | worker procs | registration of all s | target polls/s | polls/s reached | failed "
-        "| poll start lag p50 / p95 s | DSRSP CPU % of one core | DSRSP CPU ms per poll |"
+        "| poll start lag p50 / p95 s | DSRSP CPU % of one core | DSRSP CPU ms per poll "
+        "| VEN CPU ms per poll | load average |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     per_poll = 1000 * (cpu1 - cpu0) / max(counts["ok"], 1)
     print(
         f"| {n_cems} | {n_workers} | {register_s:.0f} | {n_cems} | {rate:.0f} | {counts['failed']} "
-        f"| {lag_p50:.2f} / {lag_p95:.2f} | {cpu_pct:.0f} | {per_poll:.2f} |"
+        f"| {lag_p50:.2f} / {lag_p95:.2f} | {cpu_pct:.0f} | {per_poll:.2f} "
+        f"| {1000 * client_cpu_s / max(counts['ok'], 1):.2f} | {os.getloadavg()[0]:.1f} |"
     )
+    if reasons:
+        print("failures:", json.dumps(reasons))
 
 
 def main() -> None:

@@ -23,19 +23,19 @@ QUICK = Path(__file__).parents[2] / "studies" / "quick.yaml"
 def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     """Issue 5 item 7: a self-contained HTML report with every section, plus the CSV tables."""
     out = tmp_path / "report"
-    result = CliRunner().invoke(
-        app, ["study", "run", str(QUICK), "--quick", "--out", str(out), "--workers", "2"]
-    )
+    result = CliRunner().invoke(app, ["study", "run", str(QUICK), "--out", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
     page = (out / "report.html").read_text(encoding="utf-8")
     for key in SECTIONS:
         assert f"<section id='{key}'>" in page
     assert not re.search(r"<script[^>]+src=", page)  # plotly is inlined: nothing is fetched to view it
-    assert page.count("Plotly.newPlot(") >= 6  # profiles, duration, diversity, hosting, second peak, envelopes
+    assert (
+        page.count("Plotly.newPlot(") >= 6
+    )  # profiles, duration, diversity, hosting, second peak, envelopes
     with (out / "hosting_capacity.csv").open() as handle:
         hosting = list(csv.DictReader(handle))
     assert {row["feeder"] for row in hosting} == {"ieee_european_lv", "radial_60"}
-    assert {row["strategy"] for row in hosting} == {"uncontrolled", "go_window", "go_window_delay_600s"}
+    assert {row["strategy"] for row in hosting} == {"uncontrolled", "go_window_delay_600s", "smart_cap_60kw"}
     with (out / "second_peak.csv").open() as handle:
         second = {row["strategy"]: row for row in csv.DictReader(handle)}
     # SCP Regs 2021 reg 11 / SQ-1: a randomised delay softens the step at the window edge.

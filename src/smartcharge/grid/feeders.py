@@ -117,11 +117,16 @@ def from_pandapower(
     )
 
 
-def ieee_european_lv() -> LVNetwork:
-    """The IEEE European LV Test Feeder; each customer keeps the phase the data puts it on."""
+def ieee_european_lv(u_ref_pu: float | None = None) -> LVNetwork:
+    """The IEEE European LV Test Feeder; each customer keeps the phase the data puts it on.
+
+    ``u_ref_pu`` overrides the data's 1.05 pu at the 11 kV source (a lower tap setting).
+    """
     import pandapower.networks as pn
 
     net = pn.ieee_european_lv_asymmetric()
+    if u_ref_pu is not None:
+        net.ext_grid["vm_pu"] = u_ref_pu
     loads = net.asymmetric_load
     phase_cols = loads[["p_a_mw", "p_b_mw", "p_c_mw"]].to_numpy(float)
     phases = np.argmax(phase_cols != 0, axis=1).tolist()

@@ -13,7 +13,6 @@ OpenADR 2.0b over simple HTTP is pull only: events wait in a queue until the VEN
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -426,14 +425,6 @@ def _kind_of(code: int, detail: str) -> str:
     return "refused"
 
 
-async def wait_closed(adapter: VtnAdapter, stop: asyncio.Event) -> None:
-    """Serve until ``stop`` is set, then shut the VTN down."""
-    try:
-        await stop.wait()
-    finally:
-        await adapter.stop()
-
-
 __all__ = [
     "ADMIN_PREFIX",
     "PATH_PREFIX",
@@ -443,5 +434,4 @@ __all__ = [
     "VtnAdapter",
     "VtnConfig",
     "VtnListener",
-    "wait_closed",
 ]

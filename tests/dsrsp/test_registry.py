@@ -78,3 +78,31 @@ def test_enrol_twice_refused(make_registry, sqlite_url: str) -> None:
     registry.enrol(FP, "home-cem")
     with pytest.raises(ValidationError, match="already enrolled"):
         registry.enrol(FP, "home-cem")
+
+
+@pytest.mark.parametrize(
+    "url_fixture", ["sqlite_url", pytest.param("private_postgres_url", marks=pytest.mark.postgres)]
+)
+def test_migration_0002_downgrades_and_upgrades_again(
+    engines: list[Engine], request, url_fixture: str
+) -> None:
+    """The Interface A tables come and go with revision 0002_openadr, leaving 0001_ocpp intact."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from smartcharge.store.migrate import alembic_config
+
+    engine = make_engine(request.getfixturevalue(url_fixture))
+    engines.append(engine)
+    upgrade(engine)
+    ours = {"consent_record", "dsr_provider_credential", "dsr_provider_data", "openadr_security_event"}
+    ours |= {"dsrsp_cem", "dsrsp_opt", "dsrsp_reading"}
+    assert ours <= set(inspect(engine).get_table_names())
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001_ocpp")
+    tables = set(inspect(engine).get_table_names())
+    assert not ours & tables and "station" in tables
+    upgrade(engine)
+    assert ours <= set(inspect(engine).get_table_names())

@@ -103,13 +103,13 @@ def test_powerflow_small_radial_matches_fixed_point() -> None:
     assert batch.u_load_v[0] == pytest.approx(_fixed_point(net, s_va), abs=1e-4)
 
 
-@pytest.mark.parametrize("feeder", ["simbench_lv_rural1", "radial"])
+@pytest.mark.parametrize("feeder", ["simbench_lv_rural1", "simbench_lv_semiurb4", "radial"])
 def test_pgm_matches_pandapower_within_0_1_percent(feeder: str) -> None:
     """Issue 5: power-grid-model and pandapower agree within 0.1 % on customer voltage (shipped feeders)."""
     net = get_feeder(feeder)
     rng = np.random.default_rng(5)
-    p = rng.uniform(0, 7400, (3, net.n_load))
-    check = cross_check(net, p, 0.2 * p, np.arange(3))
+    p = rng.uniform(0, 7400, (2, net.n_load))
+    check = cross_check(net, p, 0.2 * p, np.arange(2))
     assert check.u_pgm_v.min() < 0.995 * check.u_pgm_v.max()  # the loads really move the voltages
     assert check.max_rel_diff < 1e-3
 

@@ -2,13 +2,14 @@
 
 - ``ieee_european_lv``: the IEEE European Low Voltage Test Feeder, a real GB suburban feeder
   (907 buses, 55 single-phase customers, 800 kVA 11/0.416 kV Dyn1), as pandapower ships it.
-- ``simbench_lv_rural1``: the SimBench ``1-LV-rural1--0-no_sw`` grid (14 LV buses, 13 connection
-  points, 160 kVA 20/0.4 kV). SimBench gives only positive-sequence cable data, so the zero
-  sequence is taken as four times the positive one (four-core cable, neutral the same size as a
-  phase); its upstream grid has no fault level, so it is taken as stiff (10 GVA, as the IEEE
-  feeder's data has it; pandapower's three-phase power flow treats the external grid as stiff in
-  positive sequence anyway). Customers are spread over
-  the phases a, b, c in turn.
+- ``simbench_lv_rural1``, ``simbench_lv_semiurb4``: the SimBench ``1-LV-<grid>--0-no_sw`` grids
+  (rural: 14 LV buses, 13 connection points, 160 kVA 20/0.4 kV; semi-urban: 43 buses, 41
+  points, 400 kVA; each takes ~7 s to read, as SimBench parses its whole data set). SimBench
+  gives only positive-sequence cable data, so the zero sequence is taken as four times the
+  positive one (four-core cable, neutral the same size as a phase); its upstream grid has no fault
+  level, so it is taken as stiff (10 GVA, as the IEEE feeder's data has it; pandapower's
+  three-phase power flow treats the external grid as stiff in positive sequence anyway).
+  Customers are spread over the phases a, b, c in turn.
 - ``radial``: a parametric feeder: ``n_branches`` cables from the busbar, ``n_households``
   connection points spaced ``span_m`` apart, on phases a, b, c in turn along each cable. The cable
   and transformer data come from pandapower's standard-type library (``NAYY 4x150 SE``,
@@ -135,21 +136,30 @@ def ieee_european_lv(u_ref_pu: float | None = None) -> LVNetwork:
     )
 
 
-def simbench_lv_rural1() -> LVNetwork:
-    """SimBench ``1-LV-rural1--0-no_sw`` with assumed zero sequence (see the module docstring)."""
+def simbench_lv(code: str, name: str) -> LVNetwork:
+    """A SimBench LV grid with assumed zero sequence (see the module docstring)."""
     import simbench
 
-    net = simbench.get_simbench_net("1-LV-rural1--0-no_sw")
-    net.trafo["vk0_percent"] = net.trafo["vk_percent"]
+    net = simbench.get_simbench_net(code)
     buses = [int(b) for b in net.load["bus"]]
     return from_pandapower(
         net,
-        "simbench_lv_rural1",
+        name,
         buses,
         [i % 3 for i in range(len(buses))],
         [str(n) for n in net.load["name"]],
         zero_seq_factor=4.0,
     )
+
+
+def simbench_lv_rural1() -> LVNetwork:
+    """SimBench ``1-LV-rural1--0-no_sw``: 14 LV buses, 13 connection points, 160 kVA."""
+    return simbench_lv("1-LV-rural1--0-no_sw", "simbench_lv_rural1")
+
+
+def simbench_lv_semiurb4() -> LVNetwork:
+    """SimBench ``1-LV-semiurb4--0-no_sw``: 43 LV buses, 41 connection points, 400 kVA."""
+    return simbench_lv("1-LV-semiurb4--0-no_sw", "simbench_lv_semiurb4")
 
 
 def radial(
@@ -213,6 +223,7 @@ def radial(
 FEEDERS: dict[str, Callable[..., LVNetwork]] = {
     "ieee_european_lv": ieee_european_lv,
     "simbench_lv_rural1": simbench_lv_rural1,
+    "simbench_lv_semiurb4": simbench_lv_semiurb4,
     "radial": radial,
 }
 

@@ -218,6 +218,16 @@ class CemGateway:
             ids = sorted(self.stations)
             if not ids:
                 return
+            if (
+                station_id is not None
+                and station_id not in self.book.station
+                and not self.book.site
+                and not self.stations[station_id].sent
+            ):
+                # Nothing bears on this station and it holds nothing from us: skip the O(N) site
+                # arithmetic, which would make a reconnect storm of N stations cost O(N^2).
+                self.stations[station_id].sent = {}
+                return
             rated = {sid: s.offered_w for sid, s in self.stations.items() if s.offered_w is not None}
             targets, _, _ = self.book.targets(ids, rated, int(time.time()))
             chosen = ids if station_id is None else [station_id] if station_id in targets else []

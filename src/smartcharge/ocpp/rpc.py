@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocpp import messages
-from ocpp.charge_point import ChargePoint
+from ocpp.charge_point import ChargePoint, camel_to_snake_case
 from ocpp.exceptions import (
     FormationViolationError,
     FormatViolationError,
@@ -69,6 +69,23 @@ class FaultTolerantChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships
         self.faults += 1
         await self._send(CallError(unique_id, error.code, error.description, error.details).to_json())
         await self._on_fault(kind, f"{error.code}: {error.description} {error.details}"[:500])
+
+    async def call_prepared(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a CALL whose camelCase payload we built ourselves from a validated domain object,
+        and return the CALLRESULT payload (snake_case).
+
+        ``ChargePoint.call`` would deep-copy the payload through ``dataclasses.asdict``, rename
+        its keys and validate it against the schema: about 0.6 ms of CPU per message, most of a
+        fan-out's cost, spent on data that cannot be wrong. The rest follows ``call``: one call in
+        flight per connection (the library's lock), a response timeout, CALLERROR raised.
+        """
+        call = Call(unique_id=str(self._unique_id_generator()), action=action, payload=payload)
+        async with self._call_lock:
+            await self._send(call.to_json())
+            response = await self._get_specific_response(call.unique_id, self._response_timeout)
+        if response.message_type_id == MessageType.CallError:
+            raise response.to_exception()
+        return dict(camel_to_snake_case(response.payload))
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         try:

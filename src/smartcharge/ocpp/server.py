@@ -187,6 +187,8 @@ class OcppServer:
             ssl=ssl_context,
             max_size=self._max_size,
             ping_interval=self._ping_interval_s,
+            # OCPP frames are small: per-message deflate costs CPU and ~100 KiB of zlib state per link.
+            compression=None,
         )
         logger.info("OCPP server on %s:%s (%s)", host, port, "TLS" if ssl_context else "plain")
         return server
@@ -210,6 +212,7 @@ async def open_station_connection(
         open_timeout=open_timeout_s,
         max_size=DEFAULT_MAX_FRAME_BYTES,
         ping_interval=None,
+        compression=None,
     )
 
 

@@ -24,6 +24,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from ocpp.exceptions import ProtocolError
 from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 
@@ -53,6 +54,8 @@ from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
 logger = logging.getLogger(__name__)
 
 STOP_SEQ_NO = 2_147_483_647
+_PROFILE_STATUSES = frozenset({"Accepted", "Rejected", "NotSupported"})
+_CLEAR_STATUSES = frozenset({"Accepted", "Unknown"})
 _PURPOSE_TO_WIRE = {
     ProfilePurpose.STATION_MAX: "ChargePointMaxProfile",
     ProfilePurpose.EXTERNAL_CONSTRAINTS: "ChargePointMaxProfile",
@@ -271,18 +274,27 @@ class CsmsV16(FaultTolerantChargePoint):
     async def _request(self, payload: Any) -> Any:
         return await self.call(payload, suppress=False)
 
+    async def _request_own(self, action: str, payload: dict[str, Any], statuses: frozenset[str]) -> str:
+        """A call built here from a validated domain object (see ``call_prepared``); the one answer
+        field we read is checked against its enumeration."""
+        result = await self.call_prepared(action, payload)
+        status = result.get("status")
+        if status not in statuses:
+            raise ProtocolError(description=f"status {status!r} is not one of {sorted(statuses)}")
+        return str(status)
+
     async def set_charging_profile(self, profile: ChargingProfile, evse_id: int = 0) -> str:
-        result = await self._request(
-            call.SetChargingProfile(connector_id=evse_id, cs_charging_profiles=profile_to_wire(profile))
-        )
-        return str(result.status)
+        payload = {"connectorId": evse_id, "csChargingProfiles": profile_to_wire(profile)}
+        return await self._request_own("SetChargingProfile", payload, _PROFILE_STATUSES)
 
     async def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> str:
         wire_purpose = None if purpose is None else _PURPOSE_TO_WIRE[purpose]
-        result = await self._request(
-            call.ClearChargingProfile(id=profile_id, charging_profile_purpose=wire_purpose)
-        )
-        return str(result.status)
+        payload: dict[str, Any] = {}
+        if profile_id is not None:
+            payload["id"] = profile_id
+        if wire_purpose is not None:
+            payload["chargingProfilePurpose"] = wire_purpose
+        return await self._request_own("ClearChargingProfile", payload, _CLEAR_STATUSES)
 
     async def get_composite_schedule(self, duration_s: int, evse_id: int = 0) -> CompositeSchedule:
         result = await self._request(

@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from ocpp.exceptions import ProtocolError
 from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
 
@@ -45,6 +46,8 @@ from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint, as_ocp
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_S = 300
+_PROFILE_STATUSES = frozenset({"Accepted", "Rejected"})
+_CLEAR_STATUSES = frozenset({"Accepted", "Unknown"})
 
 
 def _now() -> str:
@@ -281,18 +284,27 @@ class CsmsV201(FaultTolerantChargePoint):
     async def _request(self, payload: Any) -> Any:
         return await self.call(payload, suppress=False)
 
+    async def _request_own(self, action: str, payload: dict[str, Any], statuses: frozenset[str]) -> str:
+        """A call built here from a validated domain object (see ``call_prepared``); the one answer
+        field we read is checked against its enumeration."""
+        result = await self.call_prepared(action, payload)
+        status = result.get("status")
+        if status not in statuses:
+            raise ProtocolError(description=f"status {status!r} is not one of {sorted(statuses)}")
+        return str(status)
+
     async def set_charging_profile(self, profile: ChargingProfile, evse_id: int = 0) -> str:
-        result = await self._request(
-            call.SetChargingProfile(evse_id=evse_id, charging_profile=profile_to_wire(profile))
-        )
-        return str(result.status)
+        payload = {"evseId": evse_id, "chargingProfile": profile_to_wire(profile)}
+        return await self._request_own("SetChargingProfile", payload, _PROFILE_STATUSES)
 
     async def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> str:
         criteria = None if purpose is None else {"chargingProfilePurpose": purpose.value}
-        result = await self._request(
-            call.ClearChargingProfile(charging_profile_id=profile_id, charging_profile_criteria=criteria)
-        )
-        return str(result.status)
+        payload: dict[str, Any] = {}
+        if profile_id is not None:
+            payload["chargingProfileId"] = profile_id
+        if criteria is not None:
+            payload["chargingProfileCriteria"] = criteria
+        return await self._request_own("ClearChargingProfile", payload, _CLEAR_STATUSES)
 
     async def get_composite_schedule(self, duration_s: int, evse_id: int = 0) -> CompositeSchedule:
         result = await self._request(

@@ -17,9 +17,11 @@ link is down it is the offline queue, replayed after reconnecting (SCP-FS-5).
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -86,6 +88,12 @@ class StationConfig:
             )
 
 
+@functools.cache
+def shipped_table() -> ScheduleTable:
+    """The shipped default-hours table, built once per process (about 0.1 s) and shared read-only."""
+    return ScheduleTable.build([GB_DEFAULT_HOURS])
+
+
 def _at(now_s: float) -> datetime:
     return datetime.fromtimestamp(int(now_s), tz=UTC)
 
@@ -99,7 +107,7 @@ class EmulatedChargePoint:
         self._rng = rng
         self._state = ChargePointState.shipped(1, self.config.max_delay_s, self.config.dsr_agreement)
         self._schedules: list[WeeklySchedule] = [GB_DEFAULT_HOURS]
-        self._table = ScheduleTable.build(self._schedules)
+        self._table = shipped_table()
         self._profiles: dict[int, ChargingProfile] = {}
         self._override = False
         self._upstream_randomised = False
@@ -118,6 +126,7 @@ class EmulatedChargePoint:
         self._last_tick_s: float | None = None
         self.outbox: deque[Uplink] = deque()
         self.reboot_requested = False
+        self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
         self.now_s = 0.0
 
     # ---- the control loop ------------------------------------------------------------------
@@ -385,6 +394,8 @@ class EmulatedChargePoint:
         self.record_security_event("ResetOrReboot", "reset requested by the CSMS")
         self._restored = True
         self.reboot_requested = True
+        if self.on_reboot is not None:
+            self.on_reboot()
         return True
 
 

@@ -90,6 +90,8 @@ class StationRunner:
         self.boots = 0
         self.refused_messages = 0
         self.session: StationV201 | StationV16 | None = None
+        self._reboot = asyncio.Event()
+        device.on_reboot = self._reboot.set
 
     async def run(self, stop: asyncio.Event) -> None:
         use_inline_validation()
@@ -123,6 +125,7 @@ class StationRunner:
                 break
             if self.device.reboot_requested:
                 self.device.reboot_requested = False
+                self._reboot.clear()
                 continue
             wait_s = backoff_s(attempt, self.link, self._rng)
             attempt += 1
@@ -175,8 +178,13 @@ class StationRunner:
             await ws.close()
 
     async def _until(self, stop: asyncio.Event, ws: object) -> None:
-        while not (stop.is_set() or self.device.reboot_requested):
-            await asyncio.sleep(0.05)
+        # Wait on events, not a polling loop: ten thousand stations polling would eat a core.
+        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._reboot.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
         await ws.close()  # type: ignore[attr-defined]
 
     async def _drain(self, session: StationV201 | StationV16) -> None:

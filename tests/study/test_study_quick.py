@@ -48,6 +48,17 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
         cost["uncontrolled_flat"]["charging_cost_gbp_per_ev_per_year"]
     )
     assert "pgm_vs_pandapower_max_voltage_gap_pct" in page
+    assert page.count("homes): charge points before a limit") == 2  # SQ-7 answer, one line per feeder
+
+
+def test_study_check_counts_cases_and_quick_shrinks() -> None:
+    """``study check`` validates without running; ``--quick`` keeps one seed, one day, four penetrations."""
+    full = CliRunner().invoke(app, ["study", "check", str(QUICK)])
+    assert full.exit_code == 0, full.output
+    assert "2 feeders, 39 cases, valid" in full.output
+    quick = CliRunner().invoke(app, ["study", "check", str(QUICK), "--quick"])
+    assert quick.exit_code == 0, quick.output
+    assert "2 feeders, 33 cases, valid" in quick.output  # 2 feeders x 3 strategies x 4 + 4 + 5
 
 
 def test_study_run_unknown_feeder_exits_with_message(tmp_path: Path) -> None:

@@ -71,7 +71,10 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
         _section("load-duration", _figure(_duration_figure(inputs.profile_cases))),
         _section("diversity", _figure(_diversity_figure(inputs.profile_cases))),
         _section(
-            "hosting-capacity", _figure(_hosting_figure(inputs.hosting)) + _table(tables["hosting_capacity"])
+            "hosting-capacity",
+            _hosting_answer(inputs.hosting)
+            + _figure(_hosting_figure(inputs.hosting))
+            + _table(tables["hosting_capacity"]),
         ),
         _section(
             "second-peak",
@@ -146,6 +149,23 @@ def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
         for r in inputs.cost
     ]
     return {"hosting_capacity": hosting, "hosting_by_seed": seeds, "second_peak": second, "cost_carbon": cost}
+
+
+def _hosting_answer(hosting: Sequence[HostingCapacity]) -> str:
+    """One sentence per feeder: charge points before reinforcement, per strategy (SQ-7)."""
+    items = []
+    for feeder in dict.fromkeys(h.feeder for h in hosting):
+        rows = [h for h in hosting if h.feeder == feeder]
+        parts = ", ".join(
+            f"{html.escape(h.strategy)}: {'at least ' if h.censored else ''}{h.min_evs}"
+            + ("" if h.censored else f" ({html.escape(h.binding_limit)} next)")
+            for h in rows
+        )
+        items.append(
+            f"<li><b>{html.escape(feeder)}</b> ({rows[0].n_households} homes): charge points before a limit "
+            f"is breached (smallest over seeds): {parts}.</li>"
+        )
+    return f"<ul>{''.join(items)}</ul>"
 
 
 def _daily_figure(results: Sequence[CaseResult]) -> go.Figure:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from smartcharge.cli import cem, cem_dsr, dsrsp, rules, station, study
+from smartcharge.cli import cem, cem_dsr, dsrsp, rules, sim, station, study
 
 app = typer.Typer(
     name="smartcharge",
@@ -18,3 +18,4 @@ app.add_typer(cem.app, name="cem")
 cem_dsr.register(cem.app)  # cem switch-dsrsp, cem consent ...
 app.add_typer(station.app, name="station")
 app.add_typer(study.app, name="study")
+app.add_typer(sim.app, name="sim")

@@ -5,7 +5,8 @@
 - :mod:`~smartcharge.grid.reduction`: the exact reduction of series sections and dead-end spurs;
 - :mod:`~smartcharge.grid.pgm` and :mod:`~smartcharge.grid.timeseries`: batched asymmetric power flow;
 - :mod:`~smartcharge.grid.crosscheck`: the same network in pandapower's three-phase power flow;
-- :mod:`~smartcharge.grid.limits`: ESQCR voltage band and thermal limits, per-step extremes.
+- :mod:`~smartcharge.grid.limits`: ESQCR voltage band and thermal limits, per-step extremes;
+- :mod:`~smartcharge.grid.screening`: rigorous bounds that let provably safe steps skip the solve.
 """
 
 from smartcharge.grid.crosscheck import CrossCheck, cross_check, to_pandapower
@@ -14,6 +15,7 @@ from smartcharge.grid.limits import GridLimits, LimitKind, StepSummary, first_br
 from smartcharge.grid.network import DisconnectedBusError, LVNetwork, Source, Transformer
 from smartcharge.grid.pgm import FlowBatch, PGMFeeder
 from smartcharge.grid.reduction import ReducedNetwork, reduce_network
+from smartcharge.grid.screening import Screen
 from smartcharge.grid.timeseries import FeederSolver, customer_loads
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "LimitKind",
     "PGMFeeder",
     "ReducedNetwork",
+    "Screen",
     "Source",
     "StepSummary",
     "Transformer",

@@ -69,6 +69,9 @@ class StepSummary:
     u_max_v: FloatArray  # (T,) highest customer voltage
     line_loading_pu: FloatArray  # (T,) highest section current / rating
     trafo_loading_pu: FloatArray  # (T,) highest LV phase current / rated current
+    #: (T,) steps proven safe by :mod:`~smartcharge.grid.screening` and not solved: their values
+    #: are bounds (inside every limit), not power-flow results. None: every step was solved.
+    screened: BoolArray | None = None
 
     def breaches(self, limits: GridLimits) -> BoolArray:
         """(T, 4) boolean: which limit (in :data:`LIMIT_ORDER`) each step breaches."""
@@ -84,11 +87,20 @@ class StepSummary:
 
     @staticmethod
     def concat(parts: list[StepSummary]) -> StepSummary:
+        screened = None
+        if any(p.screened is not None for p in parts):
+            screened = np.concatenate(
+                [
+                    p.screened if p.screened is not None else np.zeros(p.u_min_v.size, dtype=bool)
+                    for p in parts
+                ]
+            )
         return StepSummary(
             u_min_v=np.concatenate([p.u_min_v for p in parts]),
             u_max_v=np.concatenate([p.u_max_v for p in parts]),
             line_loading_pu=np.concatenate([p.line_loading_pu for p in parts]),
             trafo_loading_pu=np.concatenate([p.trafo_loading_pu for p in parts]),
+            screened=screened,
         )
 
 

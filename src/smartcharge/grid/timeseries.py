@@ -13,10 +13,11 @@ import numpy as np
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import FloatArray
-from smartcharge.grid.limits import StepSummary
+from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
 from smartcharge.grid.pgm import FlowBatch, PGMFeeder
 from smartcharge.grid.reduction import reduce_network
+from smartcharge.grid.screening import Screen
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +37,47 @@ class FeederSolver:
         """One batch, full detail (customer voltages, section and transformer currents)."""
         return self._pgm.run(p_load_w, q_load_var)
 
-    def solve(self, p_load_w: FloatArray, q_load_var: FloatArray, chunk_steps: int = 1440) -> StepSummary:
-        """Per-step extremes for ``T`` steps of (T, n_load) customer loads."""
+    def screen(self, limits: GridLimits) -> Screen:
+        """A screen for this (reduced) feeder and these limits (see :mod:`~smartcharge.grid.screening`)."""
+        return Screen.build(self.network, limits)
+
+    def solve(
+        self,
+        p_load_w: FloatArray,
+        q_load_var: FloatArray,
+        chunk_steps: int = 1440,
+        screen: Screen | None = None,
+    ) -> StepSummary:
+        """Per-step extremes for ``T`` steps of (T, n_load) customer loads.
+
+        With a ``screen``, steps it proves safe are not solved and carry their bounds instead.
+        """
         if chunk_steps < 1:
             raise ValidationError("chunk_steps", chunk_steps, "must be >= 1")
         p = np.asarray(p_load_w, dtype=np.float64)
         q = np.asarray(q_load_var, dtype=np.float64)
         parts: list[StepSummary] = []
         for start in range(0, p.shape[0], chunk_steps):
-            batch = self._pgm.run(p[start : start + chunk_steps], q[start : start + chunk_steps])
-            parts.append(self.summarise(batch))
+            pc, qc = p[start : start + chunk_steps], q[start : start + chunk_steps]
+            if screen is None:
+                parts.append(self.summarise(self._pgm.run(pc, qc)))
+            else:
+                parts.append(self._solve_screened(pc, qc, screen))
             log.debug("solved steps %d..%d on %s", start, start + len(parts[-1].u_min_v), self.network.name)
         return StepSummary.concat(parts)
+
+    def _solve_screened(self, p: FloatArray, q: FloatArray, screen: Screen) -> StepSummary:
+        bounds, safe = screen.bounds(p, q)
+        out = {
+            k: getattr(bounds, k).copy()
+            for k in ("u_min_v", "u_max_v", "line_loading_pu", "trafo_loading_pu")
+        }
+        todo = np.flatnonzero(~safe)
+        if todo.size:
+            exact = self.summarise(self._pgm.run(p[todo], q[todo]))
+            for key, values in out.items():
+                values[todo] = getattr(exact, key)
+        return StepSummary(**out, screened=safe)
 
     def summarise(self, batch: FlowBatch) -> StepSummary:
         """Reduce one batch to the extremes the limits need."""

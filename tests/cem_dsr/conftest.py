@@ -109,6 +109,18 @@ def identity(pki: Pki) -> VenIdentity:
 
 
 @pytest.fixture
+def cem_identity(pki: Pki) -> VenIdentity:
+    """The CEM's VEN identity (its certificate, key and CA)."""
+    return identity(pki)
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    """An in-memory charger gateway."""
+    return FakeGateway()
+
+
+@pytest.fixture
 async def dsrsp_a(pki: Pki, tmp_path: Path) -> AsyncIterator[DsrspService]:
     """DSRSP-A in this process (0.5 s poll), with the CEM's certificate enrolled."""
     dsrsp_store = DsrspStore(sqlite_engine(tmp_path / "dsrsp.db"))

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from conftest import identity
 from smartcharge.cem.dsr_switch import adapter_for, switch_provider
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.limit import LimitSource
@@ -21,7 +20,7 @@ from smartcharge.openadr.ven import VenError
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-async def test_switch_provider_keeps_dsr_working_and_refuses_old(loop, remote_dsrsp_b, pki) -> None:
+async def test_switch_provider_keeps_dsr_working_and_refuses_old(loop, remote_dsrsp_b, cem_identity) -> None:
     """INT-6: cancel at the old VTN, erase its credentials and data, register at the new one; local
     defaults in between; DSR works with the new provider and the old one is refused afterwards."""
     now = int(time.time())
@@ -62,9 +61,7 @@ async def test_switch_provider_keeps_dsr_working_and_refuses_old(loop, remote_ds
         loop.dsrsp.create_event(
             EventRequest(Programme.RESPONSE, Signal.LOAD_DISPATCH_SETPOINT, (0.0,), 60, now), [old_ven_id]
         )
-    stale = adapter_for(
-        identity(pki), old_cred.vtn_url, old_cred.vtn_fingerprint, loop.ledger.store, old_cred
-    )
+    stale = adapter_for(cem_identity, old_cred.vtn_url, old_cred.vtn_fingerprint, loop.ledger.store, old_cred)
     try:
         with pytest.raises(VenError, match="463"):
             await stale.poll()

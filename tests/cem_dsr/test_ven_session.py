@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from conftest import FakeGateway
 from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.ven import SessionSettings, VenSession
 from smartcharge.core.limit import LimitSource
@@ -48,11 +47,11 @@ def _event() -> DsrEvent:
     )
 
 
-async def test_event_from_deregistered_provider_refused(ledger) -> None:
+async def test_event_from_deregistered_provider_refused(ledger, gateway) -> None:
     """INT-6, SEC-S-8: a message from a provider whose consent ended is refused (463) and logged."""
     ledger.grant("DSRSP-A", "https://a.invalid/x", FP)
     ledger.revoke("DSRSP-A", reason="switched")
-    adapter, gateway = FakeAdapter(), FakeGateway()
+    adapter = FakeAdapter()
     session = VenSession("DSRSP-A", adapter, gateway, ledger, SessionSettings())  # type: ignore[arg-type]
     await session._handle(PollResult(request_id="r", vtn_id="DSRSP-A", events=(_event(),)))
     assert adapter.notices[0][:2] == ("deregistered_provider", StatusCode.NOT_REGISTERED_OR_AUTHORIZED)
@@ -61,10 +60,10 @@ async def test_event_from_deregistered_provider_refused(ledger) -> None:
     assert session.ended == "consent_withdrawn"
 
 
-async def test_event_from_wrong_vtn_id_refused(ledger) -> None:
+async def test_event_from_wrong_vtn_id_refused(ledger, gateway) -> None:
     """SEC-S-8: an answer naming another VTN than the consented one is refused with 452."""
     ledger.grant("DSRSP-A", "https://a.invalid/x", FP)
-    adapter, gateway = FakeAdapter(), FakeGateway()
+    adapter = FakeAdapter()
     session = VenSession("DSRSP-A", adapter, gateway, ledger, SessionSettings())  # type: ignore[arg-type]
     await session._handle(PollResult(request_id="r", vtn_id="DSRSP-Z", events=(_event(),)))
     assert adapter.notices[0][:2] == ("wrong_vtn_id", StatusCode.INVALID_ID)

@@ -223,8 +223,9 @@ async def load(n_cems: int, n_workers: int, seconds: float, poll_s: float) -> No
     server = subprocess.Popen(
         [sys.executable, *CLI, "dsrsp", "serve", "--config", str(config)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp / "dsrsp.log").open("wb"),
     )
+    print(f"logs in {tmp}", file=sys.stderr)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

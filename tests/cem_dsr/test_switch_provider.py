@@ -67,6 +67,7 @@ async def test_switch_provider_keeps_dsr_working_and_refuses_old(loop, remote_ds
             await stale.poll()
     finally:
         await stale.close()
+    await loop.dsrsp.flush()
     kinds = [r.kind for r in loop.dsrsp.store.security_events()]
     assert "unknown_ven" in kinds
 

@@ -47,6 +47,7 @@ async def test_non_operator_certificate_refused(dsrsp) -> None:
     """SEC-S-8: a valid CEM certificate is not an operator certificate: 403 and a security record."""
     with pytest.raises(AdminError, match="403"):
         await _post(dsrsp, "cem", "cems", {})
+    await dsrsp.flush()
     assert dsrsp.store.security_events()[-1].kind == "operator_not_authorised"
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -36,6 +37,8 @@ from smartcharge.store.consent import CemRecord, DsrspStore
 logger = logging.getLogger(__name__)
 
 POWER_REPORT = "x-POWER_REPORT"
+#: How often received records are written to the database.
+WRITE_INTERVAL_S = 0.2
 
 
 def _ven_record(cem: CemRecord) -> VenRecord:
@@ -103,27 +106,55 @@ class DsrspService:
         self._on_opt = on_opt
         self.events: dict[str, tuple[DsrEvent, list[str]]] = {}
         self.vtn = VtnAdapter(config, self.registry, self, admin=self._admin, clock=clock)
+        # Records wait here and are written in batches from a worker thread: a synchronous,
+        # fsync'd insert per message on the event loop made signed messages queue past the 5 s
+        # replay window under load, and each refusal then added another insert.
+        self._security: list[tuple[int, str, str, int, str, str]] = []
+        self._opts: list[tuple[int, str, str, str, str]] = []
+        self._readings: list[tuple[str, str, str, int, float]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.vtn.start()
+        self._writer = asyncio.create_task(self._write_loop(), name="dsrsp-writer")
 
     async def stop(self) -> None:
         await self.vtn.stop()
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write every record received so far (opts, readings, security notices)."""
+        security, opts, readings = self._security, self._opts, self._readings
+        self._security, self._opts, self._readings = [], [], []
+        if security or opts or readings:
+            await asyncio.to_thread(self.store.add_batch, security, opts, readings)
+
+    async def _write_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WRITE_INTERVAL_S)
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - a failed batch is logged; the VTN keeps serving
+                logger.exception("could not store a batch of Interface A records")
 
     # ---- VtnListener ------------------------------------------------------------------------
     def on_opt(self, notice: OptNotice) -> None:
         reason = notice.reason.value if notice.reason else ""
-        self.store.add_opt(int(self._clock()), notice.ven_id, notice.event_id, notice.opt.value, reason)
+        self._opts.append((int(self._clock()), notice.ven_id, notice.event_id, notice.opt.value, reason))
         logger.info("%s %s event %s %s", notice.ven_id, notice.opt.value, notice.event_id, reason)
         if self._on_opt is not None:
             self._on_opt(notice)
 
     def on_report(self, ven_id: str, points: list[ReportPoint]) -> None:
-        self.store.add_readings(ven_id, [(p.name, p.r_id, p.at_s, p.value) for p in points])
+        self._readings.extend((ven_id, p.name, p.r_id, p.at_s, p.value) for p in points)
 
     def on_security(self, notice: SecurityNotice) -> None:
-        self.store.record_security(
-            notice.at_s, notice.side, notice.kind, notice.code, notice.peer, notice.detail
+        self._security.append(
+            (notice.at_s, notice.side, notice.kind, notice.code, notice.peer, notice.detail)
         )
 
     # ---- events -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ OpenADR 2.0b over simple HTTP is pull only: events wait in a queue until the VEN
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -272,10 +273,13 @@ class VtnAdapter:
             "registration_id": record.registration_id,
         }
 
-    def _on_register(self, payload: dict[str, Any]) -> tuple[str, str]:
+    async def _on_register(self, payload: dict[str, Any]) -> tuple[str, str]:
         fingerprint = payload.get("fingerprint")
         ven_name = str(payload.get("ven_name") or "")
-        record = self._directory.register(fingerprint, ven_name) if fingerprint else None
+        record = None
+        if fingerprint:
+            # The directory writes to its database: keep that off the event loop.
+            record = await asyncio.to_thread(self._directory.register, fingerprint, ven_name)
         if record is None or record.registration_id is None:
             raise errors.NotRegisteredOrAuthorizedError(
                 f"certificate {fingerprint} is not enrolled with this DSRSP; deliver it out of band first"
@@ -283,9 +287,9 @@ class VtnAdapter:
         logger.info("VEN %s (%s) registered as %s", ven_name, fingerprint, record.ven_id)
         return record.ven_id, record.registration_id
 
-    def _on_cancel(self, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    async def _on_cancel(self, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ven_id = str(payload["ven_id"])
-        self._directory.cancel(ven_id)
+        await asyncio.to_thread(self._directory.cancel, ven_id)
         self.drop_ven(ven_id)
         logger.info("VEN %s cancelled its registration", ven_id)
         return "oadrCanceledPartyRegistration", {

@@ -350,6 +350,29 @@ class DsrspStore(_Repo):
             rows = s.scalars(select(DsrspCemRow).order_by(DsrspCemRow.ven_id)).all()
             return [CemRecord(r.fingerprint, r.ven_name, r.ven_id, r.registration_id) for r in rows]
 
+    def add_batch(
+        self,
+        security: list[tuple[int, str, str, int, str, str]],
+        opts: list[tuple[int, str, str, str, str]],
+        readings: list[tuple[str, str, str, int, float]],
+    ) -> None:
+        """Write many records in one transaction (one fsync): security notices (at_s, side, kind,
+        code, peer, detail), opts (at_s, ven_id, event_id, opt, reason) and readings (ven_id,
+        report name, r_id, at_s, value)."""
+        with self._session() as s:
+            s.add_all(
+                OpenadrSecurityRow(occurred_at=_utc(t), side=a, kind=k, code=c, peer=p, detail=d)
+                for t, a, k, c, p, d in security
+            )
+            s.add_all(
+                DsrspOptRow(received_at=_utc(t), ven_id=v, event_id=e, opt=o, reason=r)
+                for t, v, e, o, r in opts
+            )
+            s.add_all(
+                DsrspReadingRow(ven_id=v, report_name=n, r_id=r, at=_utc(t), value=x)
+                for v, n, r, t, x in readings
+            )
+
     def add_opt(self, at_s: int, ven_id: str, event_id: str, opt: str, reason: str) -> None:
         with self._session() as s:
             s.add(

@@ -166,3 +166,13 @@ async def test_get_log_uploads_security_log(cem: CemHandle, version: OcppVersion
     assert await link.get_log("ftp://example.invalid/logs", request_id=4) == "Accepted"
     await wait_for(lambda: ("CP1", "UploadFailure", 4) in cem.gateway.log_status, what="failure report")
     await station.close()
+
+
+@pytest.mark.integration
+async def test_get_charging_profiles_is_not_supported_in_16(cem: CemHandle) -> None:
+    """OCPP 1.6 has no GetChargingProfiles: the CEM says NotSupported instead of sending a frame
+    the station could not understand; the composite schedule remains available (K08)."""
+    station, link = await _connected(cem, OcppVersion.V16)
+    assert await link.get_charging_profiles(request_id=1) == "NotSupported"
+    assert (await link.get_composite_schedule(60)).status == "Accepted"
+    await station.close()

@@ -181,7 +181,7 @@ class VenSession:
                 self._events.pop(event.event_id, None)
                 answers.append((event.event_id, event.modification_number, Opt.IN, StatusCode.OK))
                 continue
-            self._ledger.store.keep(self.dsrsp_id, "event", now, _event_record(event))
+            await self._keep("event", _event_record(event))
             opt = Opt.IN
             if event.programme is Programme.ROUTINE and self._override:
                 opt = Opt.OUT
@@ -244,9 +244,7 @@ class VenSession:
     async def _opt_out(self, event_id: str) -> None:
         try:
             await self.adapter.send_opt(event_id, Opt.OUT, OptReason.OVERRIDE)
-            self._ledger.store.keep(
-                self.dsrsp_id, "opt", int(self._clock()), {"event_id": event_id, "reason": "override"}
-            )
+            await self._keep("opt", {"event_id": event_id, "reason": "override"})
         except VenError as exc:
             logger.warning("opt-out for %s not delivered: %s", event_id, exc)
 
@@ -288,11 +286,13 @@ class VenSession:
             return
         try:
             await self.adapter.send_report(name, points)
-            self._ledger.store.keep(
-                self.dsrsp_id, "report", int(self._clock()), {"name": name, "readings": len(points)}
-            )
+            await self._keep("report", {"name": name, "readings": len(points)})
         except VenError as exc:
             logger.warning("report %s to %s not delivered: %s", name, self.dsrsp_id, exc)
+
+    async def _keep(self, kind: str, body: dict[str, object]) -> None:
+        """Keep a record for this DSRSP (erased on revoke), off the event loop that serves OCPP."""
+        await asyncio.to_thread(self._ledger.store.keep, self.dsrsp_id, kind, int(self._clock()), body)
 
     async def close(self) -> None:
         """Stop every event and clear DSR limits: the charge points fall back to local defaults."""

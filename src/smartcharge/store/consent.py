@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, event, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -220,8 +220,17 @@ class ConsentStore(_Repo):
     """The CEM side: consent ledger, credentials and data per DSRSP, security log."""
 
     def append(self, entry: ConsentEntry) -> ConsentEntry:
-        """Append ``entry`` after checking the ledger rules (:func:`check_new_entry`)."""
+        """Append ``entry`` after checking the ledger rules (:func:`check_new_entry`).
+
+        Appends are serialised (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL table lock) so two
+        writers can never chain onto the same predecessor.
+        """
         with self._session() as s:
+            dialect = s.get_bind().dialect.name
+            if dialect == "sqlite":
+                s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            elif dialect == "postgresql":
+                s.execute(text("LOCK TABLE consent_record IN SHARE ROW EXCLUSIVE MODE"))
             rows = s.scalars(select(ConsentRow).order_by(ConsentRow.id)).all()
             check_new_entry([_entry_from_row(r) for r in rows], entry)
             previous = rows[-1].chain_hash if rows else ""

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from smartcharge.cem.dsr_limits import DEFAULT_SIMPLE_LEVEL_W
 from smartcharge.core.errors import ValidationError as SmartchargeValidationError
 from smartcharge.openadr.pki import is_fingerprint
 
@@ -47,7 +48,7 @@ class VenSettings(BaseModel):
     reconcile_interval_s: float = Field(default=1.0, ge=0.1, le=600)
     offer_step_s: int = Field(default=900, ge=60, le=3600)
     offer_steps: int = Field(default=96, ge=1, le=672)
-    simple_level_w: dict[int, float] = Field(default_factory=lambda: {1: 3680.0, 2: 1380.0, 3: 0.0})
+    simple_level_w: dict[int, float] = Field(default_factory=lambda: dict(DEFAULT_SIMPLE_LEVEL_W))
     price_ceiling_p_per_kwh: float = math.inf
 
     @field_validator("vtn_id")

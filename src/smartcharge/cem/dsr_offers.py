@@ -21,13 +21,8 @@ import numpy as np
 
 from smartcharge.cem.ports import StationTelemetry
 from smartcharge.core.limit import LimitSource
-from smartcharge.openadr.model import ReportPoint
+from smartcharge.openadr.model import OFFER_REPORT, STATUS_REPORT, USAGE_REPORT, ReportPoint
 from smartcharge.policy.offers import flexibility_offers
-
-OFFER_REPORT = "x-FLEX_OFFER"
-POWER_REPORT = "x-POWER_REPORT"
-USAGE_REPORT = "TELEMETRY_USAGE"
-STATUS_REPORT = "TELEMETRY_STATUS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +90,6 @@ def telemetry_points(telemetry: Sequence[StationTelemetry], now_s: int) -> list[
 
 
 __all__ = [
-    "OFFER_REPORT",
-    "POWER_REPORT",
-    "STATUS_REPORT",
-    "USAGE_REPORT",
     "ChargingNeed",
     "ChargingNeedSource",
     "is_override_active",

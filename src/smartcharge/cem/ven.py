@@ -28,7 +28,6 @@ from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.dsr_config import VenSettings, load_ven_settings
 from smartcharge.cem.dsr_limits import DsrLimitConfig, is_exempt_from_delay, limit_for, source_of
 from smartcharge.cem.dsr_offers import (
-    POWER_REPORT,
     ChargingNeedSource,
     is_override_active,
     offer_points,
@@ -37,7 +36,15 @@ from smartcharge.cem.dsr_offers import (
 from smartcharge.cem.dsr_switch import VenIdentity, adapter_for, enrol_provider, retire_provider
 from smartcharge.cem.ports import ChargerGateway
 from smartcharge.core.limit import LimitSource
-from smartcharge.openadr.model import DsrEvent, Opt, OptReason, Programme, ReportPoint, StatusCode
+from smartcharge.openadr.model import (
+    POWER_REPORT,
+    DsrEvent,
+    Opt,
+    OptReason,
+    Programme,
+    ReportPoint,
+    StatusCode,
+)
 from smartcharge.openadr.ven import PollResult, VenAdapter, VenError
 from smartcharge.policy.consent import ReadScope, latest_entries
 from smartcharge.store.base import make_engine

@@ -22,6 +22,7 @@ from smartcharge.core.errors import ValidationError
 from smartcharge.dsrsp.delivery import DEFAULT_SETTLE_S, DeliveryVerdict, verify_delivery
 from smartcharge.dsrsp.programmes import EventRequest, build_event
 from smartcharge.openadr.model import (
+    POWER_REPORT,
     DsrEvent,
     OptNotice,
     Programme,
@@ -36,7 +37,6 @@ from smartcharge.store.consent import CemRecord, DsrspStore
 
 logger = logging.getLogger(__name__)
 
-POWER_REPORT = "x-POWER_REPORT"
 #: How often received records are written to the database.
 WRITE_INTERVAL_S = 0.2
 
@@ -259,4 +259,4 @@ async def serve(service: DsrspService, stop: Any) -> None:
         await service.stop()
 
 
-__all__ = ["POWER_REPORT", "CemRegistry", "DsrspService", "serve"]
+__all__ = ["CemRegistry", "DsrspService", "serve"]

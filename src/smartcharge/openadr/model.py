@@ -60,6 +60,13 @@ class Signal(enum.Enum):
 #: SIMPLE levels defined by OpenADR 2.0b.
 SIMPLE_LEVELS = (0, 1, 2, 3)
 
+#: Report names both sides use (oadrUpdateReport): PAS 1878 offers and the post-event power
+#: report are ``x-`` extensions; telemetry uses the OpenADR names.
+OFFER_REPORT = "x-FLEX_OFFER"
+POWER_REPORT = "x-POWER_REPORT"
+USAGE_REPORT = "TELEMETRY_USAGE"
+STATUS_REPORT = "TELEMETRY_STATUS"
+
 
 class Opt(enum.Enum):
     IN = "optIn"
@@ -204,7 +211,11 @@ class VenRecord:
 
 
 __all__ = [
+    "OFFER_REPORT",
+    "POWER_REPORT",
     "SIMPLE_LEVELS",
+    "STATUS_REPORT",
+    "USAGE_REPORT",
     "DsrEvent",
     "EventInterval",
     "Opt",

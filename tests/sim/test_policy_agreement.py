@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartcharge.core.localtime import local_fields
 from smartcharge.core.tariff import get_tariff
 from smartcharge.policy.charge_point import ChargePointState, StepInputs, step_charge_points
-from smartcharge.policy.default_hours import ScheduleTable
+from smartcharge.policy.default_hours import FirstUseChoice, ScheduleTable
 from smartcharge.sim.charging import charge_on_timeline
 from smartcharge.sim.sessions import Sessions
 from smartcharge.sim.timeline import LevelTimeline, default_hours_timeline, tariff_window_timeline
@@ -36,9 +38,17 @@ def _live_on_off(
     draws: np.ndarray,
     tariff_layer: bool,
     max_delay_s: int,
+    defaults_removed: bool = False,
+    draw_timeline: LevelTimeline | None = None,
 ) -> list[tuple[int, int]]:
-    """Step the live policy once a second; return the (on, off) seconds of its output."""
+    """Step the live policy as a station does; return the (on, off) seconds of its output.
+
+    ``defaults_removed``: the owner replaced the reg 10 default hours by the tariff's window at first
+    use (SCP-OP-2, SCP-OP-3), the configuration the simulator's tariff strategies assume by default.
+    """
     state = ChargePointState.shipped(1, max_delay_s=max_delay_s)
+    if defaults_removed:
+        state = ChargePointState(state.hours.with_choice(np.array([0]), FirstUseChoice.REMOVED), state.delay)
     table = ScheduleTable.gb_default()
     flags = StepInputs(
         limit_w=np.zeros((1, 6)),
@@ -47,7 +57,8 @@ def _live_on_off(
         upstream_randomised=np.zeros(1, bool),
         restored=np.zeros(1, bool),
     )
-    first_seg = int(np.searchsorted(timeline.edge_s, plugin_s, side="right") - 1)
+    draw_edges = (draw_timeline or timeline).edge_s
+    first_seg = int(np.searchsorted(draw_edges, plugin_s, side="right") - 1)
     runs: list[tuple[int, int]] = []
     on_since: int | None = None
     now = plugin_s
@@ -66,7 +77,8 @@ def _live_on_off(
             flags.restored,
         )
         minute_of_week = local_fields(np.array([now])).minute_of_week
-        draw = draws[seg - first_seg : seg - first_seg + 1]
+        draw_seg = int(np.searchsorted(draw_edges, now, side="right") - 1) - first_seg
+        draw = draws[draw_seg : draw_seg + 1]
         state, decision = step_charge_points(state, table, inputs, minute_of_week, now, draw)
         on = decision.output_w[0] > 0
         if on and on_since is None:
@@ -120,3 +132,32 @@ def test_default_hours_sim_equals_live_policy() -> None:
     assert len(sim) == 2 and sim == live
     assert 0 <= sim[0][0] - _epoch("2025-01-06T22:00:00") <= 600
     assert 0 <= sim[1][0] - _epoch("2025-01-07T11:00:00") <= 600
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    plugin_offset_s=st.integers(min_value=0, max_value=7 * 86_400),
+    duration_s=st.integers(min_value=60, max_value=20 * 3600),
+    keep_defaults=st.booleans(),
+    max_delay_s=st.sampled_from([0, 600, 1800]),
+    tariff_id=st.sampled_from(["octopus_go", "edf_goelectric_98", "good_energy_smart_ev"]),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_any_session_sim_equals_live_policy(
+    plugin_offset_s: int, duration_s: int, keep_defaults: bool, max_delay_s: int, tariff_id: str, seed: int
+) -> None:
+    """Property: for any plug-in time, length, delay maximum and tariff (local or UTC clock, a
+    window reaching into the weekday peak), with the reg 10 defaults kept or replaced by the
+    window, the simulator and the live N = 1 policy give the same on/off seconds."""
+    plugin = _epoch("2025-03-24T00:00:00") + plugin_offset_s  # a week spanning the spring clock change
+    plugout = plugin + duration_s
+    tariff = get_tariff(tariff_id)
+    timeline = tariff_window_timeline(
+        tariff, plugin - 86_400, plugout + 86_400, with_default_hours=keep_defaults
+    )
+    n_segments = int(np.sum((timeline.edge_s > plugin) & (timeline.edge_s < plugout))) + 1
+    draws = np.random.default_rng(seed).random(n_segments)
+    # The live station sees the tariff alone as routine DSR; reg 10 comes from its own state.
+    window = tariff_window_timeline(tariff, plugin - 86_400, plugout + 86_400)
+    live = _live_on_off(plugin, plugout, window, draws, True, max_delay_s, not keep_defaults, timeline)
+    assert _sim_on_off(plugin, plugout, timeline, seed, max_delay_s) == live

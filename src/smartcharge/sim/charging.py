@@ -2,12 +2,12 @@
 
 A *box* is one stretch of constant power: ``[start_s, end_s)`` at ``power_w`` for one session.
 For rule-based strategies each session crosses the edges of a :class:`LevelTimeline` inside its
-plug-in span; every relevant time (the plug-in itself when charging may start at once, and each
-delayable edge) is shifted by its own reg 11 randomised delay drawn with
-:func:`smartcharge.policy.random_delay.delay_s_from_uniform`, exactly as the live charge point
-holds the previous level until its countdown ends (SCP-RD-2, SCP-RD-5, RD-R2). The session then
-charges through the delayed segments in time order at level x rated power until its energy is met
-or it is unplugged.
+plug-in span. The plug-in and each edge are events for the charge point, and the level in force
+is decided by the live station's own reg 11 kernel,
+:func:`smartcharge.policy.random_delay.step_random_delay`, called once per event rank for all
+sessions at once: the previous level holds until each countdown ends (SCP-RD-2, SCP-RD-5,
+RD-R2), response-DSR edges act at once (SCP-RD-4). The session then charges through the levels in
+force in time order until its energy is met or it is unplugged.
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from smartcharge.core.units import BoolArray, FloatArray, IntArray
-from smartcharge.policy.random_delay import delay_s_from_uniform, validate_max_delay_s
+from smartcharge.policy.random_delay import (
+    NO_DELAY,
+    RandomDelayState,
+    step_random_delay,
+    validate_max_delay_s,
+)
 from smartcharge.sim.sessions import Sessions
 from smartcharge.sim.timeline import LevelTimeline
 
 _J_PER_KWH = 3_600_000.0
-# Keeps each session's times apart when one running maximum runs over all sessions at once.
-_SESSION_STRIDE_S = 10_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,44 +86,89 @@ def charge_on_timeline(
     rank = np.arange(seg_session.shape[0], dtype=np.int64) - offsets[seg_session]
     seg_j = j_in[seg_session] + rank
     first = rank == 0
-    seg_level = level[seg_j]
-    prev_level = np.where(first, 0.0, level[np.maximum(seg_j - 1, 0)])
-    relevant = seg_level != prev_level
-    delayed = relevant & np.where(first, True, timeline.delayable[seg_j])
-    delay = delay_s_from_uniform(
-        rng.random(seg_session.shape[0]), np.full(seg_session.shape[0], top, dtype=np.int64)
+    # Each segment start is an event for the charge point: the plug-in (never exempt) and each
+    # timeline edge (exempt where the edge is response DSR, SCP-RD-4).
+    event_s = np.where(first, sessions.plugin_s[seg_session], edges[seg_j])
+    request_w = level[seg_j] * power_w[seg_session]
+    exempt = ~first & ~timeline.delayable[seg_j]
+    uniform = rng.random(seg_session.shape[0])
+    change_session, change_s, change_w = _run_delay_kernel(
+        counts, offsets, event_s, request_w, exempt, uniform, top, sessions.plugout_s
     )
-    nominal = np.where(first, sessions.plugin_s[seg_session], edges[seg_j])
-    start = nominal + np.where(delayed, delay, 0)
-    # A countdown that outlasts the next edge cannot reorder the segments (one relevant time,
-    # one delay, SCP-RD-5): keep starts non-decreasing within each session.
-    stride = seg_session * _SESSION_STRIDE_S
-    start = np.maximum.accumulate(start + stride) - stride
-    plugout = sessions.plugout_s[seg_session]
-    start = np.minimum(start, plugout)
-    end = np.empty_like(start)
-    end[:-1] = start[1:]
-    last = np.ones(seg_session.shape[0], dtype=np.bool_)
-    last[:-1] = seg_session[1:] != seg_session[:-1]
-    end = np.where(last, plugout, end)
-    seg_power = seg_level * power_w[seg_session]
+    # The level in force holds from each change to the next one of the same session, or the plug-out.
+    nxt = np.empty_like(change_s)
+    nxt[:-1] = change_s[1:]
+    last = np.ones(change_session.shape[0], dtype=np.bool_)
+    last[:-1] = change_session[1:] != change_session[:-1]
+    end = np.where(last, sessions.plugout_s[change_session], nxt)
+    keep = (change_w > 0) & (end > change_s)
+    box_session, start, end, seg_power = change_session[keep], change_s[keep], end[keep], change_w[keep]
     capacity_kwh = seg_power * (end - start) / _J_PER_KWH
-    cum = np.cumsum(capacity_kwh)
-    before = cum - capacity_kwh - (cum - capacity_kwh)[offsets][seg_session]
-    want = sessions.energy_kwh[seg_session]
-    take_kwh = np.clip(want - before, 0.0, capacity_kwh)
+    cum = np.cumsum(capacity_kwh) - capacity_kwh
+    group_first = np.ones(box_session.shape[0], dtype=np.bool_)
+    group_first[1:] = box_session[1:] != box_session[:-1]
+    first_index = np.maximum.accumulate(np.where(group_first, np.arange(box_session.shape[0]), 0))
+    before = cum - cum[first_index] if box_session.size else cum
+    take_kwh = np.clip(sessions.energy_kwh[box_session] - before, 0.0, capacity_kwh)
     used = take_kwh > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        used_s = np.where(used, take_kwh * _J_PER_KWH / seg_power, 0.0)
-    boxes = Boxes(
-        seg_session[used], start[used].astype(np.float64), start[used] + used_s[used], seg_power[used]
-    )
+    used_s = take_kwh[used] * _J_PER_KWH / seg_power[used]
+    start_used = start[used].astype(np.float64)
+    boxes = Boxes(box_session[used], start_used, start_used + used_s, seg_power[used])
+    seg_session = box_session
     if override_when_blocked:
         total = np.bincount(seg_session, weights=capacity_kwh, minlength=n)
         blocked = np.flatnonzero((total <= 0) & (sessions.energy_kwh > 0))
         if blocked.size:
             boxes = concat_boxes([boxes, charge_at_once(sessions.take(blocked), power_w[blocked], blocked)])
     return boxes
+
+
+def _run_delay_kernel(
+    counts: IntArray,
+    offsets: IntArray,
+    event_s: IntArray,
+    request_w: FloatArray,
+    exempt: BoolArray,
+    uniform: FloatArray,
+    max_delay_s: int,
+    plugout_s: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Feed each session's events, k-th event of every session at once, to the reg 11 kernel.
+
+    This is :func:`smartcharge.policy.random_delay.step_random_delay` itself, called once per event
+    rank over all sessions that have that many events (one rule, one implementation): a countdown
+    that is still running at the next event keeps its end and only moves its target, or is
+    cancelled when the request returns to the level in force (SCP-RD-5). Returns the changes of the
+    level in force as (session, epoch s, watts), sorted by session and then time.
+    """
+    n = counts.shape[0]
+    state = RandomDelayState.initial(n, max_delay_s)
+    maxima, applied = state.max_delay_s, state.applied_w
+    pending, end = state.pending_w, state.delay_end_s
+    sessions_out, times_out, levels_out = [], [], []
+    for r in range(int(counts.max(initial=0))):
+        act = np.flatnonzero(counts > r)
+        idx = offsets[act] + r
+        now = event_s[idx]
+        sub = RandomDelayState(maxima[act], applied[act], pending[act], end[act])
+        due = (sub.delay_end_s != NO_DELAY) & (sub.delay_end_s <= now)
+        sessions_out.append(act[due])
+        times_out.append(sub.delay_end_s[due])
+        levels_out.append(sub.pending_w[due])
+        in_force = np.where(due, sub.pending_w, sub.applied_w)
+        new, out = step_random_delay(sub, request_w[idx], now, uniform[idx], exempt[idx])
+        changed = out != in_force
+        sessions_out.append(act[changed])
+        times_out.append(now[changed])
+        levels_out.append(out[changed])
+        applied[act], pending[act], end[act] = new.applied_w, new.pending_w, new.delay_end_s
+    ends_later = (end != NO_DELAY) & (end < plugout_s)
+    sessions_out.append(np.flatnonzero(ends_later))
+    times_out.append(end[ends_later])
+    levels_out.append(pending[ends_later])
+    session = np.concatenate(sessions_out)
+    order = np.argsort(session, kind="stable")  # within a session the changes are already in time order
+    return session[order], np.concatenate(times_out)[order], np.concatenate(levels_out)[order]
 
 
 def charge_at_once(sessions: Sessions, power_w: FloatArray, session_index: IntArray | None = None) -> Boxes:

@@ -53,19 +53,28 @@ def timeline_from_mask(minute_s: IntArray, allowed: BoolArray, delayable: bool) 
     )
 
 
-def tariff_window_timeline(tariff: Tariff, start_s: int, end_s: int) -> LevelTimeline:
-    """Full power inside the tariff's cheap window, none outside (routine DSR: delayable)."""
+def tariff_window_timeline(
+    tariff: Tariff, start_s: int, end_s: int, with_default_hours: bool = False
+) -> LevelTimeline:
+    """Full power inside the tariff's cheap window, none outside (routine DSR: delayable); with
+    ``with_default_hours`` the reg 10 shipped default hours must allow charging too."""
     minutes = _minute_grid(start_s, end_s)
-    return timeline_from_mask(minutes, tariff.is_offpeak(minutes), delayable=True)
+    allowed = tariff.is_offpeak(minutes)
+    if with_default_hours:
+        allowed &= _default_hours_allowed(minutes, None)
+    return timeline_from_mask(minutes, allowed, delayable=True)
+
+
+def _default_hours_allowed(minutes: IntArray, table: ScheduleTable | None) -> BoolArray:
+    schedule = table if table is not None else ScheduleTable.gb_default()
+    state = DefaultHoursState.shipped(minutes.shape[0])
+    return is_charging_allowed(state, schedule, local_fields(minutes).minute_of_week, minutes)
 
 
 def default_hours_timeline(start_s: int, end_s: int, table: ScheduleTable | None = None) -> LevelTimeline:
     """Reg 10 shipped default hours (SCP-OP-1, SCP-OP-5) via the policy kernel; device default: delayable."""
     minutes = _minute_grid(start_s, end_s)
-    schedule = table if table is not None else ScheduleTable.gb_default()
-    state = DefaultHoursState.shipped(minutes.shape[0])
-    allowed = is_charging_allowed(state, schedule, local_fields(minutes).minute_of_week, minutes)
-    return timeline_from_mask(minutes, allowed, delayable=True)
+    return timeline_from_mask(minutes, _default_hours_allowed(minutes, table), delayable=True)
 
 
 def overlay_events(

@@ -19,10 +19,13 @@ from smartcharge.sim.strategies.tariff_window import window_planner
 class Config:
     max_delay_s: int = DEFAULT_MAX_DELAY_S
     override_when_blocked: bool = True
+    with_default_hours: bool = False
 
     def __post_init__(self) -> None:
         validate_max_delay_s(self.max_delay_s, "strategy.max_delay_s")
 
 
 def prepare(config: Config, context: StrategyContext) -> Planner:
-    return window_planner(context, config.max_delay_s, config.override_when_blocked)
+    return window_planner(
+        context, config.max_delay_s, config.override_when_blocked, config.with_default_hours
+    )

@@ -1,9 +1,9 @@
 """``tariff_window_delay``: the tariff window with the reg 11 randomised delay at every edge.
 
 Each start, and each fall at the window's end, waits a delay uniform over 0..``max_delay_s``
-whole seconds (SCP-RD-2, SCP-RD-5), drawn by the policy kernel's
-:func:`~smartcharge.policy.random_delay.delay_s_from_uniform`. ``max_delay_s`` is 0..1800
-(SCP-RD-1, SCP-RD-3); the studied values are 0, 600 (the default) and 1800.
+whole seconds (SCP-RD-2, SCP-RD-5), decided by the live station's reg 11 kernel
+:func:`~smartcharge.policy.random_delay.step_random_delay` (see :mod:`smartcharge.sim.charging`).
+``max_delay_s`` is 0..1800 (SCP-RD-1, SCP-RD-3); the studied values are 0, 600 (the default) and 1800.
 """
 
 from __future__ import annotations

@@ -7,12 +7,17 @@ acknowledged is committed; anything else it still holds and replays.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from smartcharge.ocpp.domain import BootInfo, MeterReading, OcppVersion, SecurityNotice, TransactionMessage
 from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 from smartcharge.store.session_repo import MeterSample, SessionRepository, TransactionRecord
 from smartcharge.store.station_repo import StationRepository
+
+T = TypeVar("T")
 
 
 def _samples(readings: tuple[MeterReading, ...]) -> tuple[MeterSample, ...]:
@@ -44,17 +49,33 @@ def transaction_record(station_id: str, message: TransactionMessage) -> Transact
 
 
 class Recorder:
-    """Async facade over the repositories for the OCPP handlers."""
+    """Async facade over the repositories for the OCPP handlers.
+
+    Writes go through one executor: a single writer thread on SQLite (which allows one writer at
+    a time; concurrent writers time out with "database is locked" in a boot storm), a few on
+    PostgreSQL.
+    """
 
     def __init__(
-        self, stations: StationRepository, sessions: SessionRepository, security: SecurityLog
+        self,
+        stations: StationRepository,
+        sessions: SessionRepository,
+        security: SecurityLog,
+        writers: int = 1,
     ) -> None:
         self.stations = stations
         self.sessions = sessions
         self.security = security
+        self._writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="store-writer")
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
 
     async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
-        await asyncio.to_thread(
+        await self._write(
             self.stations.record_boot,
             station_id,
             version.value,
@@ -65,20 +86,18 @@ class Recorder:
         )
 
     async def transaction(self, station_id: str, message: TransactionMessage) -> bool:
-        return await asyncio.to_thread(self.sessions.record_event, transaction_record(station_id, message))
+        return await self._write(self.sessions.record_event, transaction_record(station_id, message))
 
     async def meter_values(
         self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
     ) -> None:
-        await asyncio.to_thread(
-            self.sessions.record_meter_values, station_id, transaction_id, _samples(readings)
-        )
+        await self._write(self.sessions.record_meter_values, station_id, transaction_id, _samples(readings))
 
     async def security_event(
         self, station_id: str | None, event_type: str, detail: str, at: datetime | None = None
     ) -> None:
         record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, None)
-        await asyncio.to_thread(self.security.record, record)
+        await self._write(self.security.record, record)
 
     async def station_notice(self, station_id: str, notice: SecurityNotice) -> None:
         await self.security_event(station_id, notice.event_type, notice.tech_info or "", notice.occurred_at)

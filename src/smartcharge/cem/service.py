@@ -69,7 +69,8 @@ def open_store(database_url: str, migrate: bool = True) -> Store:
 
 
 def build_gateway(store: Store) -> CemGateway:
-    return CemGateway(Recorder(store.stations, store.sessions, store.security))
+    writers = 1 if store.engine.dialect.name == "sqlite" else 4
+    return CemGateway(Recorder(store.stations, store.sessions, store.security, writers))
 
 
 async def serve_cem(
@@ -108,6 +109,7 @@ async def serve_cem(
             listener.close()
             await listener.wait_closed()
         await gateway.close()
+        gateway.recorder.close()
         store.engine.dispose()
 
 

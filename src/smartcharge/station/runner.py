@@ -113,7 +113,7 @@ class StationRunner:
             try:
                 await self._session(stop)
                 attempt = 0
-            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, OCPPError) as error:
                 if isinstance(error, InvalidStatus) and error.response.status_code == 401:
                     logger.error("%s: CSMS refused our credentials (HTTP 401)", self.device.station_id)
                     self.device.record_security_event("FailedToAuthenticateAtCsms", "HTTP 401 at handshake")
@@ -171,7 +171,8 @@ class StationRunner:
         except ExceptionGroup as group_error:
             # One link failure cancels its sibling tasks; report the first cause to the retry loop.
             first = group_error.exceptions[0]
-            if isinstance(first, ConnectionClosed | TimeoutError | OSError | InvalidHandshake):
+            # A CALLERROR to our BootNotification (CSMS overloaded) is retried like a lost link.
+            if isinstance(first, ConnectionClosed | TimeoutError | OSError | InvalidHandshake | OCPPError):
                 raise first from None
             raise
         finally:

@@ -138,8 +138,28 @@ def test_study_file_not_yaml_mapping_refused(tmp_path: Path) -> None:
         load_study(tmp_path / "missing.yaml")
 
 
-def test_shipped_quick_study_is_valid() -> None:
-    """The shipped quick study validates and names only known feeders and tariffs."""
-    config = load_study(Path(__file__).parents[2] / "studies" / "quick.yaml")
+@pytest.mark.parametrize("name", ["quick.yaml", "winter_week.yaml"])
+def test_shipped_studies_are_valid(name: str) -> None:
+    """The shipped studies validate and name only known feeders, tariffs and strategy settings."""
+    config = load_study(Path(__file__).parents[2] / "studies" / name)
     prepared = prepare(config)
     assert {c.part for c in prepared.cases} == {"hosting", "second_peak", "cost"}
+
+
+def test_study_bad_strategy_setting_refused_before_sweep(tiny_study: dict[str, object]) -> None:
+    """Bad input: a strategy setting the simulator does not know (or a delay over 1800 s) is refused early."""
+    tiny_study["strategies"] = [
+        {"label": "x", "key": "tariff_window_delay", "tariffs": ["octopus_go"], "config": {"max_delay": 600}}
+    ]
+    with pytest.raises(ValidationError, match=r"strategy.max_delay.*allowed: max_delay_s"):
+        prepare(StudyConfig.model_validate(tiny_study))
+    tiny_study["strategies"] = [
+        {
+            "label": "x",
+            "key": "tariff_window_delay",
+            "tariffs": ["octopus_go"],
+            "config": {"max_delay_s": 3600},
+        }
+    ]
+    with pytest.raises(ValidationError, match="max_delay_s"):
+        prepare(StudyConfig.model_validate(tiny_study))

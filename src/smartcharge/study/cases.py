@@ -45,7 +45,7 @@ class Case:
     strategy_label: str
     strategy_key: str
     tariffs: tuple[str, ...]
-    strategy_config: tuple[tuple[str, float | int], ...]
+    strategy_config: tuple[tuple[str, float | int | str | bool], ...]
     group_cap_w: float | None
     penetration: float
     seed: int

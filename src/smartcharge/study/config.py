@@ -41,7 +41,7 @@ class StrategySpec(_Frozen):
     label: str
     key: StrategyKey
     tariffs: list[str] = Field(min_length=1)
-    config: dict[str, float | int] = Field(default_factory=dict)
+    config: dict[str, float | int | str | bool] = Field(default_factory=dict)
     group_cap_w: float | None = Field(default=None, gt=0)
 
 

@@ -20,6 +20,7 @@ from smartcharge.grid.limits import GridLimits
 from smartcharge.grid.network import LVNetwork
 from smartcharge.grid.reduction import reduce_network
 from smartcharge.grid.timeseries import customer_loads
+from smartcharge.sim.strategies import build_config
 from smartcharge.study.cases import Case, CaseResult, household_loads
 from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
 from smartcharge.study.hosting import hosting_capacity, seed_hosting
@@ -48,6 +49,7 @@ def prepare(config: StudyConfig) -> PreparedStudy:
     for s in strategies:
         for tariff in s.tariffs:
             get_tariff(tariff)
+        build_config(s.key, s.config)  # the simulator's own check: unknown or bad settings are named
     cases: list[Case] = []
 
     def add(part: str, feeder: FeederSpec, strategy: StrategySpec, penetration: float, seed: int) -> None:

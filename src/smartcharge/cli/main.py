@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from smartcharge.cli import cem, cem_dsr, dsrsp, rules, sim, station, study
+from smartcharge.cli import cem, cem_dsr, demo, dsrsp, rules, sim, station, study
 
 app = typer.Typer(
     name="smartcharge",
@@ -12,6 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command("demo")(demo.demo)
 app.add_typer(rules.app, name="rules")
 app.add_typer(dsrsp.app, name="dsrsp")
 app.add_typer(cem.app, name="cem")

@@ -100,7 +100,9 @@ class CemGateway:
         await self._push(station_id)
 
     async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> bool:
-        await self.recorder.boot(station_id, version, info)
+        # Boot details are refreshed at every boot and are not session data: write them behind
+        # the answer, so a reconnect storm is not paced by the database's commit rate.
+        self._spawn(self.recorder.boot(station_id, version, info))
         state = self._state(station_id)
         if state.booted is not None:
             state.booted.set()

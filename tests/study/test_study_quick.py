@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from browser import render_offline
 from smartcharge.cli.main import app
 from smartcharge.study.report import SECTIONS
 
@@ -49,6 +50,14 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     )
     assert "pgm_vs_pandapower_max_voltage_gap_pct" in page
     assert page.count("homes): charge points before a limit") == 2  # SQ-7 answer, one line per feeder
+    # As a reader would see it: Chromium with no network draws every plot and shows every section.
+    drawn = render_offline(
+        out / "report.html",
+        "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6",
+        "({plots: document.querySelectorAll('.js-plotly-plot .main-svg').length,"
+        " sections: [...document.querySelectorAll('section')].map(s => s.id)})",
+    )
+    assert drawn["sections"] == list(SECTIONS)
 
 
 def test_study_check_counts_cases_and_quick_shrinks() -> None:

@@ -131,3 +131,29 @@ def test_public_names_are_exported() -> None:
         "smart",
         "dsr_turndown",
     }
+
+
+def test_household_series_with_no_evs_is_base_demand_only() -> None:
+    """A group at 0 % EV penetration (the study's baseline) has base demand and no charging."""
+    from datetime import UTC, datetime
+
+    from smartcharge.sim import HouseholdSeriesRequest, household_series
+
+    series = household_series(
+        HouseholdSeriesRequest(
+            n_households=10,
+            ev_penetration=0.0,
+            strategy="uncontrolled",
+            strategy_config={},
+            tariff_id="octopus_go",
+            start=datetime(2025, 1, 6, tzinfo=UTC),
+            days=1,
+            step_s=60,
+            seed=1,
+            group_cap_w=None,
+        )
+    )
+    assert series.base_w.shape == (1440, 10)
+    assert series.base_w.sum() > 0
+    assert not series.has_ev.any()
+    assert series.ev_w.sum() == 0.0

@@ -160,6 +160,9 @@ def _draw_sessions(setup: Setup, day: int, n_days: int, rng: np.random.Generator
                     setup.fleet, vehicles, behaviour, day, n_days, rng, setup.energy_scale, setup.max_fill
                 )
             )
+    if not parts:  # a group with no EVs (0 % penetration) charges nothing
+        empty = np.empty(0, dtype=np.int64)
+        return Sessions(empty, empty.copy(), empty.copy(), np.empty(0))
     if len(parts) == 1:
         return parts[0]
     merged = Sessions(

@@ -88,12 +88,9 @@ def fleet_loads(req: LoadRequest) -> HouseholdLoads:
         raise ValidationError(
             "load_provider", "fleet", f"the fleet simulator is not available: {exc}"
         ) from exc
-    # Adapter: the simulator (at the time of writing) fails on a penetration of exactly 0 (no
-    # sessions to concatenate). The 0 % case is the households alone: run with EVs and drop them.
-    no_evs = req.ev_penetration == 0.0
     sim_req = HouseholdSeriesRequest(
         n_households=req.n_households,
-        ev_penetration=1.0 if no_evs else req.ev_penetration,
+        ev_penetration=req.ev_penetration,
         strategy=req.strategy,
         strategy_config=dict(req.strategy_config),
         tariff_id=req.tariff_id,
@@ -104,19 +101,7 @@ def fleet_loads(req: LoadRequest) -> HouseholdLoads:
         group_cap_w=req.group_cap_w,
     )
     series: HouseholdLoads = household_series(sim_req)
-    if not no_evs:
-        return series
-    zero_h = np.zeros_like(np.asarray(series.cost_p, dtype=np.float64))
-    return StackedLoads(
-        time_s=series.time_s,
-        base_w=series.base_w,
-        ev_w=np.zeros_like(series.ev_w),
-        has_ev=np.zeros_like(series.has_ev),
-        energy_wanted_kwh=zero_h,
-        energy_delivered_kwh=zero_h,
-        cost_p=zero_h,
-        carbon_g=zero_h,
-    )
+    return series
 
 
 def stack_loads(parts: list[HouseholdLoads]) -> StackedLoads:

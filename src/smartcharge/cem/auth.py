@@ -3,18 +3,19 @@
 A station must be registered. It must meet at least the security profile it was registered
 with (no downgrade: a profile 3 station cannot come in over profile 2 or 1); profiles 1 and 2
 need its password; a client certificate, when presented, must name the station (subject CN) and
-is required at profile 3. Every refusal is written to the security log.
+is required at profile 3. Every refusal is written to the security log, through the CEM's store
+writer (:class:`~smartcharge.cem.recorder.Recorder`): one writer thread on SQLite, so a storm of
+refusals queues behind the session writes instead of contending for the database lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 from smartcharge.cem.credentials import verify_password
+from smartcharge.cem.recorder import Recorder
 from smartcharge.ocpp.server import Credentials
-from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 from smartcharge.store.station_repo import StationRepository
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ def refusal_reason(credentials: Credentials, profile: int | None, password_hash:
 class StationAuthenticator:
     """The CEM's :class:`smartcharge.ocpp.server.Authenticator`, backed by the store."""
 
-    def __init__(self, stations: StationRepository, security_log: SecurityLog) -> None:
+    def __init__(self, stations: StationRepository, recorder: Recorder) -> None:
         self._stations = stations
-        self._log = security_log
+        self._recorder = recorder
 
     def _check(self, credentials: Credentials) -> str | None:
         record = self._stations.get(credentials.station_id)
@@ -54,8 +55,9 @@ class StationAuthenticator:
         return await asyncio.to_thread(self._check, credentials)
 
     async def refused(self, station_id: str | None, reason: str, remote_address: str) -> None:
-        record = SecurityEventRecord(datetime.now(UTC), station_id, "StationRefused", reason, remote_address)
-        await asyncio.to_thread(self._log.record, record)
+        await self._recorder.security_event(
+            station_id, "StationRefused", reason, remote_address=remote_address
+        )
 
 
 __all__ = ["StationAuthenticator", "refusal_reason"]

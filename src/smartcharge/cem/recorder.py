@@ -94,9 +94,16 @@ class Recorder:
         await self._write(self.sessions.record_meter_values, station_id, transaction_id, _samples(readings))
 
     async def security_event(
-        self, station_id: str | None, event_type: str, detail: str, at: datetime | None = None
+        self,
+        station_id: str | None,
+        event_type: str,
+        detail: str,
+        at: datetime | None = None,
+        remote_address: str | None = None,
     ) -> None:
-        record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, None)
+        """Append to the security log (SEC-D-9) through the same writer as every other write, so a
+        storm of refused handshakes cannot race the session writes for SQLite's single lock."""
+        record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, remote_address)
         await self._write(self.security.record, record)
 
     async def station_notice(self, station_id: str, notice: SecurityNotice) -> None:

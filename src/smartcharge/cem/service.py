@@ -83,7 +83,7 @@ async def serve_cem(
     gateway = build_gateway(store)
     server = OcppServer(
         gateway,
-        StationAuthenticator(store.stations, store.security),
+        StationAuthenticator(store.stations, gateway.recorder),
         max_frame_bytes=config.max_frame_bytes,
         ping_interval_s=config.ping_interval_s,
     )

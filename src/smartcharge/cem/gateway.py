@@ -1,6 +1,8 @@
 """The CEM's OCPP side: it hears every station (``CsmsEvents``) and drives them (``ChargerGateway``).
 
-Limits from the VEN, the owner or the site go into a :class:`~smartcharge.cem.limits.LimitBook`;
+Limits from the VEN, the owner or the site go into a :class:`~smartcharge.cem.limits.LimitBook`,
+which is also kept in the store (written through the recorder's writer on every apply and clear,
+reloaded by :meth:`CemGateway.restore_limits` when the CEM starts, expired limits dropped);
 after each change the wanted profiles are pushed to every affected station at once, one task per
 station (one OCPP call in flight per connection). A station that connects later gets its profiles
 after its BootNotification, from a supervised task: never from inside its own message handler,
@@ -36,6 +38,7 @@ from smartcharge.ocpp.domain import (
     TransactionMessage,
     VariableRef,
 )
+from smartcharge.store.limit_book_repo import StoredLimit
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +167,7 @@ class CemGateway:
             await self.set_override(station_id, True)
             return
         self.book.apply(station_id, limit, until_s, exempt_from_delay)
+        await self.recorder.save_limit(StoredLimit(station_id, limit, until_s, exempt_from_delay))
         await self._push(station_id)
 
     async def clear_limit(self, station_id: str | None, source: LimitSource) -> None:
@@ -171,7 +175,17 @@ class CemGateway:
             await self.set_override(station_id, False)
             return
         self.book.clear(station_id, source)
+        await self.recorder.clear_limit(station_id, source)
         await self._push(station_id)
+
+    async def restore_limits(self, now_s: int | None = None) -> int:
+        """Reload the limit book kept in the store (call before stations connect); each station
+        then gets its profiles after its BootNotification. A limit whose end has passed is deleted,
+        not resumed (SCP-FS-4). Returns how many limits were restored."""
+        stored = await self.recorder.load_limits(int(time.time()) if now_s is None else now_s)
+        for entry in stored:
+            self.book.apply(entry.station_id, entry.limit, entry.until_s, entry.exempt_from_delay)
+        return len(stored)
 
     async def set_override(self, station_id: str | None, active: bool) -> None:
         """The owner's "charge now" (SCP-OP-3, SCP-RD-6) as the station's override variable."""
@@ -248,7 +262,7 @@ class CemGateway:
         if link is None:
             return  # sent when it connects again
         if state.sent is None and not wanted:
-            state.sent = {}  # nothing to hold; the limit book lives in this process only
+            state.sent = {}  # nothing to hold: the limit book (restored on start) wants nothing here
             return
         sent = state.sent or {}
         for purpose in (

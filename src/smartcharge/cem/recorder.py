@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from smartcharge.core.limit import LimitSource
 from smartcharge.ocpp.domain import BootInfo, MeterReading, OcppVersion, SecurityNotice, TransactionMessage
+from smartcharge.store.limit_book_repo import LimitBookRepository, StoredLimit
 from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 from smartcharge.store.session_repo import MeterSample, SessionRepository, TransactionRecord
 from smartcharge.store.station_repo import StationRepository
@@ -61,11 +63,13 @@ class Recorder:
         stations: StationRepository,
         sessions: SessionRepository,
         security: SecurityLog,
+        limits: LimitBookRepository,
         writers: int = 1,
     ) -> None:
         self.stations = stations
         self.sessions = sessions
         self.security = security
+        self.limits = limits
         self._writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="store-writer")
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -105,6 +109,17 @@ class Recorder:
         storm of refused handshakes cannot race the session writes for SQLite's single lock."""
         record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, remote_address)
         await self._write(self.security.record, record)
+
+    async def save_limit(self, entry: StoredLimit) -> None:
+        """Keep one limit of the CEM's limit book (ARB-5), so a restarted CEM re-applies it."""
+        await self._write(self.limits.save, entry)
+
+    async def clear_limit(self, station_id: str | None, source: LimitSource) -> None:
+        await self._write(self.limits.clear, station_id, source)
+
+    async def load_limits(self, now_s: int) -> list[StoredLimit]:
+        """The kept limits still in force at ``now_s``; expired ones are deleted (SCP-FS-4)."""
+        return await self._write(self.limits.load, now_s)
 
     async def station_notice(self, station_id: str, notice: SecurityNotice) -> None:
         await self.security_event(station_id, notice.event_type, notice.tech_info or "", notice.occurred_at)

@@ -22,6 +22,7 @@ from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.server import DEFAULT_MAX_FRAME_BYTES, OcppServer
 from smartcharge.ocpp.tls import server_context
 from smartcharge.store.base import make_engine
+from smartcharge.store.limit_book_repo import LimitBookRepository
 from smartcharge.store.migrate import upgrade
 from smartcharge.store.security_log import SecurityLog
 from smartcharge.store.session_repo import SessionRepository
@@ -58,6 +59,7 @@ class Store:
     stations: StationRepository
     sessions: SessionRepository
     security: SecurityLog
+    limits: LimitBookRepository
 
 
 def open_store(database_url: str, migrate: bool = True) -> Store:
@@ -65,12 +67,18 @@ def open_store(database_url: str, migrate: bool = True) -> Store:
     engine = make_engine(database_url)
     if migrate:
         upgrade(engine)
-    return Store(engine, StationRepository(engine), SessionRepository(engine), SecurityLog(engine))
+    return Store(
+        engine,
+        StationRepository(engine),
+        SessionRepository(engine),
+        SecurityLog(engine),
+        LimitBookRepository(engine),
+    )
 
 
 def build_gateway(store: Store) -> CemGateway:
     writers = 1 if store.engine.dialect.name == "sqlite" else 4
-    return CemGateway(Recorder(store.stations, store.sessions, store.security, writers))
+    return CemGateway(Recorder(store.stations, store.sessions, store.security, store.limits, writers))
 
 
 async def serve_cem(
@@ -81,6 +89,10 @@ async def serve_cem(
     """Run the CEM until ``stop`` is set."""
     store = await asyncio.to_thread(open_store, config.database_url)
     gateway = build_gateway(store)
+    # Before any station can connect: each gets what still holds after its BootNotification.
+    restored = await gateway.restore_limits()
+    if restored:
+        logger.info("limit book: %d limit(s) restored from the store", restored)
     server = OcppServer(
         gateway,
         StationAuthenticator(store.stations, gateway.recorder),

@@ -1,5 +1,5 @@
 """Tables of Interface B: stations, charging sessions, their events, meter values, rate changes,
-and the security event log (SCP Regs 2021 reg 9, SCP-MS-1..3, SEC-D-9, SEC-S-6).
+the CEM's limit book and the security event log (SCP Regs 2021 reg 9, SCP-MS-1..3, SEC-D-9, SEC-S-6).
 
 Every row that a charge point may send twice (its offline queue replays after a reconnect, or the
 CEM crashed between committing and answering) has a natural unique key, so a replay is absorbed
@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcharge.store.base import Base
@@ -121,10 +131,35 @@ class SecurityEvent(Base):
     remote_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+#: ``LimitBookEntry.station_id`` of a site-wide limit (keeps the (station, source) key unique).
+SITE_WIDE = ""
+
+
+class LimitBookEntry(Base):
+    """One limit of the CEM's limit book (ARB-5): site-wide (``station_id`` = ``SITE_WIDE``) or on
+    one charge point, one row per source. Kept so a restarted CEM re-applies what still holds; a
+    row whose ``until_s`` (epoch seconds) has passed is dropped on load, never resumed (SCP-FS-4).
+    ``station_id`` is not a foreign key: a limit may name a charge point not yet registered."""
+
+    __tablename__ = "limit_book_entry"
+    __table_args__ = (UniqueConstraint("station_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(STATION_ID_MAX))
+    source: Mapped[int] = mapped_column(Integer)
+    limit_w: Mapped[float] = mapped_column(Float)
+    until_s: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    exempt_from_delay: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 __all__ = [
     "NO_TRANSACTION",
+    "SITE_WIDE",
     "STATION_ID_MAX",
     "ChargingSession",
+    "LimitBookEntry",
     "MeterValueRow",
     "RateChange",
     "SecurityEvent",

@@ -9,7 +9,8 @@ Differences the mapping absorbs:
 * The CSMS assigns transaction ids (StartTransaction.conf). The id is derived from the station id,
   connector and start time, so a StartTransaction replayed after a CEM crash gets the same id and
   the store de-duplicates it. Start is seq 0, Stop :data:`STOP_SEQ_NO`; a MeterValues with
-  context ``Trigger`` reports a rate change and is stored as an Updated event keyed by its second.
+  context ``Trigger`` reports a rate change and is stored as an Updated event whose seq_no is
+  derived from its content (:func:`rate_change_seq_no`): 1.6 carries no sequence number.
 * Device-model variables become configuration keys ``Component.Variable``.
 * Limits are sent with one decimal place: the library re-reads them as Decimal against the 1.6
   schema's multipleOf 0.1.
@@ -78,6 +79,21 @@ def transaction_id_for(station_id: str, connector_id: int, started: str) -> int:
     """A stable positive 31-bit transaction id for one start (replays map to the same id)."""
     digest = hashlib.sha256(f"{station_id}|{connector_id}|{started}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
+
+
+def rate_change_seq_no(transaction_id: str, readings: tuple[MeterReading, ...]) -> int:
+    """The event key of a 1.6 rate change (MeterValues, context ``Trigger``; reg 9, SCP-MS-2).
+
+    1.6 MeterValues has no sequence number, and its time may have whole seconds only, so the key is
+    a digest of everything the message says: a replay after a reconnect (the same message again)
+    gets the same key and is absorbed, while two changes within one second differ in their values
+    and get two keys. In 1..STOP_SEQ_NO-1, clear of Start (0) and Stop.
+    """
+    parts = [transaction_id]
+    for r in sorted(readings, key=lambda r: (r.measured_at, r.measurand, r.context or "")):
+        parts.append(f"{format_time(r.measured_at)}|{r.measurand}|{r.value!r}|{r.unit}|{r.context}")
+    digest = hashlib.sha256("\n".join(parts).encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (STOP_SEQ_NO - 1) + 1
 
 
 def profile_to_wire(profile: ChargingProfile) -> dict[str, Any]:
@@ -249,8 +265,9 @@ class CsmsV16(FaultTolerantChargePoint):
         triggered = [r for r in readings if r.context == "Trigger"]
         if transaction_id is not None and triggered:
             at = triggered[0].measured_at
+            seq_no = rate_change_seq_no(str(transaction_id), readings)
             message = TransactionMessage(
-                str(transaction_id), int(at.timestamp()), "Updated", "ChargingRateChanged", at, readings
+                str(transaction_id), seq_no, "Updated", "ChargingRateChanged", at, readings
             )
             await self._events.on_transaction(self.station_id, message)
         else:
@@ -556,5 +573,6 @@ __all__ = [
     "StationV16",
     "profile_from_wire",
     "profile_to_wire",
+    "rate_change_seq_no",
     "transaction_id_for",
 ]

@@ -105,13 +105,15 @@ class RateChange(Base):
     """Every change of the charging rate with its time (reg 9, SCP-MS-2)."""
 
     __tablename__ = "rate_change"
-    __table_args__ = (UniqueConstraint("station_id", "transaction_id", "changed_at"),)
+    # Keyed by the reporting event's seq_no, not its time: two changes may share a second.
+    __table_args__ = (UniqueConstraint("station_id", "transaction_id", "seq_no"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(
         String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), index=True
     )
     transaction_id: Mapped[str] = mapped_column(String(36))
+    seq_no: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     power_w: Mapped[float] = mapped_column(Float)
     limit_w: Mapped[float | None] = mapped_column(Float, nullable=True)

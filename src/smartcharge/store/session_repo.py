@@ -1,7 +1,8 @@
 """Charging sessions and everything in them, kept for reg 9 (SCP-MS-1..3, PRIV-4, PRIV-6).
 
 Writes are idempotent: a transaction event is keyed by (station, transaction, seq_no), a meter
-value by (station, transaction, time, measurand), a rate change by (station, transaction, time).
+value by (station, transaction, time, measurand), a rate change by (station, transaction, seq_no)
+of the event that reported it (two changes within one second are two rows).
 A station that replays its offline queue, or resends a message the CEM committed just before it
 crashed, changes nothing the second time.
 """
@@ -130,6 +131,7 @@ class SessionRepository:
                 rate = {
                     "station_id": event.station_id,
                     "transaction_id": event.transaction_id,
+                    "seq_no": event.seq_no,
                     "changed_at": event.occurred_at,
                     "power_w": event.rate_power_w,
                     "limit_w": event.rate_limit_w,
@@ -206,7 +208,7 @@ class SessionRepository:
                         RateChange.station_id == row.station_id,
                         RateChange.transaction_id == row.transaction_id,
                     )
-                    .order_by(RateChange.changed_at)
+                    .order_by(RateChange.changed_at, RateChange.id)
                 )
                 energy_wh = (row.meter_last_wh or 0.0) - (row.meter_start_wh or 0.0)
                 views.append(

@@ -1,4 +1,4 @@
-"""Shared fixtures: database URLs for SQLite (always) and PostgreSQL (real server).
+"""Shared fixtures: database URLs for SQLite (always) and PostgreSQL (real server), and a CEM.
 
 PostgreSQL tests use ``SMARTCHARGE_TEST_POSTGRES_URL`` or the local server on 127.0.0.1:5432,
 database ``test``. If it cannot be reached they are skipped on a developer's machine, but fail
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from interface_b_harness import CemHandle, isolated_postgres, start_cem
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -37,3 +40,19 @@ def postgres_url() -> str:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'smartcharge.db'}"
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """PostgreSQL in a schema of its own, dropped afterwards (concurrent runs do not clash)."""
+    url, drop = isolated_postgres(postgres_url)
+    yield url
+    drop()
+
+
+@pytest.fixture
+async def cem(sqlite_url: str) -> AsyncIterator[CemHandle]:
+    """A real CEM (OCPP server on loopback, SQLite store) for the Interface B tests."""
+    handle = await start_cem(sqlite_url)
+    yield handle
+    await handle.close()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from interface_b_harness import CemHandle, register, start_station, wait_for
 
+from interface_b_harness import CemHandle, register, start_station, wait_for
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.limit import Limit, LimitSource
 from smartcharge.ocpp.domain import ProfilePurpose

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from interface_b_harness import SATURDAY_10, free_port, register, start_station, wait_for
 from sqlalchemy import text
 
+from interface_b_harness import SATURDAY_10, free_port, register, start_station, wait_for
 from smartcharge.cem.service import open_store
 from smartcharge.station.device import StationConfig
 from smartcharge.station.ev import EV

@@ -13,9 +13,9 @@ import asyncio
 import time
 
 import pytest
-from interface_b_harness import CemHandle, register, start_cem, start_station, wait_for
 from sqlalchemy import func, select
 
+from interface_b_harness import CemHandle, register, start_cem, start_station, wait_for
 from smartcharge.core.limit import Limit, LimitSource
 from smartcharge.ocpp.domain import ProfilePurpose
 from smartcharge.store.models import LimitBookEntry

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from interface_b_harness import register, start_cem, start_station, wait_for
 from smartcharge.dsrsp.programmes import EventRequest
 from smartcharge.openadr.model import Programme, Signal
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ocpp"))
-
-from interface_b_harness import register, start_cem, start_station, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

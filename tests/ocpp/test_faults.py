@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from interface_b_harness import CemHandle, register, wait_for
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from interface_b_harness import CemHandle, register, wait_for
 from smartcharge.ocpp.server import basic_auth_header
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from interface_b_harness import CemHandle, register, start_station, wait_for
 
+from interface_b_harness import CemHandle, register, start_station, wait_for
 from smartcharge.ocpp.domain import ChargingProfile, OcppVersion, ProfilePurpose, SecurityNotice, VariableRef
 from smartcharge.station.device import MAX_DELAY
 from smartcharge.station.ev import EV

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from interface_b_harness import CemHandle, register
 from websockets.asyncio.client import ClientConnection, connect
 
+from interface_b_harness import CemHandle, register
 from smartcharge.ocpp.server import basic_auth_header
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

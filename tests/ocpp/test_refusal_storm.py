@@ -8,10 +8,10 @@ import logging
 import threading
 
 import pytest
-from interface_b_harness import CemHandle, register
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from interface_b_harness import CemHandle, register
 from smartcharge.ocpp.server import basic_auth_header
 from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 

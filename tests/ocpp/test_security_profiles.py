@@ -10,10 +10,10 @@ import warnings
 from pathlib import Path
 
 import pytest
-from interface_b_harness import CemHandle, register, start_cem, wait_for
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from interface_b_harness import CemHandle, register, start_cem, wait_for
 from smartcharge.ocpp.server import basic_auth_header
 from smartcharge.ocpp.tls import Pki, client_context, make_pki, server_context
 

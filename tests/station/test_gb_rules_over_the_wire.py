@@ -10,8 +10,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from interface_b_harness import SATURDAY_10, TUESDAY_2158, CemHandle, register, start_station, wait_for
 
+from interface_b_harness import SATURDAY_10, TUESDAY_2158, CemHandle, register, start_station, wait_for
 from smartcharge.core.limit import Limit, LimitSource
 from smartcharge.ocpp.domain import OcppVersion
 from smartcharge.station.device import DELAY_COUNTDOWN, MAX_DELAY

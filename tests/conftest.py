@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from interface_b_harness import CemHandle, isolated_postgres, start_cem
 
@@ -56,3 +59,17 @@ async def cem(sqlite_url: str) -> AsyncIterator[CemHandle]:
     handle = await start_cem(sqlite_url)
     yield handle
     await handle.close()
+
+
+@pytest.fixture
+def private_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards: for tests that need database-wide
+    objects (triggers, migrations down and up) rather than one schema."""
+    name = f"oadr_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -7,14 +7,11 @@ import asyncio
 import datetime as dt
 import random
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.dsr_offers import ChargingNeed
@@ -238,15 +235,3 @@ async def remote_dsrsp_b(pki: Pki, tmp_path: Path) -> AsyncIterator[RemoteDsrsp]
     yield RemoteDsrsp("DSRSP-B", f"{base}/OpenADR2/Simple/2.0b", base, pki.leaves["vtn_b"].fingerprint, pki)
     proc.terminate()
     await proc.wait()
-
-
-@pytest.fixture
-def private_postgres_url(postgres_url: str) -> Iterator[str]:
-    name = f"oadr_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()

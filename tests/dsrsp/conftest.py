@@ -1,25 +1,8 @@
-"""A private PostgreSQL database per test, so that parallel test areas never share tables."""
+"""DSRSP fixtures: a DSRSP in process with its test certificates."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-
-@pytest.fixture
-def private_postgres_url(postgres_url: str) -> Iterator[str]:
-    name = f"oadr_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture

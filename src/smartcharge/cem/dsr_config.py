@@ -18,16 +18,14 @@ after that the ledger decides (switching and revoking are ledger entries, see ``
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from smartcharge.cem.dsr_limits import DEFAULT_SIMPLE_LEVEL_W
-from smartcharge.core.errors import ValidationError as SmartchargeValidationError
 from smartcharge.openadr.pki import is_fingerprint
+from smartcharge.openadr.settings_file import load_settings_file
 
 
 class VenSettings(BaseModel):
@@ -82,25 +80,7 @@ class VenSettings(BaseModel):
 
 def load_ven_settings(path: Path) -> VenSettings:
     """Read and validate a YAML/JSON file; relative certificate paths are relative to the file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SmartchargeValidationError("ven_config", str(path), f"cannot be read: {exc}") from None
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SmartchargeValidationError("ven_config", str(path), f"not valid YAML/JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SmartchargeValidationError("ven_config", str(path), "must be a mapping of settings")
-    for name in ("cert", "key", "ca_file"):
-        if name in raw and not Path(str(raw[name])).is_absolute():
-            raw[name] = str(Path(path).parent / str(raw[name]))
-    try:
-        return VenSettings.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "ven_config"
-        raise SmartchargeValidationError(field, first.get("input"), first["msg"]) from None
+    return load_settings_file(path, VenSettings, "ven_config")
 
 
 __all__ = ["VenSettings", "load_ven_settings"]

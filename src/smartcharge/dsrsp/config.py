@@ -15,14 +15,12 @@ Example::
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from smartcharge.core.errors import ValidationError as SmartchargeValidationError
 from smartcharge.openadr.pki import is_fingerprint
+from smartcharge.openadr.settings_file import load_settings_file
 from smartcharge.openadr.vtn import VtnConfig
 
 
@@ -69,22 +67,7 @@ class DsrspSettings(BaseModel):
 
 def load_dsrsp_settings(path: Path) -> DsrspSettings:
     """Read and validate the file; relative certificate paths are relative to it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SmartchargeValidationError("config", str(path), f"cannot be read as YAML/JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SmartchargeValidationError("config", str(path), "must be a mapping of settings")
-    for name in ("cert", "key", "ca_file"):
-        if name in raw and not Path(str(raw[name])).is_absolute():
-            raw[name] = str(Path(path).parent / str(raw[name]))
-    try:
-        return DsrspSettings.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "config"
-        raise SmartchargeValidationError(field, first.get("input"), first["msg"]) from None
+    return load_settings_file(path, DsrspSettings, "config")
 
 
 __all__ = ["DsrspSettings", "load_dsrsp_settings"]

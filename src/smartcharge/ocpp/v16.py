@@ -18,15 +18,13 @@ Differences the mapping absorbs:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.exceptions import ProtocolError
-from ocpp.routing import after, on
+from ocpp.routing import on
 from ocpp.v16 import call, call_result
 
 from smartcharge.core.errors import ValidationError
@@ -48,8 +46,8 @@ from smartcharge.ocpp.domain import (
     format_time,
     parse_time,
 )
-from smartcharge.ocpp.log_upload import upload_log
 from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint, as_ocpp_error
+from smartcharge.ocpp.station_base import StationBase
 from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
 
 logger = logging.getLogger(__name__)
@@ -362,7 +360,7 @@ class CsmsV16(FaultTolerantChargePoint):
         return str(result.status)
 
 
-class StationV16(FaultTolerantChargePoint):
+class StationV16(StationBase):
     """The station end of an OCPP 1.6J connection."""
 
     version = OcppVersion.V16
@@ -378,17 +376,9 @@ class StationV16(FaultTolerantChargePoint):
         on_fault: FaultCallback,
         remote_transactions: dict[str, int] | None = None,
     ):
-        super().__init__(station_id, connection, on_fault)
-        self.device = device
-        self._tasks: set[asyncio.Task[None]] = set()
+        super().__init__(station_id, connection, device, on_fault)
         # our transaction id -> the CSMS's; kept by the caller across reconnects (queued events).
         self._remote_tx: dict[str, int] = {} if remote_transactions is None else remote_transactions
-        self.security_log: list[SecurityNotice] = []
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _local_tx(self, remote: int | str) -> str:
         for local, rid in self._remote_tx.items():
@@ -462,31 +452,6 @@ class StationV16(FaultTolerantChargePoint):
     def on_remote_stop_transaction(self, transaction_id: int) -> Any:
         ok = self.device.request_stop(self._local_tx(transaction_id))
         return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
-
-    @on("Reset")
-    def on_reset(self, type: str) -> Any:
-        return call_result.Reset(status="Accepted")
-
-    @after("Reset")
-    def after_reset(self, type: str) -> None:
-        self.device.reset()
-
-    @on("GetLog")
-    def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        return call_result.GetLog(status="Accepted", filename=f"{self.id}-security.log")
-
-    @after("GetLog")
-    def after_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> None:
-        self._spawn(self._upload_log(log["remote_location"], request_id))
-
-    async def _upload_log(self, location: str, request_id: int) -> None:
-        await self.call(call.LogStatusNotification(status="Uploading", request_id=request_id), suppress=False)
-        lines = [
-            f"{format_time(n.occurred_at)} {n.event_type} {n.tech_info or ''}" for n in self.security_log
-        ]
-        ok = await asyncio.to_thread(upload_log, location, f"{self.id}-security.log", lines)
-        status = "Uploaded" if ok else "UploadFailure"
-        await self.call(call.LogStatusNotification(status=status, request_id=request_id), suppress=False)
 
     # uplink
 

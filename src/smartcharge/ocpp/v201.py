@@ -9,9 +9,7 @@ block waiting for our own reply).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +30,6 @@ from smartcharge.ocpp.domain import (
     ProfilePurpose,
     ProfileReport,
     SecurityNotice,
-    StationDevice,
     StatusReport,
     TransactionMessage,
     VariableRef,
@@ -40,8 +37,8 @@ from smartcharge.ocpp.domain import (
     format_time,
     parse_time,
 )
-from smartcharge.ocpp.log_upload import upload_log
 from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint, as_ocpp_error
+from smartcharge.ocpp.station_base import StationBase
 
 logger = logging.getLogger(__name__)
 
@@ -362,24 +359,13 @@ class CsmsV201(FaultTolerantChargePoint):
 # ---- the station's side --------------------------------------------------------------------
 
 
-class StationV201(FaultTolerantChargePoint):
+class StationV201(StationBase):
     """The station end of an OCPP 2.0.1 connection: CSMS commands go to ``device``."""
 
     version = OcppVersion.V201
     _call = call
     _call_result = call_result
     _ocpp_version = "2.0.1"
-
-    def __init__(self, station_id: str, connection: Any, device: StationDevice, on_fault: FaultCallback):
-        super().__init__(station_id, connection, on_fault)
-        self.device = device
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.security_log: list[SecurityNotice] = []
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     @on("SetChargingProfile")
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
@@ -469,31 +455,6 @@ class StationV201(FaultTolerantChargePoint):
     def on_request_stop_transaction(self, transaction_id: str, **_: Any) -> Any:
         ok = self.device.request_stop(transaction_id)
         return call_result.RequestStopTransaction(status="Accepted" if ok else "Rejected")
-
-    @on("Reset")
-    def on_reset(self, type: str, **_: Any) -> Any:
-        return call_result.Reset(status="Accepted")
-
-    @after("Reset")
-    def after_reset(self, type: str, **_: Any) -> None:
-        self.device.reset()
-
-    @on("GetLog")
-    def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        return call_result.GetLog(status="Accepted", filename=f"{self.id}-security.log")
-
-    @after("GetLog")
-    def after_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> None:
-        self._spawn(self._upload_log(log["remote_location"], request_id))
-
-    async def _upload_log(self, location: str, request_id: int) -> None:
-        await self.call(call.LogStatusNotification(status="Uploading", request_id=request_id), suppress=False)
-        lines = [
-            f"{format_time(n.occurred_at)} {n.event_type} {n.tech_info or ''}" for n in self.security_log
-        ]
-        ok = await asyncio.to_thread(upload_log, location, f"{self.id}-security.log", lines)
-        status = "Uploaded" if ok else "UploadFailure"
-        await self.call(call.LogStatusNotification(status=status, request_id=request_id), suppress=False)
 
     # uplink (station -> CSMS)
 

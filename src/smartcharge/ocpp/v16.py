@@ -23,13 +23,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.exceptions import ProtocolError
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import w_from_a
-from smartcharge.ocpp.csms import CsmsEvents
+from smartcharge.ocpp.csms_base import CsmsBase
 from smartcharge.ocpp.domain import (
     BootInfo,
     ChargingProfile,
@@ -46,7 +45,7 @@ from smartcharge.ocpp.domain import (
     format_time,
     parse_time,
 )
-from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint, as_ocpp_error
+from smartcharge.ocpp.rpc import FaultCallback, as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
 from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
 
@@ -173,18 +172,13 @@ def _ref(key: str) -> VariableRef:
     return VariableRef(component, variable)
 
 
-class CsmsV16(FaultTolerantChargePoint):
+class CsmsV16(CsmsBase):
     """One OCPP 1.6J station as the CEM sees it."""
 
     version = OcppVersion.V16
     _call = call
     _call_result = call_result
     _ocpp_version = "1.6"
-
-    def __init__(self, station_id: str, connection: Any, events: CsmsEvents, on_fault: FaultCallback):
-        super().__init__(station_id, connection, on_fault)
-        self.station_id = station_id
-        self._events = events
 
     @on("BootNotification")
     async def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
@@ -279,24 +273,7 @@ class CsmsV16(FaultTolerantChargePoint):
         await self._events.on_security_event(self.station_id, notice)
         return call_result.SecurityEventNotification()
 
-    @on("LogStatusNotification")
-    async def on_log_status_notification(self, status: str, request_id: int | None = None) -> Any:
-        await self._events.on_log_status(self.station_id, status, request_id)
-        return call_result.LogStatusNotification()
-
     # commands (StationLink)
-
-    async def _request(self, payload: Any) -> Any:
-        return await self.call(payload, suppress=False)
-
-    async def _request_own(self, action: str, payload: dict[str, Any], statuses: frozenset[str]) -> str:
-        """A call built here from a validated domain object (see ``call_prepared``); the one answer
-        field we read is checked against its enumeration."""
-        result = await self.call_prepared(action, payload)
-        status = result.get("status")
-        if status not in statuses:
-            raise ProtocolError(description=f"status {status!r} is not one of {sorted(statuses)}")
-        return str(status)
 
     async def set_charging_profile(self, profile: ChargingProfile, evse_id: int = 0) -> str:
         payload = {"connectorId": evse_id, "csChargingProfiles": profile_to_wire(profile)}

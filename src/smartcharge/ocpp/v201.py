@@ -13,13 +13,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.exceptions import ProtocolError
 from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import w_from_a
-from smartcharge.ocpp.csms import CsmsEvents
+from smartcharge.ocpp.csms_base import CsmsBase
 from smartcharge.ocpp.domain import (
     BootInfo,
     ChargingLimitNotice,
@@ -37,7 +36,7 @@ from smartcharge.ocpp.domain import (
     format_time,
     parse_time,
 )
-from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint, as_ocpp_error
+from smartcharge.ocpp.rpc import as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
 
 logger = logging.getLogger(__name__)
@@ -143,18 +142,13 @@ def _ref_from(item: dict[str, Any]) -> VariableRef:
 # ---- the CEM's side ----------------------------------------------------------------------------
 
 
-class CsmsV201(FaultTolerantChargePoint):
+class CsmsV201(CsmsBase):
     """One OCPP 2.0.1 station as the CEM sees it: its messages go to ``events``; commands go out."""
 
     version = OcppVersion.V201
     _call = call
     _call_result = call_result
     _ocpp_version = "2.0.1"
-
-    def __init__(self, station_id: str, connection: Any, events: CsmsEvents, on_fault: FaultCallback):
-        super().__init__(station_id, connection, on_fault)
-        self.station_id = station_id
-        self._events = events
 
     @on("BootNotification")
     async def on_boot_notification(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
@@ -271,24 +265,7 @@ class CsmsV201(FaultTolerantChargePoint):
         await self._events.on_profile_report(self.station_id, ProfileReport(request_id, profiles))
         return call_result.ReportChargingProfiles()
 
-    @on("LogStatusNotification")
-    async def on_log_status_notification(self, status: str, request_id: int | None = None, **_: Any) -> Any:
-        await self._events.on_log_status(self.station_id, status, request_id)
-        return call_result.LogStatusNotification()
-
     # commands (StationLink)
-
-    async def _request(self, payload: Any) -> Any:
-        return await self.call(payload, suppress=False)
-
-    async def _request_own(self, action: str, payload: dict[str, Any], statuses: frozenset[str]) -> str:
-        """A call built here from a validated domain object (see ``call_prepared``); the one answer
-        field we read is checked against its enumeration."""
-        result = await self.call_prepared(action, payload)
-        status = result.get("status")
-        if status not in statuses:
-            raise ProtocolError(description=f"status {status!r} is not one of {sorted(statuses)}")
-        return str(status)
 
     async def set_charging_profile(self, profile: ChargingProfile, evse_id: int = 0) -> str:
         payload = {"evseId": evse_id, "chargingProfile": profile_to_wire(profile)}

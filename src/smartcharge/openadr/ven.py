@@ -35,6 +35,7 @@ from smartcharge.openadr.model import (
     StatusCode,
 )
 from smartcharge.openadr.wire import event_from_wire
+from smartcharge.openadr.xml_guard import UnsafeXmlError, parse_untrusted
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +120,16 @@ class _Client(OpenADRClient):  # type: ignore[misc]
         if not content:
             return None, {}
         try:
+            parse_untrusted(content)  # refuse DTDs and entities before openleadr's parser runs
             tree = validate_xml_schema(content)
             validate_xml_signature(tree, cert_fingerprint=self.vtn_fingerprint)
             message_type, payload = parse_message(content)
         except errors.FingerprintMismatch as exc:
             self._adapter.notify("untrusted_vtn_signer", 0, str(exc))
             raise VenError(f"refused a message not signed by the consented VTN: {exc}") from exc
+        except UnsafeXmlError as exc:
+            self._adapter.notify("unsafe_vtn_xml", 0, exc.reason)
+            raise VenError(f"refused a VTN message: {exc.reason}") from exc
         except (XMLSyntaxError, ValueError, AttributeError) as exc:
             self._adapter.notify("invalid_vtn_message", 0, f"{exc.__class__.__name__}: {exc}")
             raise VenError(f"refused a VTN message that failed checks: {exc}") from exc

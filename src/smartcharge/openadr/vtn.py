@@ -17,17 +17,16 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import re
 import ssl
 import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import web
-from lxml import etree
 from openleadr import OpenADRServer, enums, errors, messaging, utils
 from openleadr.service import VTNService
 
@@ -43,6 +42,7 @@ from smartcharge.openadr.model import (
     VenRecord,
 )
 from smartcharge.openadr.wire import event_to_wire
+from smartcharge.openadr.xml_guard import Peeked, UnsafeXmlError, peek, response_code
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ REPLAY_WINDOW_S = messaging.REPLAY_PROTECT_MAX_TIME_DELTA.total_seconds()
 
 _DSIG = "{http://www.w3.org/2000/09/xmldsig#}"
 _DSP = "{http://openadr.org/oadr-2.0b/2012/07/xmldsig-properties}"
-_VEN_ID = re.compile(rb"<ei:venID>([^<]*)</ei:venID>")
-_CODE = re.compile(rb"<ei:responseCode>(\d+)</ei:responseCode>\s*<ei:responseDescription>([^<]*)<")
+#: Registration messages carry no venID yet, so openleadr checks neither their signature nor their
+#: nonce; the guard does, against the client certificate of the TLS connection.
+_SIGNED_BY_CONNECTION = frozenset({"oadrCreatePartyRegistration", "oadrQueryRegistration"})
 
 
 class VenDirectory(Protocol):
@@ -340,17 +341,17 @@ class VtnAdapter:
     def _refusal(self, code: int, description: str, ven_id: str | None) -> web.Response:
         msg = VTNService._create_message(
             "oadrResponse",
-            response={"response_code": code, "response_description": description, "request_id": None},
+            # openleadr's template does not escape: a description quoting the peer's bytes must.
+            response={"response_code": code, "response_description": escape(description), "request_id": None},
             ven_id=ven_id or "",
         )
         return web.Response(text=msg, status=200, content_type="application/xml")
 
-    def _precheck(self, body: bytes, peer: str) -> tuple[str, int, str] | None:
-        """Refusals openleadr would blur or miss: unsigned, replayed, or too old (kind, code, detail)."""
-        try:
-            tree = etree.fromstring(body)
-        except etree.XMLSyntaxError:
-            return None  # openleadr answers 400; recorded after the handler
+    def _precheck(self, peeked: Peeked, fingerprint: str) -> tuple[str, int, str] | None:
+        """Refusals openleadr would blur or miss: unsigned, replayed, too old, or (for registration
+        messages, which openleadr does not authenticate) not signed by the connection's certificate.
+        Returns (kind, code, detail) or ``None``."""
+        tree = peeked.tree
         if tree.find(f".//{_DSIG}Signature") is None:
             return "unsigned_message", StatusCode.NOT_REGISTERED_OR_AUTHORIZED, "message is not signed"
         stamp = tree.findtext(f".//{_DSP}timestamp")
@@ -367,7 +368,7 @@ class VtnAdapter:
             logger.warning(
                 "clock skew: the message from %s was signed %.1f s %s our clock, beyond the %.0f s replay "
                 "window; check that both machines keep time (NTP)",
-                peer or "an unknown VEN",
+                fingerprint or "an unknown VEN",
                 abs(skew_s),
                 direction,
                 REPLAY_WINDOW_S,
@@ -378,6 +379,8 @@ class VtnAdapter:
                     StatusCode.NOT_REGISTERED_OR_AUTHORIZED,
                     f"signed {abs(skew_s):.1f} s ago",
                 )
+        if peeked.message_type in _SIGNED_BY_CONNECTION and peeked.ven_id is None:
+            return _connection_signature(tree, fingerprint)
         return None
 
     @web.middleware
@@ -387,14 +390,20 @@ class VtnAdapter:
         if not request.path.startswith(PATH_PREFIX):
             return await handler(request)
         body = await request.read()
-        found = _VEN_ID.search(body)
-        ven_id = found.group(1).decode(errors="replace") if found else None
+        # Security events are recorded under the certificate the peer proved it holds, never
+        # under the venID it claims (that goes into the detail).
         fingerprint = utils.get_cert_fingerprint_from_request(request) or ""
-        peer = ven_id or fingerprint
-        refused = self._precheck(body, peer)
+        try:
+            peeked = peek(body)
+        except UnsafeXmlError as exc:
+            self._notify("unsafe_xml", StatusCode.INVALID_DATA, fingerprint, exc.reason)
+            return self._refusal(StatusCode.INVALID_DATA, exc.reason, None)
+        ven_id = peeked.ven_id
+        claim = f" (claims venID {ven_id})" if ven_id else ""
+        refused = self._precheck(peeked, fingerprint)
         if refused is not None:
             kind, code, detail = refused
-            self._notify(kind, code, peer, detail)
+            self._notify(kind, code, fingerprint, detail + claim)
             return self._refusal(code, detail, ven_id)
         response = await handler(request)
         if not isinstance(response, web.Response):
@@ -402,16 +411,29 @@ class VtnAdapter:
         if response.status >= 400:
             kind = "bad_signature" if response.status == 403 else "invalid_message"
             text = response.text or ""
-            self._notify(kind, StatusCode.NOT_REGISTERED_OR_AUTHORIZED, peer, text[:200])
+            self._notify(kind, StatusCode.NOT_REGISTERED_OR_AUTHORIZED, fingerprint, text[:200] + claim)
             return self._refusal(StatusCode.NOT_REGISTERED_OR_AUTHORIZED, f"{kind}: {text[:120]}", ven_id)
         payload = response.body if isinstance(response.body, bytes) else b""
-        coded = _CODE.search(payload)
-        if coded is not None and int(coded.group(1)) >= 400:
-            code = int(coded.group(1))
-            detail = coded.group(2).decode(errors="replace")
-            kind = _kind_of(code, detail)
-            self._notify(kind, code, peer, detail)
+        coded = response_code(payload) if payload else None
+        if coded is not None and coded[0] >= 400:
+            code, detail = coded
+            self._notify(_kind_of(code, detail), code, fingerprint, detail + claim)
         return response
+
+
+def _connection_signature(tree: Any, fingerprint: str) -> tuple[str, int, str] | None:
+    """Check a registration message's XML signature against the TLS client certificate and
+    record its nonce (so a replay is refused), as openleadr does for every other message."""
+    code = StatusCode.NOT_REGISTERED_OR_AUTHORIZED
+    if not fingerprint:
+        return "no_client_certificate", code, "a client certificate is required"
+    try:
+        messaging.validate_xml_signature(tree, cert_fingerprint=fingerprint)
+    except errors.FingerprintMismatch:
+        return "wrong_signer", code, "message not signed with the certificate of the connection"
+    except Exception as exc:  # noqa: BLE001 - signxml raises several types for one refusal
+        return "bad_signature", code, f"signature check failed: {str(exc).splitlines()[0][:120]}"
+    return None
 
 
 def _kind_of(code: int, detail: str) -> str:

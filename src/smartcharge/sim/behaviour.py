@@ -23,6 +23,7 @@ import numpy as np
 
 from smartcharge.core.errors import DataFileError, ValidationError
 from smartcharge.core.units import FloatArray
+from smartcharge.sim.quantile import check_quantile_table
 
 _PACKAGE = "smartcharge.data"
 _FOLDER = "behaviour"
@@ -101,6 +102,14 @@ def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour
         )
     if np.any(duration <= 0) or np.any(energy < 0) or np.any(rate < 0):
         raise DataFileError(file, "durations must be > 0 h, energies and rates >= 0")
+    for field, values in (
+        ("duration_h_quantiles_by_plugin_hour", duration),
+        ("energy_kwh_quantiles_by_duration_band", energy),
+        ("sessions_per_week_quantiles", rate),
+    ):
+        problem = check_quantile_table(levels, values, field)
+        if problem is not None:
+            raise DataFileError(file, problem)
     return SessionBehaviour(
         name=name,
         hour_of_week_p=counts / counts.sum(),

@@ -60,7 +60,9 @@ def build_fleet(
         household=np.asarray(household, dtype=np.int64),
         power_w=draw_mix(power_mix[0], power_mix[1], n, rng),
         battery_kwh=draw_mix(battery_mix[0], battery_mix[1], n, rng),
-        sessions_per_week=sample_quantiles(behaviour.sessions_per_week_q, rng.random(n)),
+        sessions_per_week=sample_quantiles(
+            behaviour.sessions_per_week_q, rng.random(n), levels=behaviour.quantile_levels
+        ),
     )
 
 

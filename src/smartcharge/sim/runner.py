@@ -96,7 +96,9 @@ def run_scenario(
     rate = np.zeros(owner.size)
     for b, table in enumerate(behaviours):
         sel = vehicle_behaviour == b
-        rate[sel] = sample_quantiles(table.sessions_per_week_q, setup_rng.random(int(sel.sum())))
+        rate[sel] = sample_quantiles(
+            table.sessions_per_week_q, setup_rng.random(int(sel.sum())), levels=table.quantile_levels
+        )
     ev = scenario.ev
     fleet = Fleet(
         group=group,

@@ -82,13 +82,18 @@ def generate_sessions(
         np.int64
     )
     plugin = utc_from_local_s(local_s)
-    duration_h = sample_quantiles(behaviour.duration_h_q, rng.random(n), hour)
+    duration_h = sample_quantiles(
+        behaviour.duration_h_q, rng.random(n), hour, levels=behaviour.quantile_levels
+    )
     band = np.clip(
         np.searchsorted(behaviour.band_edges_h, duration_h, side="right") - 1,
         0,
         behaviour.energy_kwh_q.shape[0] - 1,
     )
-    energy = sample_quantiles(behaviour.energy_kwh_q, rng.random(n), band) * energy_scale
+    energy = (
+        sample_quantiles(behaviour.energy_kwh_q, rng.random(n), band, levels=behaviour.quantile_levels)
+        * energy_scale
+    )
     energy = np.minimum(energy, fleet.battery_kwh[owner] * max_fill)
     plugout = plugin + np.maximum(np.round(duration_h * SECONDS_PER_HOUR), _MIN_GAP_S).astype(np.int64)
     # ``owner`` is already grouped by vehicle; order each vehicle's plug-ins with one integer key

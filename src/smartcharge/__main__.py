@@ -1,5 +1,5 @@
 """``python -m smartcharge``: the same command as the ``smartcharge`` console script."""
 
-from smartcharge.cli.main import app
+from smartcharge.cli import main
 
-app()
+main()

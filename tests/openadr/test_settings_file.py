@@ -25,8 +25,8 @@ def test_relative_certificate_paths_are_taken_from_the_file(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("content", "field", "rule"),
     [
-        (None, "config", "cannot be read"),
-        ("a: [", "config", "not valid YAML/JSON"),
+        (None, "config", "file not found"),
+        ("a: [", "config", "not valid YAML"),
         ("- a list\n", "config", "must be a mapping"),
         ("vtn_id: dsrsp-a\n", "vtn_id", "upper case"),
     ],
@@ -43,6 +43,6 @@ def test_bad_dsrsp_settings_name_the_field(
 
 
 def test_bad_ven_settings_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="cannot be read") as info:
+    with pytest.raises(ValidationError, match="file not found") as info:
         load_ven_settings(tmp_path / "missing.yaml")
     assert info.value.field == "ven_config"

@@ -14,7 +14,7 @@ import synthetic
 from dask.distributed import LocalCluster
 from pydantic import ValidationError as PydanticValidationError
 
-from smartcharge.core.errors import UnknownTariffError, ValidationError
+from smartcharge.core.errors import DataFileError, UnknownTariffError, ValidationError
 from smartcharge.grid.feeders import UnknownFeederError
 from smartcharge.grid.limits import GridLimits
 from smartcharge.study.config import StudyConfig, load_study
@@ -134,7 +134,7 @@ def test_study_file_not_yaml_mapping_refused(tmp_path: Path) -> None:
     path.write_text("- just\n- a list\n")
     with pytest.raises(ValidationError, match="a study file is a YAML mapping"):
         load_study(path)
-    with pytest.raises(ValidationError, match="cannot read"):
+    with pytest.raises(DataFileError, match="missing.yaml: file not found"):
         load_study(tmp_path / "missing.yaml")
 
 

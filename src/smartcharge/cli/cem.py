@@ -15,11 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcharge.cem.credentials import hash_password, new_password
-from smartcharge.cem.service import CemConfig, open_store, serve_cem
+from smartcharge.cli.common import fail, setup_logging
 from smartcharge.core.errors import ValidationError
-from smartcharge.ocpp.server import STATION_ID
-from smartcharge.ocpp.tls import make_pki
 
 app = typer.Typer(
     help="The customer energy manager (CEM): OCPP server for charge points.", no_args_is_help=True
@@ -48,8 +45,7 @@ def database_url(db: str | None, data_dir: Path | None) -> str:
 
 
 def _fail(error: ValidationError) -> None:
-    console.print(f"[red]error:[/red] {error}")
-    raise typer.Exit(2)
+    fail(error)
 
 
 @app.command()
@@ -70,7 +66,9 @@ def serve(
     log_level: str = typer.Option("INFO", help="Logging level."),
 ) -> None:
     """Run the CEM until interrupted: migrate the database, then accept OCPP 2.0.1 and 1.6J stations."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from smartcharge.cem.service import CemConfig, serve_cem
+
+    setup_logging(log_level)
     logging.getLogger("ocpp").setLevel(logging.WARNING)
     logging.getLogger("smartcharge.ocpp.rpc").setLevel(logging.WARNING)
     try:
@@ -110,6 +108,10 @@ def add_station(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Register a station. For profiles 1-2 its new random password is printed once, never stored."""
+    from smartcharge.cem.credentials import hash_password, new_password
+    from smartcharge.cem.service import open_store
+    from smartcharge.ocpp.server import STATION_ID
+
     try:
         if not STATION_ID.match(station_id):
             raise ValidationError("id", station_id, "1-48 characters of a-z A-Z 0-9 * - _ = + | @ .")
@@ -137,6 +139,8 @@ def sessions(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Every session of the last 12 months: start, stop, energy and rate changes (reg 9)."""
+    from smartcharge.cem.service import open_store
+
     store = open_store(database_url(db, data_dir))
     table = Table("station", "transaction", "start (UTC)", "stop (UTC)", "energy kWh", "rate changes")
     for view in store.sessions.sessions_last_12_months(station_id, datetime.now(UTC)):
@@ -161,6 +165,8 @@ def export(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Export every session and meter value of a station as JSON (PRIV-6 access and portability)."""
+    from smartcharge.cem.service import open_store
+
     store = open_store(database_url(db, data_dir))
     data = store.sessions.export(station_id)
     out.write_text(json.dumps(data, indent=2), encoding="utf-8")
@@ -175,6 +181,8 @@ def erase(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Erase a station's session data, or one session (PRIV-6 erasure). The security log is kept."""
+    from smartcharge.cem.service import open_store
+
     store = open_store(database_url(db, data_dir))
     deleted = store.sessions.erase(station_id, transaction_id)
     console.print(f"{deleted} rows erased")
@@ -187,6 +195,8 @@ def security_log(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """The newest security events: refused handshakes, invalid messages, station notifications."""
+    from smartcharge.cem.service import open_store
+
     store = open_store(database_url(db, data_dir))
     table = Table("time (UTC)", "station", "event", "detail", "remote")
     for e in store.security.recent(limit):
@@ -208,6 +218,8 @@ def make_pki_command(
     ] = None,
 ) -> None:
     """Issue a test CA, a localhost server certificate and station certificates (EC P-256)."""
+    from smartcharge.ocpp.tls import make_pki
+
     ids = station_ids or []
     pki = make_pki(directory, ids)
     console.print(f"CA {pki.ca_cert}, server {pki.server_cert}, {len(ids)} station certificates")

@@ -8,15 +8,17 @@ out the protocol (de-register, erase, register) within a second, or at its next 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcharge.cem.dsr_switch import switch_provider
-from smartcharge.cem.ven import open_ledger
+from smartcharge.cli.common import fail
 from smartcharge.core.errors import SmartchargeError, ValidationError
-from smartcharge.policy.consent import ReadScope
+
+if TYPE_CHECKING:
+    from smartcharge.policy.consent import ReadScope
 
 console = Console()
 consent_app = typer.Typer(
@@ -32,6 +34,8 @@ ReadsOpt = typer.Option(
 
 
 def _reads(text: str) -> frozenset[ReadScope]:
+    from smartcharge.policy.consent import ReadScope
+
     try:
         return frozenset(ReadScope(x.strip()) for x in text.split(",") if x.strip())
     except ValueError:
@@ -40,8 +44,7 @@ def _reads(text: str) -> frozenset[ReadScope]:
 
 
 def _fail(exc: SmartchargeError) -> None:
-    console.print(f"[red]refused:[/red] {exc}")
-    raise typer.Exit(code=2)
+    fail(exc, "refused")
 
 
 def switch_dsrsp(
@@ -54,6 +57,9 @@ def switch_dsrsp(
     reads: str = ReadsOpt,
 ) -> None:
     """Switch DSR provider: the old one is de-registered and its data erased, the new one registered."""
+    from smartcharge.cem.dsr_switch import switch_provider
+    from smartcharge.cem.ven import open_ledger
+
     try:
         revoked, granted = switch_provider(
             open_ledger(storage_url), dsrsp_id, vtn_url, vtn_fingerprint, _reads(reads), actor="owner"
@@ -75,6 +81,8 @@ def grant(
     until_s: int = typer.Option(None, help="Epoch second when the consent ends (default: until revoked)."),
 ) -> None:
     """Grant a provider consent to control and/or read."""
+    from smartcharge.cem.ven import open_ledger
+
     try:
         ledger = open_ledger(storage_url)
         ledger.grant(dsrsp_id, vtn_url, vtn_fingerprint, control, _reads(reads), until_s)
@@ -90,6 +98,8 @@ def revoke(
     reason: str = typer.Option("", help="Why (kept in the ledger)."),
 ) -> None:
     """Revoke consent: the VEN de-registers from the provider and erases what it kept for it."""
+    from smartcharge.cem.ven import open_ledger
+
     try:
         open_ledger(storage_url).revoke(dsrsp_id, reason=reason)
     except SmartchargeError as exc:
@@ -100,6 +110,8 @@ def revoke(
 
 def show(storage_url: str = StorageOpt) -> None:
     """Print the consent ledger (checked against its hash chain)."""
+    from smartcharge.cem.ven import open_ledger
+
     table = Table(title="Consent ledger")
     for col in ("recorded", "DSRSP", "action", "control", "reads", "until", "actor", "reason"):
         table.add_column(col)
@@ -119,6 +131,8 @@ def show(storage_url: str = StorageOpt) -> None:
 
 def export(storage_url: str = StorageOpt, dsrsp_id: str = typer.Option(..., help="Provider VTN id.")) -> None:
     """Export as JSON the consent and the data kept for one provider (PRIV-6)."""
+    from smartcharge.cem.ven import open_ledger
+
     console.print_json(json.dumps(open_ledger(storage_url).export(dsrsp_id)))
 
 

@@ -23,30 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
-
-from smartcharge.cem.credentials import hash_password, new_password
-from smartcharge.cem.service import CemConfig, open_store, serve_cem
-from smartcharge.core.limit import LimitSource
-from smartcharge.dsrsp.programmes import EventRequest
-from smartcharge.dsrsp.service import DsrspService
-from smartcharge.ocpp.domain import OcppVersion
-from smartcharge.ocpp.tls import client_context, make_pki
-from smartcharge.openadr.model import Programme, Signal
-from smartcharge.openadr.pki import issue_pki
-from smartcharge.openadr.vtn import VtnConfig
-from smartcharge.sim import run_scenario
-from smartcharge.station.clock import ScaledClock
-from smartcharge.station.device import EmulatedChargePoint, StationConfig
-from smartcharge.station.ev import EV
-from smartcharge.station.runner import LinkConfig, StationRunner
-from smartcharge.store.base import make_engine
-from smartcharge.store.consent import DsrspStore
-from smartcharge.store.migrate import upgrade
 
 console = Console()
 logger = logging.getLogger(__name__)
@@ -79,6 +58,8 @@ SETPOINT_W = 2000.0
 
 def run_fleet(out: Path) -> list[dict[str, Any]]:
     """Simulate the demo street with each randomised-delay maximum; return one row per run."""
+    from smartcharge.sim import run_scenario
+
     rows = []
     for delay_s in DELAYS_S:
         scenario = dict(DEMO_STREET, strategy_config={"max_delay_s": delay_s})
@@ -113,6 +94,26 @@ async def _wait(predicate: Callable[[], object], timeout_s: float, what: str) ->
 
 async def run_live_chain(work: Path) -> dict[str, float]:
     """DSRSP -> (OpenADR) -> CEM -> (OCPP) -> charge point, on loopback; return measured times."""
+    import numpy as np
+    import yaml
+
+    from smartcharge.cem.credentials import hash_password, new_password
+    from smartcharge.cem.service import CemConfig, open_store, serve_cem
+    from smartcharge.dsrsp.programmes import EventRequest
+    from smartcharge.dsrsp.service import DsrspService
+    from smartcharge.ocpp.domain import OcppVersion
+    from smartcharge.ocpp.tls import client_context, make_pki
+    from smartcharge.openadr.model import Programme, Signal
+    from smartcharge.openadr.pki import issue_pki
+    from smartcharge.openadr.vtn import VtnConfig
+    from smartcharge.station.clock import ScaledClock
+    from smartcharge.station.device import EmulatedChargePoint, StationConfig
+    from smartcharge.station.ev import EV
+    from smartcharge.station.runner import LinkConfig, StationRunner
+    from smartcharge.store.base import make_engine
+    from smartcharge.store.consent import DsrspStore
+    from smartcharge.store.migrate import upgrade
+
     now = dt.datetime.now(dt.UTC)
     _, adr = issue_pki(work / "openadr", ["dsrsp", "cem", "operator"], now)
     ocpp_pki = make_pki(work / "ocpp", [])
@@ -226,6 +227,8 @@ def demo(
     ] = True,
 ) -> None:
     """Run the fleet study and the live DSRSP -> CEM -> charge point chain end to end."""
+    from smartcharge.core.limit import LimitSource
+
     console.rule("1. Fleet: 135 homes, one week, Octopus Go, reg 11 randomised delay")
     rows = run_fleet(out)
     table = Table()

@@ -8,20 +8,17 @@ import json
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcharge.core.errors import SmartchargeError
-from smartcharge.dsrsp.config import load_dsrsp_settings
-from smartcharge.dsrsp.service import CemRegistry, DsrspService, serve
-from smartcharge.openadr.admin import post_admin
-from smartcharge.openadr.pki import fingerprint_of, issue_pki
-from smartcharge.store.base import make_engine
-from smartcharge.store.consent import DsrspStore
-from smartcharge.store.migrate import upgrade
+from smartcharge.cli.common import fail
+from smartcharge.core.errors import SmartchargeError, ValidationError
+
+if TYPE_CHECKING:
+    from smartcharge.store.consent import DsrspStore
 
 app = typer.Typer(
     help="DSR service provider: OpenADR 2.0b VTN with routine and response DSR.", no_args_is_help=True
@@ -34,19 +31,25 @@ ConfigOpt = typer.Option(
 
 
 def _store(storage_url: str) -> DsrspStore:
+    from smartcharge.store.base import make_engine
+    from smartcharge.store.consent import DsrspStore
+    from smartcharge.store.migrate import upgrade
+
     engine = make_engine(storage_url)
     upgrade(engine)
     return DsrspStore(engine)
 
 
 def _fail(exc: SmartchargeError) -> None:
-    console.print(f"[red]refused:[/red] {exc}")
-    raise typer.Exit(code=2)
+    fail(exc, "refused")
 
 
 @app.command("serve")
 def serve_cmd(config: Path = ConfigOpt) -> None:
     """Run the VTN (TLS with client certificates, signed messages) until interrupted."""
+    from smartcharge.dsrsp.config import load_dsrsp_settings
+    from smartcharge.dsrsp.service import DsrspService, serve
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # openleadr logs every reply with its whole payload at INFO: costly per poll and noisy.
     logging.getLogger("openleadr").setLevel(logging.WARNING)
@@ -76,6 +79,9 @@ def enrol_cmd(
     name: str = typer.Option(..., help="The CEM's VEN name."),
 ) -> None:
     """Admit a CEM's certificate so that it may register (SEC-S-8)."""
+    from smartcharge.dsrsp.config import load_dsrsp_settings
+    from smartcharge.dsrsp.service import CemRegistry
+
     try:
         settings = load_dsrsp_settings(config)
         cem = CemRegistry(_store(settings.storage_url)).enrol(fingerprint, name)
@@ -104,11 +110,12 @@ def event_cmd(
     ] = None,
 ) -> None:
     """Create a DSR event through the admin endpoint."""
+    from smartcharge.openadr.admin import post_admin
+
     try:
         numbers = [float(v) for v in values.split(",")]
     except ValueError:
-        console.print(f"[red]refused:[/red] values={values!r}: comma-separated numbers expected")
-        raise typer.Exit(code=2) from None
+        fail(ValidationError("values", values, "comma-separated numbers expected"), "refused")
     body = {
         "programme": programme,
         "signal": signal_name,
@@ -129,6 +136,8 @@ def event_cmd(
 @app.command("cems")
 def cems_cmd(config: Path = ConfigOpt) -> None:
     """List the enrolled CEMs and whether they are registered."""
+    from smartcharge.dsrsp.config import load_dsrsp_settings
+
     settings = load_dsrsp_settings(config)
     table = Table(title=f"CEMs of {settings.vtn_id}")
     for col in ("VEN id", "name", "fingerprint", "registered"):
@@ -146,6 +155,8 @@ def pki_cmd(
     ],
 ) -> None:
     """Make a private EC P-256 test CA and leaves (for demos and tests, never production)."""
+    from smartcharge.openadr.pki import issue_pki
+
     _, leaves = issue_pki(directory, name, dt.datetime.now(dt.UTC))
     for leaf_name, paths in leaves.items():
         console.print(f"{leaf_name}: {paths.cert.name} fingerprint {paths.fingerprint}")
@@ -154,6 +165,8 @@ def pki_cmd(
 @app.command("fingerprint")
 def fingerprint_cmd(cert: Annotated[Path, typer.Argument(help="PEM certificate.")]) -> None:
     """Print a certificate's OpenADR fingerprint, to hand to the other side out of band."""
+    from smartcharge.openadr.pki import fingerprint_of
+
     try:
         console.print(fingerprint_of(cert))
     except SmartchargeError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from smartcharge.cli import cem, cem_dsr, demo, dsrsp, rules, sim, station, study
+from smartcharge.cli.common import DEBUG
 
 app = typer.Typer(
     name="smartcharge",
@@ -12,6 +13,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show the Python traceback of an error."),
+) -> None:
+    """Smart EV charging for Great Britain: charge point, CEM, DSR service provider and study engine."""
+    if debug:
+        DEBUG["on"] = True
+
+
 app.command("demo")(demo.demo)
 app.add_typer(rules.app, name="rules")
 app.add_typer(dsrsp.app, name="dsrsp")

@@ -6,15 +6,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcharge.core.tariff import load_tariffs
-from smartcharge.policy import DEFAULT_MAX_DELAY_S, GB_DEFAULT_HOURS, GB_PEAK, MAX_DELAY_CAPABILITY_S
-
 app = typer.Typer(help="Show the GB charging rules and tariffs smartcharge applies.", no_args_is_help=True)
 
 
 @app.command("show")
 def show() -> None:
     """Print the reg 10 peak and default hours and the reg 11 delay settings."""
+    from smartcharge.policy import DEFAULT_MAX_DELAY_S, GB_DEFAULT_HOURS, GB_PEAK, MAX_DELAY_CAPABILITY_S
+
     console = Console()
     table = Table(title="GB Smart Charge Points Regulations 2021")
     table.add_column("rule")
@@ -29,6 +28,8 @@ def show() -> None:
 @app.command("tariffs")
 def tariffs() -> None:
     """List the packaged GB time-of-use tariffs."""
+    from smartcharge.core.tariff import load_tariffs
+
     console = Console()
     table = Table(title="Packaged GB tariffs (p/kWh incl. VAT)")
     for col in ("id", "cheap hours", "clock", "cheap", "peak", "peak rate"):

@@ -12,10 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from smartcharge.cli.common import fail
 from smartcharge.core.errors import SmartchargeError
-from smartcharge.sim import STRATEGIES
-from smartcharge.sim.runner import run_scenario
-from smartcharge.sim.scenario import load_scenario
 
 app = typer.Typer(help="Fleet simulator: many EVs under the GB charging rules.", no_args_is_help=True)
 
@@ -26,6 +24,9 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="folder for Parquet/CSV series and summary.json")],
 ) -> None:
     """Simulate a scenario and write its load series, per-EV results and summary.json."""
+    from smartcharge.sim.runner import run_scenario
+    from smartcharge.sim.scenario import load_scenario
+
     console = Console()
     try:
         model = load_scenario(scenario)
@@ -43,8 +44,7 @@ def run(
 
             summary = run_scenario(scenario, out, progress=tick)
     except SmartchargeError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
+        fail(exc)
     table = Table(title=f"{summary['scenario']}: {summary['strategy']} on {summary['tariff_id']}")
     for col in ("group", "households", "EVs", "peak kW", "ADMD kW/home", "EV kW/EV", "max step kW/min"):
         table.add_column(col)
@@ -71,6 +71,8 @@ def run(
 @app.command("strategies")
 def strategies() -> None:
     """List the registered strategies and their settings with defaults."""
+    from smartcharge.sim import STRATEGIES
+
     console = Console()
     table = Table(title="Charging strategies")
     table.add_column("key")

@@ -14,14 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartcharge.cli.common import fail, setup_logging
 from smartcharge.core.errors import ValidationError
-from smartcharge.core.localtime import epoch_s_from_datetime
-from smartcharge.ocpp.domain import OcppVersion
-from smartcharge.ocpp.tls import client_context
-from smartcharge.station.clock import Clock, ScaledClock, SystemClock
-from smartcharge.station.device import StationConfig
-from smartcharge.station.fleet import build_fleet, run_fleet, station_ids
-from smartcharge.station.runner import LinkConfig
 
 app = typer.Typer(
     help="The emulated GB smart charge point (ESA) that talks OCPP to a CEM.", no_args_is_help=True
@@ -72,7 +66,15 @@ def run(
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "INFO",
 ) -> None:
     """Run the station(s) until interrupted: reg 10 default hours, reg 11 delays, fail-safe offline."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from smartcharge.core.localtime import epoch_s_from_datetime
+    from smartcharge.ocpp.domain import OcppVersion
+    from smartcharge.ocpp.tls import client_context
+    from smartcharge.station.clock import Clock, ScaledClock, SystemClock
+    from smartcharge.station.device import StationConfig
+    from smartcharge.station.fleet import build_fleet, run_fleet, station_ids
+    from smartcharge.station.runner import LinkConfig
+
+    setup_logging(log_level)
     logging.getLogger("ocpp").setLevel(logging.WARNING)
     try:
         version = {"2.0.1": OcppVersion.V201, "1.6": OcppVersion.V16}.get(ocpp)
@@ -95,8 +97,7 @@ def run(
             start_s = epoch_s_from_datetime(datetime.fromisoformat(start_at)) if start_at else None
             clock = ScaledClock(start_s if start_s is not None else SystemClock().now_s(), speed)
     except (ValidationError, ValueError) as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+        fail(error)
     link = LinkConfig(
         csms,
         version,

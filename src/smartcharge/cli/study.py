@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from smartcharge.cli.common import fail
 from smartcharge.core.errors import SmartchargeError
-from smartcharge.grid.feeders import FEEDERS, get_feeder
-from smartcharge.grid.reduction import reduce_network
-from smartcharge.study.config import StudyConfig, load_study
-from smartcharge.study.runner import prepare, run_study
+
+if TYPE_CHECKING:
+    from smartcharge.study.config import StudyConfig
 
 app = typer.Typer(
     help="Grid impact study: LV power flow, hosting capacity, second peak, cost and carbon.",
@@ -35,15 +34,12 @@ def _quick(config: StudyConfig) -> StudyConfig:
 
 
 def _load(path: Path, quick: bool) -> StudyConfig:
-    console = Console(stderr=True)
+    from smartcharge.study.config import load_study
+
     try:
         config = load_study(path)
-    except PydanticValidationError as exc:
-        console.print(f"[red]study file {path} refused:[/red]\n{exc}")
-        raise typer.Exit(2) from None
     except SmartchargeError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        fail(exc)
     return _quick(config) if quick else config
 
 
@@ -64,6 +60,8 @@ def run(
     ] = None,
 ) -> None:
     """Run a study on Dask and write a self-contained HTML report plus CSV tables."""
+    from smartcharge.study.runner import run_study
+
     logging.basicConfig(level=logging.WARNING)
     for handler in logging.getLogger().handlers:  # Dask's INFO chatter would bury the progress bar
         handler.setLevel(logging.WARNING)
@@ -86,8 +84,7 @@ def run(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except SmartchargeError as exc:
-        Console(stderr=True).print(f"[red]study refused: {exc}[/red]")
-        raise typer.Exit(2) from None
+        fail(exc, "study refused")
     console.print(f"report: {path}")
 
 
@@ -97,12 +94,13 @@ def check(
     quick: Annotated[bool, typer.Option("--quick", help="Check the shrunk (quick) study.")] = False,
 ) -> None:
     """Validate a study file, its feeders and tariffs, and count the cases, without running anything."""
+    from smartcharge.study.runner import prepare
+
     config = _load(study, quick)
     try:
         prepared = prepare(config)
     except SmartchargeError as exc:
-        Console(stderr=True).print(f"[red]study refused: {exc}[/red]")
-        raise typer.Exit(2) from None
+        fail(exc, "study refused")
     Console().print(
         f"study {config.name}: {len(prepared.networks)} feeders, {len(prepared.cases)} cases, valid"
     )
@@ -111,6 +109,9 @@ def check(
 @app.command("feeders")
 def feeders() -> None:
     """List the shipped LV feeders with their size before and after the exact reduction."""
+    from smartcharge.grid.feeders import FEEDERS, get_feeder
+    from smartcharge.grid.reduction import reduce_network
+
     table = Table(title="Shipped LV feeders")
     for col in ("name", "buses", "reduced buses", "customers", "transformer kVA"):
         table.add_column(col)

@@ -14,6 +14,9 @@ nothing inside the package catches them to carry on silently.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 
 class SmartchargeError(Exception):
     """Base of every error raised by smartcharge."""
@@ -29,7 +32,52 @@ class ValidationError(SmartchargeError, ValueError):
         self.field = field
         self.value = value
         self.rule = rule
-        super().__init__(f"{field}={value!r} refused: {rule}")
+        if value is MISSING:
+            super().__init__(f"{field} refused: {rule}")
+        else:
+            super().__init__(f"{field}={quote_value(value)} refused: {rule}")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+#: The value of a :class:`ValidationError` for a field that was not given at all.
+MISSING = _Missing()
+
+#: Longest quoted value in an error message; a longer one is cut (a YAML alias bomb or a
+#: multi-megabyte field must not be expanded into a log line or a terminal).
+MAX_QUOTED_CHARS = 80
+
+
+def quote_value(value: object) -> str:
+    """``repr(value)`` cut to :data:`MAX_QUOTED_CHARS`, saying how long it was.
+
+    Containers are summarised by type and length before any repr is built, so a huge nested value
+    costs nothing to quote.
+    """
+    if isinstance(value, (dict, list, tuple, set, frozenset)) and len(value) > 8:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    text = repr(value)
+    if len(text) <= MAX_QUOTED_CHARS:
+        return text
+    return f"{text[: MAX_QUOTED_CHARS - 20]}... ({len(text)} characters)"
+
+
+def schema_error(errors: Sequence[Mapping[str, Any]], root: str) -> ValidationError:
+    """The first error of a schema validator's list (pydantic's ``exc.errors()`` shape: ``loc``,
+    ``msg``, ``type``, ``input``) as one :class:`ValidationError` naming the field; ``root`` names
+    the document when the error is about the whole of it."""
+    first = errors[0]
+    loc = first.get("loc") or ()
+    where = ".".join(str(p) for p in loc) if isinstance(loc, (list, tuple)) and loc else root
+    kind = first.get("type")
+    if kind == "missing":
+        return ValidationError(where, MISSING, "required field is missing")
+    if kind == "extra_forbidden":
+        return ValidationError(where, MISSING, "unknown field (not allowed here)")
+    return ValidationError(where, first.get("input"), str(first.get("msg", "invalid")))
 
 
 class LimitSourceError(ValidationError):
@@ -50,9 +98,13 @@ class DataFileError(SmartchargeError):
 
 
 __all__ = [
+    "MAX_QUOTED_CHARS",
+    "MISSING",
     "DataFileError",
     "LimitSourceError",
     "SmartchargeError",
     "UnknownTariffError",
     "ValidationError",
+    "quote_value",
+    "schema_error",
 ]

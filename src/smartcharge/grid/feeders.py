@@ -162,15 +162,26 @@ def simbench_lv_semiurb4() -> LVNetwork:
     return simbench_lv("1-LV-semiurb4--0-no_sw", "simbench_lv_semiurb4")
 
 
+#: Bounds of the parametric feeder. A GB secondary substation serves some hundreds of customers
+#: over up to about eight LV feeders; 1,000 households on one feeder is already far past any real
+#: one, and the bound stops a typo (``n_households: 10000000000``) from building for hours.
+MAX_RADIAL_HOUSEHOLDS = 1000
+MAX_RADIAL_BRANCHES = 16
+MAX_RADIAL_SPAN_M = 500.0
+
+
 def radial(
     n_households: int = 30, n_branches: int = 3, span_m: float = 25.0, u_ref_pu: float = 1.05
 ) -> LVNetwork:
     """A parametric radial feeder (see the module docstring); one connection point per household."""
-    for key, value, low in (("n_households", n_households, 1), ("n_branches", n_branches, 1)):
-        if value < low:
-            raise ValidationError(f"radial.{key}", value, f"must be >= {low}")
-    if not span_m > 0:
-        raise ValidationError("radial.span_m", span_m, "must be > 0 m")
+    for key, value, low, high in (
+        ("n_households", n_households, 1, MAX_RADIAL_HOUSEHOLDS),
+        ("n_branches", n_branches, 1, MAX_RADIAL_BRANCHES),
+    ):
+        if not low <= value <= high:
+            raise ValidationError(f"radial.{key}", value, f"must be {low}..{high}")
+    if not 0 < span_m <= MAX_RADIAL_SPAN_M:
+        raise ValidationError("radial.span_m", span_m, f"must be > 0 and <= {MAX_RADIAL_SPAN_M:g} m")
     import pandapower as pp
 
     cable = pp.load_std_type(pp.create_empty_network(), "NAYY 4x150 SE", "line")

@@ -7,13 +7,13 @@ or breaks a rule is refused with the field and the rule named; nothing is guesse
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from smartcharge.core.config_file import load_yaml_or_json
+from smartcharge.core.errors import DataFileError, schema_error
 from smartcharge.core.errors import ValidationError as SmartchargeValidationError
 
 Settings = TypeVar("Settings", bound=BaseModel)
@@ -24,13 +24,9 @@ PATH_KEYS = ("cert", "key", "ca_file")
 def load_settings_file(path: Path, model: type[Settings], file_field: str) -> Settings:
     """Read ``path`` and validate it as ``model``; ``file_field`` names the file in errors."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SmartchargeValidationError(file_field, str(path), f"cannot be read: {exc}") from None
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SmartchargeValidationError(file_field, str(path), f"not valid YAML/JSON: {exc}") from None
+        raw = load_yaml_or_json(Path(path))
+    except DataFileError as exc:
+        raise SmartchargeValidationError(file_field, str(path), exc.problem) from None
     if not isinstance(raw, dict):
         raise SmartchargeValidationError(file_field, str(path), "must be a mapping of settings")
     for name in PATH_KEYS:
@@ -39,9 +35,7 @@ def load_settings_file(path: Path, model: type[Settings], file_field: str) -> Se
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or file_field
-        raise SmartchargeValidationError(field, first.get("input"), first["msg"]) from None
+        raise schema_error(exc.errors(), file_field) from None
 
 
 __all__ = ["PATH_KEYS", "load_settings_file"]

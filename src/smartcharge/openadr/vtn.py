@@ -22,9 +22,9 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any, Protocol
+from xml.sax.saxutils import escape
 
 from aiohttp import web
 from openleadr import OpenADRServer, enums, errors, messaging, utils

@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from smartcharge.core.errors import DataFileError, ValidationError
+from smartcharge.core.config_file import load_yaml
+from smartcharge.core.errors import DataFileError, ValidationError, schema_error
 from smartcharge.core.tariff import get_tariff
 from smartcharge.policy.random_delay import MAX_DELAY_CAPABILITY_S
 from smartcharge.sim.behaviour import BEHAVIOURS
@@ -132,9 +132,7 @@ def parse_scenario(data: object, base_dir: Path | None = None) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "scenario"
-        raise ValidationError(where, first.get("input"), first["msg"]) from None
+        raise schema_error(exc.errors(), "scenario") from None
     get_tariff(scenario.tariff_id)
     try:
         build_config(scenario.strategy, scenario.strategy_config)
@@ -158,15 +156,7 @@ def behaviour_path(name: str, base_dir: Path | None) -> Path:
 
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario YAML file; a missing or malformed file is named."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(str(path), "scenario file not found") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DataFileError(str(path), f"not valid YAML: {exc}") from None
-    return parse_scenario(data, path.parent)
+    return parse_scenario(load_yaml(path), path.parent)
 
 
 __all__ = [

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
-from smartcharge.core.errors import ValidationError
+from smartcharge.core.config_file import load_yaml
+from smartcharge.core.errors import ValidationError, schema_error
 
 StrategyKey = Literal[
     "uncontrolled", "tariff_window", "tariff_window_delay", "default_hours", "smart", "dsr_turndown"
@@ -110,15 +111,13 @@ class StudyConfig(_Frozen):
 
 def load_study(path: Path) -> StudyConfig:
     """Read and validate a study file; errors name the field (pydantic) or the file."""
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValidationError("study", str(path), f"cannot read the study file: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ValidationError("study", str(path), f"not valid YAML: {exc}") from None
+    data: Any = load_yaml(path)
     if not isinstance(data, dict):
         raise ValidationError("study", str(path), "a study file is a YAML mapping")
-    return StudyConfig.model_validate(data)
+    try:
+        return StudyConfig.model_validate(data)
+    except PydanticValidationError as exc:
+        raise schema_error(exc.errors(), "study") from None
 
 
 __all__ = [

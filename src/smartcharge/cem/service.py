@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from smartcharge.cem.auth import StationAuthenticator
 from smartcharge.cem.gateway import CemGateway
 from smartcharge.cem.recorder import Recorder
+from smartcharge.core.config_file import require_file
 from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.server import DEFAULT_MAX_FRAME_BYTES, OcppServer
 from smartcharge.ocpp.tls import server_context
@@ -49,6 +50,10 @@ class CemConfig:
             raise ValidationError("port", None, "give --port, --tls-port or both")
         if self.tls_port is not None and (self.cert is None or self.key is None):
             raise ValidationError("cert", self.cert, "a TLS listener needs --cert and --key")
+        for field in ("cert", "key", "client_ca", "ven_config"):
+            path = getattr(self, field)
+            if path is not None:
+                require_file(Path(path), field)
         if not 1024 <= self.max_frame_bytes <= 16 * 1024 * 1024:
             raise ValidationError("max_frame_bytes", self.max_frame_bytes, "must be 1 KiB..16 MiB")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from smartcharge.core.errors import DataFileError
+from smartcharge.core.errors import DataFileError, ValidationError
 
 #: Largest configuration file read (the biggest shipped study file is a few KB).
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -62,6 +62,14 @@ def read_text(path: Path, max_bytes: int = MAX_CONFIG_BYTES) -> str:
         raise DataFileError(str(path), f"is not UTF-8 text (byte {exc.start})") from None
 
 
+def require_file(path: Path, field: str) -> Path:
+    """``path`` if it names a readable file, else a ValidationError naming ``field`` (e.g. ``cert``)."""
+    if not path.is_file():
+        rule = "is a directory, not a file" if path.is_dir() else "file not found"
+        raise ValidationError(field, str(path), rule)
+    return path
+
+
 def parse_yaml(text: str, name: str) -> Any:
     """Parse YAML ``text`` (from the file ``name``) without anchors or aliases."""
     try:
@@ -90,4 +98,4 @@ def load_yaml_or_json(path: Path) -> Any:
         raise DataFileError(str(path), f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
-__all__ = ["MAX_CONFIG_BYTES", "load_yaml", "load_yaml_or_json", "parse_yaml", "read_text"]
+__all__ = ["MAX_CONFIG_BYTES", "load_yaml", "load_yaml_or_json", "parse_yaml", "read_text", "require_file"]

@@ -12,8 +12,9 @@ from typing import Any
 
 import aiohttp
 
-from smartcharge.core.errors import SmartchargeError
-from smartcharge.openadr.vtn import ADMIN_PREFIX
+from smartcharge.core.config_file import require_file
+from smartcharge.core.errors import SmartchargeError, ValidationError
+from smartcharge.openadr.model import ADMIN_PREFIX
 
 
 class AdminError(SmartchargeError):
@@ -21,10 +22,18 @@ class AdminError(SmartchargeError):
 
 
 def _context(cert: Path, key: Path, ca_file: Path) -> ssl.SSLContext:
+    for field, path in (("cert", cert), ("key", key), ("ca_file", ca_file)):
+        require_file(Path(path), field)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_verify_locations(str(ca_file))
-    context.load_cert_chain(str(cert), str(key))
+    try:
+        context.load_verify_locations(str(ca_file))
+    except ssl.SSLError as exc:
+        raise ValidationError("ca_file", str(ca_file), f"not a PEM CA certificate ({exc.reason})") from None
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except ssl.SSLError as exc:
+        raise ValidationError("cert", str(cert), f"certificate and key do not load ({exc.reason})") from None
     return context
 
 

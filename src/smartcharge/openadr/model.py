@@ -82,6 +82,10 @@ class OptReason(enum.Enum):
     EMERGENCY = "emergency"
 
 
+#: Path of the DSRSP operators' admin endpoint on the VTN's HTTPS port (mutual TLS).
+ADMIN_PREFIX = "/admin"
+
+
 class StatusCode(enum.IntEnum):
     """OpenADR 2.0b response codes used in refusals."""
 

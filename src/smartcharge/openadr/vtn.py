@@ -32,6 +32,7 @@ from openleadr.service import VTNService
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.openadr.model import (
+    ADMIN_PREFIX,
     DsrEvent,
     Opt,
     OptNotice,
@@ -47,7 +48,6 @@ from smartcharge.openadr.xml_guard import Peeked, UnsafeXmlError, peek, response
 logger = logging.getLogger(__name__)
 
 PATH_PREFIX = "/OpenADR2/Simple/2.0b"
-ADMIN_PREFIX = "/admin"
 #: openleadr's replay window; both clocks must agree within it.
 REPLAY_WINDOW_S = messaging.REPLAY_PROTECT_MAX_TIME_DELTA.total_seconds()
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -81,7 +83,27 @@ class ConsentEntry:
         return self.valid_from_s <= now_s and (self.valid_until_s is None or now_s < self.valid_until_s)
 
     def canonical(self) -> str:
-        """A stable text form, hashed into the ledger chain (tamper evidence, SEC-D-9)."""
+        """The entry as JSON with sorted keys and no spaces: one text per entry and one entry per
+        text, whatever its fields hold (a ``|`` or a newline in a reason cannot shift a field)."""
+        record = {
+            "action": self.action.value,
+            "actor": self.actor,
+            "dsrsp_id": self.dsrsp_id,
+            "may_control": self.may_control,
+            "may_read": sorted(s.value for s in self.may_read),
+            "reason": self.reason,
+            "recorded_s": self.recorded_s,
+            "valid_from_s": self.valid_from_s,
+            "valid_until_s": self.valid_until_s,
+            "vtn_fingerprint": self.vtn_fingerprint,
+            "vtn_url": self.vtn_url,
+        }
+        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def legacy_canonical(self) -> str:
+        """The ``|``-joined form of the first ledgers (chain scheme 1), kept only to check rows
+        written before the ledger was keyed: it is ambiguous (actor ``a|b`` with reason ``c``
+        joins like actor ``a`` with reason ``b|c``), so nothing new is written with it."""
         reads = ",".join(sorted(s.value for s in self.may_read))
         return "|".join(
             str(x)
@@ -101,9 +123,27 @@ class ConsentEntry:
         )
 
 
-def chain_hash(previous_hash: str, entry: ConsentEntry) -> str:
-    """SHA-256 over the previous entry's hash and this entry: editing any entry breaks the chain."""
-    return hashlib.sha256(f"{previous_hash}\n{entry.canonical()}".encode()).hexdigest()
+#: Chain schemes: 1, SHA-256 over the ``|``-joined form (first ledgers, read only); 2, HMAC-SHA256
+#: under the CEM's ledger key over the canonical JSON (every entry written now).
+LEGACY_SCHEME = 1
+KEYED_SCHEME = 2
+
+
+def chain_hash(previous_hash: str, entry: ConsentEntry, key: bytes) -> str:
+    """HMAC-SHA256 under ``key`` over the previous entry's hash and this entry's canonical JSON.
+
+    Editing, inserting or removing any entry breaks the chain; and since the key is kept outside
+    the database, someone who can only write the database cannot rebuild a valid chain (SEC-D-9).
+    """
+    if not key:
+        raise ValidationError("key", "", "the consent ledger chain needs a secret key")
+    message = f"{previous_hash}\n{entry.canonical()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def legacy_chain_hash(previous_hash: str, entry: ConsentEntry) -> str:
+    """Scheme 1: the unkeyed SHA-256 of the first ledgers, for checking their old rows only."""
+    return hashlib.sha256(f"{previous_hash}\n{entry.legacy_canonical()}".encode()).hexdigest()
 
 
 def latest_entries(entries: Iterable[ConsentEntry], now_s: int) -> dict[str, ConsentEntry]:
@@ -158,6 +198,8 @@ def check_new_entry(entries: Iterable[ConsentEntry], new: ConsentEntry) -> None:
 
 
 __all__ = [
+    "KEYED_SCHEME",
+    "LEGACY_SCHEME",
     "MAX_DSRSP_ID_LEN",
     "ConsentAction",
     "ConsentEntry",
@@ -167,5 +209,6 @@ __all__ = [
     "controlling_dsrsp",
     "in_force",
     "latest_entries",
+    "legacy_chain_hash",
     "may_read",
 ]

@@ -17,13 +17,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, event, select, text
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from smartcharge.core.errors import SmartchargeError, ValidationError
-from smartcharge.policy.consent import ConsentAction, ConsentEntry, ReadScope, chain_hash, check_new_entry
+from smartcharge.policy.consent import (
+    KEYED_SCHEME,
+    LEGACY_SCHEME,
+    ConsentAction,
+    ConsentEntry,
+    ReadScope,
+    chain_hash,
+    check_new_entry,
+    legacy_chain_hash,
+)
 from smartcharge.store.base import Base
+from smartcharge.store.ledger_key import LedgerKey, key_path, load_or_create
 
 ID_LEN = 64
 URL_LEN = 300
@@ -61,6 +71,7 @@ class ConsentRow(Base):
     actor: Mapped[str] = mapped_column(String(ID_LEN), default="owner")
     reason: Mapped[str] = mapped_column(Text, default="")
     chain_hash: Mapped[str] = mapped_column(String(64))
+    chain_scheme: Mapped[int] = mapped_column(Integer, default=KEYED_SCHEME, server_default="1")
 
 
 @event.listens_for(ConsentRow, "before_update")
@@ -177,6 +188,7 @@ class CemRecord:
 
 class _Repo:
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
@@ -217,23 +229,51 @@ def _entry_from_row(row: ConsentRow) -> ConsentEntry:
 
 
 class ConsentStore(_Repo):
-    """The CEM side: consent ledger, credentials and data per DSRSP, security log."""
+    """The CEM side: consent ledger, credentials and data per DSRSP, security log.
+
+    The chain is keyed (:mod:`smartcharge.store.ledger_key`); ``key`` defaults to the key file of
+    this database, created on first use.
+    """
+
+    def __init__(self, engine: Engine, key: LedgerKey | None = None) -> None:
+        super().__init__(engine)
+        self._key = key
+
+    @property
+    def key(self) -> LedgerKey:
+        if self._key is None:
+            self._key = load_or_create(key_path(self._engine), self._count_rows)
+        return self._key
+
+    def _count_rows(self) -> tuple[int, int]:
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(ConsentRow)) or 0
+            keyed = s.scalar(
+                select(func.count()).select_from(ConsentRow).where(ConsentRow.chain_scheme >= KEYED_SCHEME)
+            )
+            return int(total), int(keyed or 0)
 
     def append(self, entry: ConsentEntry) -> ConsentEntry:
         """Append ``entry`` after checking the ledger rules (:func:`check_new_entry`).
 
         Appends are serialised (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL table lock) so two
-        writers can never chain onto the same predecessor.
+        writers can never chain onto the same predecessor. An append reads only what the rules
+        need (the latest entry of each DSRSP) and hashes one entry: its cost does not grow with
+        the ledger.
         """
+        secret = self.key.secret
         with self._session() as s:
             dialect = s.get_bind().dialect.name
             if dialect == "sqlite":
                 s.connection().exec_driver_sql("BEGIN IMMEDIATE")
             elif dialect == "postgresql":
                 s.execute(text("LOCK TABLE consent_record IN SHARE ROW EXCLUSIVE MODE"))
-            rows = s.scalars(select(ConsentRow).order_by(ConsentRow.id)).all()
-            check_new_entry([_entry_from_row(r) for r in rows], entry)
-            previous = rows[-1].chain_hash if rows else ""
+            latest_ids = select(func.max(ConsentRow.id)).group_by(ConsentRow.dsrsp_id)
+            latest = s.scalars(
+                select(ConsentRow).where(ConsentRow.id.in_(latest_ids)).order_by(ConsentRow.id)
+            ).all()
+            check_new_entry([_entry_from_row(r) for r in latest], entry)
+            previous = latest[-1].chain_hash if latest else ""
             s.add(
                 ConsentRow(
                     recorded_at=_utc(entry.recorded_s),
@@ -247,21 +287,34 @@ class ConsentStore(_Repo):
                     vtn_fingerprint=entry.vtn_fingerprint,
                     actor=entry.actor,
                     reason=entry.reason,
-                    chain_hash=chain_hash(previous, entry),
+                    chain_hash=chain_hash(previous, entry, secret),
+                    chain_scheme=KEYED_SCHEME,
                 )
             )
         return entry
 
     def ledger(self) -> list[ConsentEntry]:
-        """Every entry in the order written, after checking the hash chain."""
+        """Every entry in the order written, after checking the whole chain (SEC-D-9).
+
+        Rows before the key was made are checked with the first, unkeyed scheme; every later row
+        must carry the keyed one, so downgrading rows to the old scheme is caught as well.
+        """
+        key = self.key
         with self._session() as s:
             rows = s.scalars(select(ConsentRow).order_by(ConsentRow.id)).all()
             entries, previous = [], ""
-            for row in rows:
+            for index, row in enumerate(rows):
                 entry = _entry_from_row(row)
-                previous = chain_hash(previous, entry)
-                if previous != row.chain_hash:
-                    raise LedgerTamperedError(f"consent record {row.id} does not match its chain hash")
+                if index < key.legacy_rows:
+                    scheme, expected = LEGACY_SCHEME, legacy_chain_hash(previous, entry)
+                else:
+                    scheme, expected = KEYED_SCHEME, chain_hash(previous, entry, key.secret)
+                if row.chain_scheme != scheme or expected != row.chain_hash:
+                    raise LedgerTamperedError(
+                        f"consent record {row.id} does not match its chain hash: the ledger was edited, "
+                        "reordered or cut outside the application"
+                    )
+                previous = row.chain_hash
                 entries.append(entry)
             return entries
 

@@ -30,6 +30,19 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Key files and default databases go to a folder of this run, never the user's own data
+    directory (``SMARTCHARGE_DATA_DIR``; the consent ledger's key file lives there for PostgreSQL)."""
+    previous = os.environ.get("SMARTCHARGE_DATA_DIR")
+    os.environ["SMARTCHARGE_DATA_DIR"] = str(tmp_path_factory.mktemp("data-dir"))
+    yield
+    if previous is None:
+        os.environ.pop("SMARTCHARGE_DATA_DIR", None)
+    else:
+        os.environ["SMARTCHARGE_DATA_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get("SMARTCHARGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

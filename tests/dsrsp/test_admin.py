@@ -82,8 +82,11 @@ async def test_cli_event_command_creates_routine_event(dsrsp) -> None:
     base += ["--key", str(leaves["operator"].key), "--ca-file", str(ca), "--programme", "routine"]
     good = [*base, "--signal", "ELECTRICITY_PRICE", "--values", "30,12", "--interval-s", "1800"]
     result = await asyncio.to_thread(CliRunner().invoke, app, [*good, "--start-after-s", "600"])
-    assert result.exit_code == 0, result.output
-    event_id = json.loads(result.output)["event_id"]
+    # No CEM is registered with this DSRSP: the event is queued, and the operator is told it
+    # reaches nobody (exit 1) rather than shown an empty list as if all were well.
+    assert result.exit_code == 1, result.output
+    assert "warning: the event reaches no CEM" in result.output
+    event_id = json.loads(result.output.splitlines()[0])["event_id"]
     event = dsrsp.events[event_id][0]
     assert event.start_after_s == 600 and [i.value for i in event.intervals] == [30.0, 12.0]
     bad = await asyncio.to_thread(CliRunner().invoke, app, [*base, "--signal", "SIMPLE", "--values", "high"])

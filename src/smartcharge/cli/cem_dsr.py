@@ -7,6 +7,7 @@ out the protocol (de-register, erase, register) within a second, or at its next 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,11 @@ def _reads(text: str) -> frozenset[ReadScope]:
     except ValueError:
         known = ", ".join(s.value for s in ReadScope)
         raise ValidationError("reads", text, f"comma-separated among {known}") from None
+
+
+def utc_text(epoch_s: int) -> str:
+    """An epoch second as a person reads it: ``2026-12-02 03:30:00 UTC``."""
+    return dt.datetime.fromtimestamp(epoch_s, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _fail(exc: SmartchargeError) -> None:
@@ -113,16 +119,16 @@ def show(storage_url: str = StorageOpt) -> None:
     from smartcharge.cem.ven import open_ledger
 
     table = Table(title="Consent ledger")
-    for col in ("recorded", "DSRSP", "action", "control", "reads", "until", "actor", "reason"):
+    for col in ("recorded (UTC)", "DSRSP", "action", "control", "reads", "until", "actor", "reason"):
         table.add_column(col)
     for e in open_ledger(storage_url).history():
         table.add_row(
-            str(e.recorded_s),
+            utc_text(e.recorded_s),
             e.dsrsp_id,
             e.action.value,
             "yes" if e.may_control else "no",
             ",".join(sorted(r.value for r in e.may_read)),
-            str(e.valid_until_s or "-"),
+            "until revoked" if e.valid_until_s is None else utc_text(e.valid_until_s),
             e.actor,
             e.reason,
         )

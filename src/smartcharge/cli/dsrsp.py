@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcharge.cli.common import fail
+from smartcharge.cli.common import err_console, fail
 from smartcharge.core.errors import SmartchargeError, ValidationError
 
 if TYPE_CHECKING:
@@ -131,6 +131,13 @@ def event_cmd(
         _fail(exc)
         return
     console.print(json.dumps(answer))
+    if not answer.get("ven_ids"):
+        err_console.print(
+            "[yellow]warning:[/yellow] the event reaches no CEM: none is registered with this DSRSP"
+            + (" under the given --ven-id" if ven_id else "")
+            + " (see `smartcharge dsrsp cems`)"
+        )
+        raise typer.Exit(1)
 
 
 @app.command("cems")

@@ -48,7 +48,7 @@ async def test_limit_book_restored_after_restart_expired_limit_not_resumed(
     first = await start_cem(url)
     password = register(first.store, "BOOK-A")
     station = await _connect(first, "BOOK-A", password)
-    ends_soon_s = int(time.time()) + 1
+    ends_soon_s = int(time.time()) + 4  # long enough to apply three limits on a loaded machine
     lasts_s = int(time.time()) + 3600
     gateway = first.gateway
     await gateway.apply_limit(None, Limit(1500.0, LimitSource.SITE, "G100"), None, False)

@@ -123,4 +123,14 @@ class ConsentLedger:
         }
 
 
-__all__ = ["ALL_READS", "ConsentLedger"]
+def open_ledger(storage_url: str) -> ConsentLedger:
+    """The consent ledger in the CEM's database, migrated to the newest schema."""
+    from smartcharge.store.base import make_engine
+    from smartcharge.store.migrate import upgrade
+
+    engine = make_engine(storage_url)
+    upgrade(engine)
+    return ConsentLedger(ConsentStore(engine))
+
+
+__all__ = ["ALL_READS", "ConsentLedger", "open_ledger"]

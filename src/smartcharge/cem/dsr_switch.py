@@ -17,13 +17,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smartcharge.cem.consent import ALL_READS, ConsentLedger
 from smartcharge.core.errors import ValidationError
 from smartcharge.openadr.model import SecurityNotice
-from smartcharge.openadr.ven import VenAdapter, VenConfig, VenError
 from smartcharge.policy.consent import ConsentEntry, ReadScope
 from smartcharge.store.consent import ConsentStore, ProviderCredential
+
+if TYPE_CHECKING:
+    # The VEN (openleadr, lxml, aiohttp) loads only when a provider is contacted, not for the
+    # ledger-only switch that the command line records.
+    from smartcharge.openadr.ven import VenAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,7 @@ def adapter_for(
     cred: ProviderCredential | None = None,
 ) -> VenAdapter:
     """A VEN adapter for one provider whose refusals go to the security log."""
+    from smartcharge.openadr.ven import VenAdapter, VenConfig
 
     def record(notice: SecurityNotice) -> None:
         store.record_security(notice.at_s, notice.side, notice.kind, notice.code, notice.peer, notice.detail)
@@ -84,6 +90,8 @@ def adapter_for(
 
 async def retire_provider(identity: VenIdentity, store: ConsentStore, dsrsp_id: str) -> int:
     """Cancel the registration at ``dsrsp_id``'s VTN (best effort), then erase what we hold for it."""
+    from smartcharge.openadr.ven import VenError
+
     cred = store.credentials().get(dsrsp_id)
     if cred is not None:
         adapter = adapter_for(identity, cred.vtn_url, cred.vtn_fingerprint, store, cred)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smartcharge.cem.consent import ConsentLedger
+from smartcharge.cem.consent import ConsentLedger, open_ledger
 from smartcharge.cem.dsr_config import VenSettings, load_ven_settings
 from smartcharge.cem.dsr_limits import DsrLimitConfig, is_exempt_from_delay, limit_for, source_of
 from smartcharge.cem.dsr_offers import (
@@ -47,7 +47,6 @@ from smartcharge.openadr.model import (
 )
 from smartcharge.openadr.ven import PollResult, VenAdapter, VenError
 from smartcharge.policy.consent import ReadScope, latest_entries
-from smartcharge.store.base import make_engine
 from smartcharge.store.consent import ConsentStore, ProviderCredential
 
 logger = logging.getLogger(__name__)
@@ -436,15 +435,6 @@ def session_settings(settings: VenSettings) -> SessionSettings:
         offer_steps=settings.offer_steps,
         limits=DsrLimitConfig(dict(settings.simple_level_w), settings.price_ceiling_p_per_kwh),
     )
-
-
-def open_ledger(storage_url: str) -> ConsentLedger:
-    """The consent ledger in the CEM's database, migrated to the newest schema."""
-    from smartcharge.store.migrate import upgrade
-
-    engine = make_engine(storage_url)
-    upgrade(engine)
-    return ConsentLedger(ConsentStore(engine))
 
 
 async def run_ven(gateway: ChargerGateway, config_path: Path, stop: asyncio.Event) -> None:

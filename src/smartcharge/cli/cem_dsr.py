@@ -63,8 +63,8 @@ def switch_dsrsp(
     reads: str = ReadsOpt,
 ) -> None:
     """Switch DSR provider: the old one is de-registered and its data erased, the new one registered."""
+    from smartcharge.cem.consent import open_ledger
     from smartcharge.cem.dsr_switch import switch_provider
-    from smartcharge.cem.ven import open_ledger
 
     try:
         revoked, granted = switch_provider(
@@ -87,7 +87,7 @@ def grant(
     until_s: int = typer.Option(None, help="Epoch second when the consent ends (default: until revoked)."),
 ) -> None:
     """Grant a provider consent to control and/or read."""
-    from smartcharge.cem.ven import open_ledger
+    from smartcharge.cem.consent import open_ledger
 
     try:
         ledger = open_ledger(storage_url)
@@ -104,7 +104,7 @@ def revoke(
     reason: str = typer.Option("", help="Why (kept in the ledger)."),
 ) -> None:
     """Revoke consent: the VEN de-registers from the provider and erases what it kept for it."""
-    from smartcharge.cem.ven import open_ledger
+    from smartcharge.cem.consent import open_ledger
 
     try:
         open_ledger(storage_url).revoke(dsrsp_id, reason=reason)
@@ -116,7 +116,7 @@ def revoke(
 
 def show(storage_url: str = StorageOpt) -> None:
     """Print the consent ledger (checked against its hash chain)."""
-    from smartcharge.cem.ven import open_ledger
+    from smartcharge.cem.consent import open_ledger
 
     table = Table(title="Consent ledger")
     for col in ("recorded (UTC)", "DSRSP", "action", "control", "reads", "until", "actor", "reason"):
@@ -137,7 +137,7 @@ def show(storage_url: str = StorageOpt) -> None:
 
 def export(storage_url: str = StorageOpt, dsrsp_id: str = typer.Option(..., help="Provider VTN id.")) -> None:
     """Export as JSON the consent and the data kept for one provider (PRIV-6)."""
-    from smartcharge.cem.ven import open_ledger
+    from smartcharge.cem.consent import open_ledger
 
     console.print_json(json.dumps(open_ledger(storage_url).export(dsrsp_id)))
 

@@ -26,7 +26,7 @@ from smartcharge.core.units import FloatArray
 
 _PACKAGE = "smartcharge.data"
 _FOLDER = "behaviour"
-BEHAVIOURS = ("home_norway", "public_ac_scotland")
+BEHAVIOURS = ("home_norway", "public_ac_scotland", "workplace_us")
 
 
 def _path(name: str) -> str:
@@ -45,6 +45,13 @@ class SessionBehaviour:
     energy_kwh_q: FloatArray  # (B, Q) energy quantiles by duration band
     sessions_per_week_q: FloatArray  # (Q,)
     source_stats: dict[str, float]
+    # Per car, not per session (issue 14, item 1): the chain of stays.
+    away_arrival_shape: FloatArray  # (168,) arrival intensity while away by local hour of week, mean 1
+    arrivals_per_away_week_q: FloatArray  # (Q,) per owner: arrivals per week of time away
+    gap_band_edges_h: FloatArray  # (C+1,) bands of the time away before a stay
+    energy_kwh_q_by_gap: FloatArray  # (C, Q) energy asked by the time away before the stay
+    owner_energy_factor_q: FloatArray  # (Q,) per owner: mean energy / all owners' mean
+    owner_profiles: FloatArray  # (P, 2) per fitted owner: (arrivals per week away, energy factor)
 
 
 def _array(table: dict[str, object], key: str, name: str) -> FloatArray:
@@ -101,6 +108,20 @@ def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour
         )
     if np.any(duration <= 0) or np.any(energy < 0) or np.any(rate < 0):
         raise DataFileError(file, "durations must be > 0 h, energies and rates >= 0")
+    shape = _array(table, "away_arrival_shape_by_hour_of_week", file)
+    arrivals = _array(table, "arrivals_per_away_week_quantiles", file)
+    gap_edges = _array(table, "gap_band_edges_h", file)
+    by_gap = _array(table, "energy_kwh_quantiles_by_gap_band", file)
+    factor = _array(table, "owner_energy_factor_quantiles", file)
+    if shape.shape != (168,) or np.any(shape < 0) or shape.sum() <= 0:
+        raise DataFileError(file, "away_arrival_shape_by_hour_of_week must hold 168 values >= 0")
+    if arrivals.shape != (q,) or factor.shape != (q,) or by_gap.shape != (gap_edges.shape[0] - 1, q):
+        raise DataFileError(file, "chain tables must be (Q,), (Q,) and (gap bands, Q)")
+    if np.any(arrivals <= 0) or np.any(by_gap < 0) or np.any(factor < 0):
+        raise DataFileError(file, "arrival rates must be > 0, energies and factors >= 0")
+    profiles = _array(table, "owner_profiles", file)
+    if profiles.ndim != 2 or profiles.shape[1] != 2 or profiles.shape[0] < 1 or np.any(profiles[:, 0] <= 0):
+        raise DataFileError(file, "owner_profiles must be rows of (arrivals per week away > 0, energy factor)")
     return SessionBehaviour(
         name=name,
         hour_of_week_p=counts / counts.sum(),
@@ -110,6 +131,12 @@ def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour
         energy_kwh_q=_array(table, "energy_kwh_quantiles_by_duration_band", file),
         sessions_per_week_q=_array(table, "sessions_per_week_quantiles", file),
         source_stats={k: float(v) for k, v in dict(table.get("source_stats", {})).items()},
+        away_arrival_shape=shape * 168.0 / shape.sum(),
+        arrivals_per_away_week_q=arrivals,
+        gap_band_edges_h=gap_edges,
+        energy_kwh_q_by_gap=by_gap,
+        owner_energy_factor_q=factor,
+        owner_profiles=profiles,
     )
 
 

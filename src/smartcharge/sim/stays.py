@@ -1,0 +1,208 @@
+"""Each car's chain of stays: arrive, stay, leave, drive, arrive again (issue 14, item 1).
+
+A car is one chain, so it is never in two places and a stay keeps the length it was drawn with:
+
+- **Arrival.** While the car is away it arrives at the charge point as a Poisson process whose
+  rate is the car's own ``arrivals per week away`` times the source's arrival shape over the
+  local hour of the week (both measured from the data while the owners were away, see
+  ``scripts/derive_behaviour.py``). The next arrival after a departure is found exactly by
+  inverting the cumulative intensity (piecewise linear over the week), so no time grid is needed.
+  While the car is parked the process is paused: no plug-in can fall inside a stay.
+- **Stay.** The plug-in duration is drawn from the source's quantiles for the local arrival hour
+  and kept as drawn.
+- **Energy.** What the car asks for follows from the driving since it last left a charge point:
+  the energy quantiles for the band of time away before the stay, times the car's own factor
+  (heavy and light drivers), times ``energy_scale``, bounded by what the battery can take
+  (``max_fill`` of its capacity). Whether the strategy delivers it is the strategy's result.
+
+Times are on the GB local wall clock (behaviour follows the clock) and converted to UTC for the
+rest of the simulator. Every draw is keyed by (seed, household, stay number) through
+:mod:`smartcharge.sim.draws`, so a car's chain does not depend on which other cars exist or on
+the strategy (common random numbers, item 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartcharge.core.units import SECONDS_PER_DAY, SECONDS_PER_HOUR, FloatArray, IntArray
+from smartcharge.sim.behaviour import SessionBehaviour
+from smartcharge.sim.draws import Stream, keyed_uniform
+from smartcharge.sim.quantile import sample_quantiles
+from smartcharge.sim.sessions import Sessions, utc_from_local_s
+
+#: Shortest time away between two stays of one car (unplug, drive off, come back).
+MIN_AWAY_S = 60
+#: Local epoch seconds of Monday 1970-01-05 00:00, the origin of the hour-of-week clock.
+_MONDAY0_S = 4 * SECONDS_PER_DAY
+_WEEK_H = 168.0
+#: The chains start this long before the first simulated day, so that the warm-up starts from a
+#: settled state (a car's cycle of stay and time away is a few days long).
+CHAIN_LEAD_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Cars:
+    """The cars of one behaviour: per car (V_b,) arrays."""
+
+    vehicle: IntArray  # index into the fleet
+    household: IntArray  # the key of every draw (common random numbers)
+    arrivals_per_away_week: FloatArray
+    energy_factor: FloatArray
+    battery_kwh: FloatArray
+
+
+@dataclass(slots=True)
+class ChainState:
+    """Where each car's chain stands: its next (already drawn) arrival and its last departure."""
+
+    next_arrival_local_s: IntArray
+    last_departure_local_s: IntArray
+    stays_drawn: IntArray
+
+
+class ArrivalClock:
+    """Cumulative arrival intensity over the local week and its inverse (exact, piecewise linear)."""
+
+    def __init__(self, shape: FloatArray) -> None:
+        # A floor keeps the cumulative strictly increasing, so the inverse is a function.
+        s = np.maximum(np.asarray(shape, dtype=np.float64), 1e-6)
+        s = s * _WEEK_H / s.sum()
+        self.hours = np.arange(169, dtype=np.float64)
+        self.cum = np.concatenate([[0.0], np.cumsum(s)])
+
+    def forward(self, local_s: IntArray) -> FloatArray:
+        x = (np.asarray(local_s, dtype=np.float64) - _MONDAY0_S) / SECONDS_PER_HOUR
+        week = np.floor(x / _WEEK_H)
+        within: FloatArray = week * _WEEK_H + np.interp(x - week * _WEEK_H, self.hours, self.cum)
+        return within
+
+    def inverse(self, h: FloatArray) -> IntArray:
+        week = np.floor(h / _WEEK_H)
+        x = week * _WEEK_H + np.interp(h - week * _WEEK_H, self.cum, self.hours)
+        out: IntArray = np.ceil(x * SECONDS_PER_HOUR + _MONDAY0_S).astype(np.int64)
+        return out
+
+    def next_arrival(self, after_local_s: IntArray, rate_per_week: FloatArray, uniform: FloatArray) -> IntArray:
+        """The first arrival after ``after_local_s`` of a process of ``rate_per_week`` times the shape."""
+        exp_draw = -np.log1p(-uniform)
+        return self.inverse(self.forward(after_local_s) + exp_draw * _WEEK_H / rate_per_week)
+
+
+def draw_owner_profiles(behaviour: SessionBehaviour, uniform: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Each car takes one fitted owner's (arrivals per week away, energy factor), drawn together."""
+    profiles = behaviour.owner_profiles
+    pick = np.minimum((np.asarray(uniform) * profiles.shape[0]).astype(np.int64), profiles.shape[0] - 1)
+    return profiles[pick, 0].copy(), profiles[pick, 1].copy()
+
+
+def start_chains(cars: Cars, clock: ArrivalClock, start_local_s: int, seed: int) -> ChainState:
+    """Every car leaves at ``start_local_s`` (the chain start, before any output) and drives off."""
+    start = np.full(cars.vehicle.shape[0], start_local_s, dtype=np.int64)
+    u = keyed_uniform(seed, Stream.FIRST_GAP, cars.household)
+    first = clock.next_arrival(start, cars.arrivals_per_away_week, u)
+    return ChainState(first, start.copy(), np.zeros(cars.vehicle.shape[0], dtype=np.int64))
+
+
+def stay_energy_kwh(
+    behaviour: SessionBehaviour,
+    away_h: FloatArray,
+    factor: FloatArray,
+    battery_kwh: FloatArray,
+    uniform: FloatArray,
+    energy_scale: float,
+    max_fill: float,
+) -> FloatArray:
+    """Energy a stay asks for after ``away_h`` hours of driving, bounded by the battery."""
+    band = np.clip(
+        np.searchsorted(behaviour.gap_band_edges_h, away_h, side="right") - 1,
+        0,
+        behaviour.energy_kwh_q_by_gap.shape[0] - 1,
+    )
+    wanted = factor * sample_quantiles(behaviour.energy_kwh_q_by_gap, uniform, band) * energy_scale
+    bounded: FloatArray = np.minimum(wanted, battery_kwh * max_fill)
+    return bounded
+
+
+@dataclass(frozen=True, slots=True)
+class Stays:
+    """Stays of one chunk, as sessions plus each stay's number in its car's chain and time away."""
+
+    sessions: Sessions
+    stay_number: IntArray
+    away_h: FloatArray
+
+
+def draw_stays(
+    state: ChainState,
+    cars: Cars,
+    behaviour: SessionBehaviour,
+    clock: ArrivalClock,
+    until_local_s: int,
+    seed: int,
+    energy_scale: float = 1.0,
+    max_fill: float = 0.9,
+) -> Stays:
+    """All stays arriving before ``until_local_s``; ``state`` moves on to the first one after it.
+
+    The loop runs over stay number within the chunk (a handful), each step over all cars at once.
+    """
+    vehicles, arrive, leave, energy, number, away = [], [], [], [], [], []
+    active = np.flatnonzero(state.next_arrival_local_s < until_local_s)
+    while active.size:
+        arr = state.next_arrival_local_s[active]
+        k = state.stays_drawn[active]
+        key = cars.household[active]
+        hour = ((arr // SECONDS_PER_HOUR) % 24).astype(np.int64)
+        duration_h = sample_quantiles(behaviour.duration_h_q, keyed_uniform(seed, Stream.DURATION, key, k), hour)
+        dep = arr + np.maximum(np.round(duration_h * SECONDS_PER_HOUR).astype(np.int64), 60)
+        away_h = (arr - state.last_departure_local_s[active]) / SECONDS_PER_HOUR
+        wanted = stay_energy_kwh(
+            behaviour,
+            away_h,
+            cars.energy_factor[active],
+            cars.battery_kwh[active],
+            keyed_uniform(seed, Stream.ENERGY, key, k),
+            energy_scale,
+            max_fill,
+        )
+        vehicles.append(cars.vehicle[active])
+        arrive.append(arr)
+        leave.append(dep)
+        energy.append(wanted)
+        number.append(k)
+        away.append(away_h)
+        nxt = clock.next_arrival(
+            dep + MIN_AWAY_S, cars.arrivals_per_away_week[active], keyed_uniform(seed, Stream.GAP, key, k)
+        )
+        state.last_departure_local_s[active] = dep
+        state.next_arrival_local_s[active] = nxt
+        state.stays_drawn[active] = k + 1
+        active = active[nxt < until_local_s]
+    if not vehicles:
+        empty = np.zeros(0, dtype=np.int64)
+        return Stays(Sessions(empty, empty.copy(), empty.copy(), np.zeros(0)), empty.copy(), np.zeros(0))
+    v = np.concatenate(vehicles)
+    arr_all, dep_all = np.concatenate(arrive), np.concatenate(leave)
+    plugin = utc_from_local_s(arr_all)
+    plugout = plugin + (dep_all - arr_all)  # the stay keeps its drawn length across a clock change
+    k_all = np.concatenate(number)
+    order = np.lexsort((k_all, v))
+    sessions = Sessions(v[order], plugin[order], plugout[order], np.concatenate(energy)[order])
+    return Stays(sessions, k_all[order], np.concatenate(away)[order])
+
+
+__all__ = [
+    "CHAIN_LEAD_DAYS",
+    "MIN_AWAY_S",
+    "ArrivalClock",
+    "Cars",
+    "ChainState",
+    "Stays",
+    "draw_owner_profiles",
+    "draw_stays",
+    "start_chains",
+    "stay_energy_kwh",
+]

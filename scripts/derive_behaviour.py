@@ -38,8 +38,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from smartcharge.sim.behaviour import SessionBehaviour, parse_session_behaviour
-from smartcharge.sim.draws import Stream, keyed_uniform
-from smartcharge.sim.stays import ArrivalClock, Cars, draw_owner_profiles, draw_stays, start_chains
+from smartcharge.sim.stays import sample_chains
 
 QUANTILES = np.linspace(0.0, 1.0, 41)
 DURATION_BANDS_H = [0.0, 2.0, 4.0, 8.0, 12.0, 24.0, 72.0]
@@ -154,10 +153,18 @@ def fit_table(frame: pd.DataFrame, name: str, source: str) -> dict[str, Any]:
     factor = frame.groupby("owner")["energy_kwh"].mean() / mean_energy
     normalised = frame["energy_kwh"] / frame["owner"].map(factor)
     gap_band = np.digitize(frame["away_h"].fillna(-1).to_numpy(), GAP_BANDS_H[1:-1])
-    energy_by_gap = []
+    energy_by_gap, energy_by_gap_duration = [], []
     for b in range(len(GAP_BANDS_H) - 1):
-        sel = normalised[valid.to_numpy() & (gap_band == b)]
+        in_gap = valid.to_numpy() & (gap_band == b)
+        sel = normalised[in_gap]
         energy_by_gap.append(_quantiles(sel if len(sel) >= 30 else normalised[valid]))
+        row = []
+        for d in range(len(DURATION_BANDS_H) - 1):
+            cell = normalised[in_gap & (band == d)]
+            # Sparse cells fall back to the duration band alone (the stay length binds hardest).
+            fallback = normalised[valid.to_numpy() & (band == d)]
+            row.append(_quantiles(cell if len(cell) >= 30 else fallback if len(fallback) >= 30 else sel))
+        energy_by_gap_duration.append(row)
     minute_of_day = arrive.dt.hour * 60 + arrive.dt.minute
     # Rate and energy factor are drawn together per owner (heavy users make many small stays).
     profiles = pd.DataFrame({"rate": arrivals_per_away_week, "factor": factor}).dropna()
@@ -178,6 +185,7 @@ def fit_table(frame: pd.DataFrame, name: str, source: str) -> dict[str, Any]:
         "arrivals_per_away_week_quantiles": _quantiles(arrivals_per_away_week),
         "gap_band_edges_h": GAP_BANDS_H,
         "energy_kwh_quantiles_by_gap_band": energy_by_gap,
+        "energy_kwh_quantiles_by_gap_and_duration_band": energy_by_gap_duration,
         "owner_energy_factor_quantiles": _quantiles(factor),
         "owner_profiles": [[round(float(r), 4), round(float(f), 4)] for r, f in profiles.to_numpy()],
         "source_stats": {
@@ -186,6 +194,7 @@ def fit_table(frame: pd.DataFrame, name: str, source: str) -> dict[str, Any]:
             "median_duration_h": float(np.median(duration_h)),
             "median_sessions_per_week": float(np.median(rate)),
             "mean_sessions_per_week": float(np.mean(rate)),
+            "median_stays_per_week_in_use": float(np.median(_stays_per_week(frame))),
             "weekday_share": float(np.mean(arrive.dt.weekday < 5)),
         },
     }
@@ -203,22 +212,11 @@ def observed(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def simulated(behaviour: SessionBehaviour, n_cars: int = 3000, weeks: int = 8, seed: int = 7) -> dict[str, np.ndarray]:
+def simulated(
+    behaviour: SessionBehaviour, n_cars: int = 3000, weeks: int = 8, seed: int = 7
+) -> dict[str, np.ndarray]:
     """The same five quantities from the simulator's own chains (sim.stays), unbounded battery."""
-    household = np.arange(n_cars, dtype=np.int64)
-    rate, factor = draw_owner_profiles(behaviour, keyed_uniform(seed, Stream.ARRIVAL_RATE, household))
-    cars = Cars(
-        vehicle=household,
-        household=household,
-        arrivals_per_away_week=rate,
-        energy_factor=factor,
-        battery_kwh=np.full(n_cars, 1e6),
-    )
-    clock = ArrivalClock(behaviour.away_arrival_shape)
-    day0 = 20_090  # 2025-01-02 local; a week of lead, then the checked weeks
-    state = start_chains(cars, clock, day0 * 86_400, seed)
-    draw_stays(state, cars, behaviour, clock, (day0 + 7) * 86_400, seed)
-    stays = draw_stays(state, cars, behaviour, clock, (day0 + 7 + 7 * weeks) * 86_400, seed, max_fill=1.0)
+    stays = sample_chains(behaviour, n_cars, 20_090, weeks, seed)  # from 2025-01-02, in winter
     s = stays.sessions
     # Local clock fields: the span is in winter (GMT), so UTC = local here.
     arrive_h = (s.plugin_s % 86_400) / 3600.0
@@ -350,9 +348,10 @@ def derive_lcl(data: Path, out: Path) -> dict[str, object]:
 
 
 HEATING_RULE = (
-    "night_storage: the median over Dec-Feb nights of (mean 00:00-02:00 GMT demand - mean 22:00-24:00 GMT demand)"
-    " >= 1.0 kW (an Economy 7 / storage switch-on at midnight); electric_heating: night_storage, or mean"
-    " Dec-Feb demand >= 2.0 x mean Jun-Aug demand with a winter mean >= 0.8 kW"
+    "night_storage: the median over Dec-Feb nights of (mean 00:00-02:00 GMT demand"
+    " - mean 22:00-24:00 GMT demand) >= 1.0 kW (an Economy 7 / storage switch-on at midnight);"
+    " electric_heating: night_storage, or mean Dec-Feb demand >= 2.0 x mean Jun-Aug demand"
+    " with a winter mean >= 0.8 kW"
 )
 
 
@@ -369,7 +368,12 @@ def heating_marks(base_w: np.ndarray, grid: pd.DatetimeIndex) -> dict[str, np.nd
     step = np.median((after - before)[:, win_day[1:]], axis=1) / 1000.0
     night_storage = step >= 1.0
     heating = night_storage | ((ratio >= 2.0) & (base_w[:, winter].mean(axis=1) >= 800.0))
-    return {"electric_heating": heating, "night_storage": night_storage, "ratio": ratio, "midnight_step_kw": step}
+    return {
+        "electric_heating": heating,
+        "night_storage": night_storage,
+        "ratio": ratio,
+        "midnight_step_kw": step,
+    }
 
 
 def main() -> None:
@@ -377,7 +381,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="the shared calibration data folder")
     parser.add_argument("--out", type=Path, required=True, help="src/smartcharge/data/behaviour")
     parser.add_argument(
-        "--workplace", type=Path, default=REPO / "data" / "workplace-us-asensio", help="workplace sessions folder"
+        "--workplace",
+        type=Path,
+        default=REPO / "data" / "workplace-us-asensio",
+        help="workplace sessions folder",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -388,7 +395,11 @@ def main() -> None:
             "Dundee City Council 2017-18 and Perth & Kinross Council 2016-19 (AC posts)",
             load_public(args.data),
         ),
-        ("workplace_us", "Asensio et al. 2020, workplace charging, 25 US sites", load_workplace(args.workplace)),
+        (
+            "workplace_us",
+            "Asensio et al. 2020, workplace charging, 25 US sites",
+            load_workplace(args.workplace),
+        ),
     )
     calibration: dict[str, Any] = {
         "method": (

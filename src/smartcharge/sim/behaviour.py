@@ -50,6 +50,7 @@ class SessionBehaviour:
     arrivals_per_away_week_q: FloatArray  # (Q,) per owner: arrivals per week of time away
     gap_band_edges_h: FloatArray  # (C+1,) bands of the time away before a stay
     energy_kwh_q_by_gap: FloatArray  # (C, Q) energy asked by the time away before the stay
+    energy_kwh_q_by_gap_duration: FloatArray  # (C, B, Q) the same, also by the stay's duration band
     owner_energy_factor_q: FloatArray  # (Q,) per owner: mean energy / all owners' mean
     owner_profiles: FloatArray  # (P, 2) per fitted owner: (arrivals per week away, energy factor)
 
@@ -119,9 +120,16 @@ def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour
         raise DataFileError(file, "chain tables must be (Q,), (Q,) and (gap bands, Q)")
     if np.any(arrivals <= 0) or np.any(by_gap < 0) or np.any(factor < 0):
         raise DataFileError(file, "arrival rates must be > 0, energies and factors >= 0")
+    by_gap_duration = _array(table, "energy_kwh_quantiles_by_gap_and_duration_band", file)
+    if by_gap_duration.shape != (by_gap.shape[0], edges.shape[0] - 1, q) or np.any(by_gap_duration < 0):
+        raise DataFileError(
+            file, "energy by gap and duration band must be (gap bands, duration bands, Q), >= 0"
+        )
     profiles = _array(table, "owner_profiles", file)
     if profiles.ndim != 2 or profiles.shape[1] != 2 or profiles.shape[0] < 1 or np.any(profiles[:, 0] <= 0):
-        raise DataFileError(file, "owner_profiles must be rows of (arrivals per week away > 0, energy factor)")
+        raise DataFileError(
+            file, "owner_profiles must be rows of (arrivals per week away > 0, energy factor)"
+        )
     return SessionBehaviour(
         name=name,
         hour_of_week_p=counts / counts.sum(),
@@ -135,6 +143,7 @@ def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour
         arrivals_per_away_week_q=arrivals,
         gap_band_edges_h=gap_edges,
         energy_kwh_q_by_gap=by_gap,
+        energy_kwh_q_by_gap_duration=by_gap_duration,
         owner_energy_factor_q=factor,
         owner_profiles=profiles,
     )
@@ -147,6 +156,8 @@ class BaseDemand:
     base_w: np.ndarray  # uint16 watts
     start_s: int  # UTC epoch s of column 0
     step_s: int = 1800
+    electric_heating: np.ndarray | None = None  # (homes,) bool, marked from the home's own demand
+    night_storage: np.ndarray | None = None  # (homes,) bool, a storage / Economy 7 switch-on at midnight
 
 
 @cache
@@ -157,13 +168,15 @@ def load_base_demand() -> BaseDemand:
         with resources.files(_PACKAGE).joinpath(file).open("rb") as handle:
             data = np.load(handle)
             base_w = data["base_w"]
+            heating = data["electric_heating"].astype(bool) if "electric_heating" in data else None
+            storage = data["night_storage"].astype(bool) if "night_storage" in data else None
     except FileNotFoundError:
         raise DataFileError(file, "missing from the installed package") from None
     except (KeyError, ValueError, OSError) as exc:
         raise DataFileError(file, f"unreadable: {exc}") from None
     if base_w.ndim != 2 or base_w.shape[1] != 17520:
         raise DataFileError(file, f"expected (homes, 17520) half-hours, found {base_w.shape}")
-    return BaseDemand(base_w=base_w, start_s=1356998400)  # 2013-01-01T00:00Z
+    return BaseDemand(base_w, 1356998400, 1800, heating, storage)  # 2013-01-01T00:00Z
 
 
 @dataclass(frozen=True, slots=True)

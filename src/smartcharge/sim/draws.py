@@ -34,6 +34,9 @@ class Stream(IntEnum):
     ENERGY = 7
     PHASE = 8
     FIRST_GAP = 9
+    OWNER = 10
+    PROFILE = 11
+    SHIFT = 12
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

@@ -11,7 +11,8 @@ A car is one chain, so it is never in two places and a stay keeps the length it 
 - **Stay.** The plug-in duration is drawn from the source's quantiles for the local arrival hour
   and kept as drawn.
 - **Energy.** What the car asks for follows from the driving since it last left a charge point:
-  the energy quantiles for the band of time away before the stay, times the car's own factor
+  the energy quantiles for the band of time away before the stay and the band of the stay's
+  length (brief stays take less, as in the data), times the car's own factor
   (heavy and light drivers), times ``energy_scale``, bounded by what the battery can take
   (``max_fill`` of its capacity). Whether the strategy delivers it is the strategy's result.
 
@@ -52,6 +53,8 @@ class Cars:
     arrivals_per_away_week: FloatArray
     energy_factor: FloatArray
     battery_kwh: FloatArray
+    energy_scale: FloatArray  # the group's GB rescaling of energy (docs/sim.md)
+    max_fill: FloatArray  # the largest share of the battery one stay refills
 
 
 @dataclass(slots=True)
@@ -85,7 +88,9 @@ class ArrivalClock:
         out: IntArray = np.ceil(x * SECONDS_PER_HOUR + _MONDAY0_S).astype(np.int64)
         return out
 
-    def next_arrival(self, after_local_s: IntArray, rate_per_week: FloatArray, uniform: FloatArray) -> IntArray:
+    def next_arrival(
+        self, after_local_s: IntArray, rate_per_week: FloatArray, uniform: FloatArray
+    ) -> IntArray:
         """The first arrival after ``after_local_s`` of a process of ``rate_per_week`` times the shape."""
         exp_draw = -np.log1p(-uniform)
         return self.inverse(self.forward(after_local_s) + exp_draw * _WEEK_H / rate_per_week)
@@ -109,19 +114,27 @@ def start_chains(cars: Cars, clock: ArrivalClock, start_local_s: int, seed: int)
 def stay_energy_kwh(
     behaviour: SessionBehaviour,
     away_h: FloatArray,
+    duration_h: FloatArray,
     factor: FloatArray,
     battery_kwh: FloatArray,
     uniform: FloatArray,
-    energy_scale: float,
-    max_fill: float,
+    energy_scale: FloatArray | float,
+    max_fill: FloatArray | float,
 ) -> FloatArray:
-    """Energy a stay asks for after ``away_h`` hours of driving, bounded by the battery."""
-    band = np.clip(
-        np.searchsorted(behaviour.gap_band_edges_h, away_h, side="right") - 1,
-        0,
-        behaviour.energy_kwh_q_by_gap.shape[0] - 1,
+    """Energy a stay of ``duration_h`` asks for after ``away_h`` hours away, bounded by the battery.
+
+    Drawn from the data's energies for that band of time away and that band of stay length (a
+    driver who plugs in briefly takes less: in the data the two go together).
+    """
+    table = behaviour.energy_kwh_q_by_gap_duration
+    gap = np.clip(
+        np.searchsorted(behaviour.gap_band_edges_h, away_h, side="right") - 1, 0, table.shape[0] - 1
     )
-    wanted = factor * sample_quantiles(behaviour.energy_kwh_q_by_gap, uniform, band) * energy_scale
+    band = np.clip(
+        np.searchsorted(behaviour.band_edges_h, duration_h, side="right") - 1, 0, table.shape[1] - 1
+    )
+    flat = table.reshape(-1, table.shape[2])
+    wanted = factor * sample_quantiles(flat, uniform, gap * table.shape[1] + band) * energy_scale
     bounded: FloatArray = np.minimum(wanted, battery_kwh * max_fill)
     return bounded
 
@@ -142,8 +155,6 @@ def draw_stays(
     clock: ArrivalClock,
     until_local_s: int,
     seed: int,
-    energy_scale: float = 1.0,
-    max_fill: float = 0.9,
 ) -> Stays:
     """All stays arriving before ``until_local_s``; ``state`` moves on to the first one after it.
 
@@ -156,17 +167,20 @@ def draw_stays(
         k = state.stays_drawn[active]
         key = cars.household[active]
         hour = ((arr // SECONDS_PER_HOUR) % 24).astype(np.int64)
-        duration_h = sample_quantiles(behaviour.duration_h_q, keyed_uniform(seed, Stream.DURATION, key, k), hour)
+        duration_h = sample_quantiles(
+            behaviour.duration_h_q, keyed_uniform(seed, Stream.DURATION, key, k), hour
+        )
         dep = arr + np.maximum(np.round(duration_h * SECONDS_PER_HOUR).astype(np.int64), 60)
         away_h = (arr - state.last_departure_local_s[active]) / SECONDS_PER_HOUR
         wanted = stay_energy_kwh(
             behaviour,
             away_h,
+            duration_h,
             cars.energy_factor[active],
             cars.battery_kwh[active],
             keyed_uniform(seed, Stream.ENERGY, key, k),
-            energy_scale,
-            max_fill,
+            cars.energy_scale[active],
+            cars.max_fill[active],
         )
         vehicles.append(cars.vehicle[active])
         arrive.append(arr)
@@ -194,6 +208,24 @@ def draw_stays(
     return Stays(sessions, k_all[order], np.concatenate(away)[order])
 
 
+def sample_chains(
+    behaviour: SessionBehaviour, n_cars: int, first_local_day: int, weeks: int, seed: int
+) -> Stays:
+    """The chains of ``n_cars`` cars over ``weeks`` from ``first_local_day`` (after a week's lead).
+
+    Batteries are unbounded (1,000 kWh, a full refill allowed), so the energy is the behaviour's
+    own: this is what the calibration and the behaviour tests check against the data.
+    """
+    household = np.arange(n_cars, dtype=np.int64)
+    rate, factor = draw_owner_profiles(behaviour, keyed_uniform(seed, Stream.ARRIVAL_RATE, household))
+    ones = np.ones(n_cars)
+    cars = Cars(household, household, rate, factor, np.full(n_cars, 1000.0), ones, ones)
+    clock = ArrivalClock(behaviour.away_arrival_shape)
+    state = start_chains(cars, clock, (first_local_day - CHAIN_LEAD_DAYS) * SECONDS_PER_DAY, seed)
+    draw_stays(state, cars, behaviour, clock, first_local_day * SECONDS_PER_DAY, seed)
+    return draw_stays(state, cars, behaviour, clock, (first_local_day + 7 * weeks) * SECONDS_PER_DAY, seed)
+
+
 __all__ = [
     "CHAIN_LEAD_DAYS",
     "MIN_AWAY_S",
@@ -203,6 +235,7 @@ __all__ = [
     "Stays",
     "draw_owner_profiles",
     "draw_stays",
+    "sample_chains",
     "start_chains",
     "stay_energy_kwh",
 ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -149,6 +150,29 @@ def parse_session_behaviour(text: str, name: str, file: str) -> SessionBehaviour
     )
 
 
+@cache
+def load_calibration() -> dict[str, Any]:
+    """The packaged calibration check (issue 14, item 2): per behaviour and quantity, the
+    Kolmogorov-Smirnov distance of the simulator's chains to the held-back owners' stays.
+
+    Shape: ``{"method": str, "behaviours": {name: {"owners_fit", "owners_held_out", "stays_fit",
+    "stays_held_out", "checks": {quantity: {"ks_sim_vs_held_out", "ks_fit_vs_held_out",
+    "median_sim", "median_held_out", "n_sim", "n_held_out"}}}}}``; quantities are
+    ``plug_in_duration_h``, ``energy_per_stay_kwh``, ``stays_per_week``, ``arrival_hour``,
+    ``departure_hour``. Built by ``scripts/derive_behaviour.py``.
+    """
+    file = _path("calibration.json")
+    try:
+        text = resources.files(_PACKAGE).joinpath(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(file, "missing from the installed package") from None
+    try:
+        data: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(file, f"not valid JSON: {exc}") from None
+    return data
+
+
 @dataclass(frozen=True, slots=True)
 class BaseDemand:
     """Half-hourly mean demand of real homes over one year, UTC; shape (homes, 17520)."""
@@ -211,6 +235,7 @@ __all__ = [
     "CarbonSeries",
     "SessionBehaviour",
     "load_base_demand",
+    "load_calibration",
     "load_carbon",
     "load_session_behaviour",
     "parse_session_behaviour",

@@ -123,9 +123,12 @@ def build_fleet(
     u_power = keyed_uniform(seed, Stream.CHARGER, household)
     u_battery = keyed_uniform(seed, Stream.BATTERY, household)
     u_phase = keyed_uniform(seed, Stream.PHASE, household)
-    for g in np.unique(group):
-        sel = group == g
-        mix = mixes[int(g)]
+    # Groups share few distinct mixes: loop over those, not over the groups.
+    distinct = list(dict.fromkeys(mixes))
+    mix_of_group = np.array([distinct.index(m) for m in mixes], dtype=np.int64)
+    mix_of_vehicle = mix_of_group[group] if n else np.zeros(0, dtype=np.int64)
+    for m, mix in enumerate(distinct):
+        sel = mix_of_vehicle == m
         power[sel] = pick(*mix.power_w, u_power[sel])
         battery[sel] = pick(*mix.battery_kwh, u_battery[sel])
         phase[sel] = pick((0.0, 1.0, 2.0), mix.phase_shares, u_phase[sel]).astype(np.int64)

@@ -74,10 +74,15 @@ def place_households(
     sets = home_sets or ("all",) * counts.size
     home = np.zeros(group.size, dtype=np.int64)
     u_home = keyed_uniform(seed, Stream.PROFILE, index)
-    for g, name in enumerate(sets):
-        pool = eligible_homes(base, name)
-        sel = group == g
-        home[sel] = pool[np.minimum((u_home[sel] * pool.size).astype(np.int64), pool.size - 1)]
+    for name in set(sets):
+        if name not in HOME_SETS:
+            raise ValidationError("homes", name, f"one of {', '.join(HOME_SETS)}")
+    set_of_household = np.array([HOME_SETS.index(name) for name in sets], dtype=np.int64)[group]
+    for k, name in enumerate(HOME_SETS):  # loop over the few home sets, not over the groups
+        sel = set_of_household == k
+        if sel.any():
+            pool = eligible_homes(base, name)
+            home[sel] = pool[np.minimum((u_home[sel] * pool.size).astype(np.int64), pool.size - 1)]
     shift = np.minimum(
         (keyed_uniform(seed, Stream.SHIFT, index) * SHIFT_HALF_HOURS.size).astype(np.int64),
         SHIFT_HALF_HOURS.size - 1,

@@ -4,8 +4,11 @@ Every input is loaded and checked before the first session is drawn, so a bad sc
 missing data file fails before any work. Outputs in ``out_dir``:
 
 - ``transformer_series.parquet`` (and ``feeder_series.parquet``): long tables of
-  ``time_s, <id>, ev_w, base_w`` per step (step-mean watts, UTC epoch seconds);
-- ``per_ev.parquet``: per EV energy wanted and delivered, cost and carbon;
+  ``time_s, <id>, ev_w, base_w`` per step (step-mean watts, UTC epoch seconds), with
+  ``ev_l1_w .. ev_l3_w`` per phase when ``outputs.phase_series``;
+- ``per_ev.parquet``: per EV energy wanted and delivered, unmet by cause, cost and carbon;
+- ``sessions.parquet``: one row per stay (car, arrive, leave, energy asked and delivered, cause of
+  any shortfall, the strategy's charging stretches), issue 14 item 10;
 - CSV copies when the run is small (``outputs.csv: auto``) or asked for;
 - ``summary.json``: the metrics (see :mod:`smartcharge.sim.metrics`).
 """

@@ -243,8 +243,7 @@ def run_scenario(
             "energy_delivered_kwh": per_ev[1],
             "cost_p": per_ev[2],
             "carbon_g": per_ev[3],
-            "unmet_stay_too_short_kwh": per_ev[4],
-            f"unmet_{holdback}_kwh": per_ev[5],
+            **_cause_columns(per_ev[4], per_ev[5], holdback),
         }
     )
     if scenario.outputs.per_ev:
@@ -301,6 +300,18 @@ def ev_by_phase(
     return out
 
 
+def _cause_columns(
+    short: FloatArray, held: FloatArray, holdback: str, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
+    """``unmet_<cause>_kwh`` for every cause (zeros for the causes this strategy cannot have)."""
+    return {
+        f"unmet_{cause}_kwh": (
+            short if cause == "stay_too_short" else held if cause == holdback else np.zeros_like(held)
+        ).astype(dtype)
+        for cause in UNMET_CAUSES
+    }
+
+
 def _write_sessions(
     writers: dict[str, pq.ParquetWriter],
     path: Path,
@@ -325,8 +336,7 @@ def _write_sessions(
             "charger_kw": (fleet.power_w[s.vehicle] / 1000.0).astype(np.float32),
             "energy_asked_kwh": s.energy_kwh.astype(np.float32),
             "energy_delivered_kwh": chunk.delivered_kwh.astype(np.float32),
-            "unmet_stay_too_short_kwh": chunk.unmet_short_kwh.astype(np.float32),
-            f"unmet_{holdback}_kwh": held.astype(np.float32),
+            **_cause_columns(chunk.unmet_short_kwh, held, holdback, np.float32),
             "cause": pa.array(cause).dictionary_encode(),
             "first_charge_s": chunk.first_charge_s,
             "last_charge_s": chunk.last_charge_s,

@@ -147,3 +147,17 @@ def test_workplace_scenario_keeps_the_site_under_its_connection_limit(tmp_path: 
     assert len(sessions) == int(pd.read_parquet(tmp_path / "per_ev.parquet")["sessions"].sum())
     arrive_hour = (sessions["arrive_s"] % 86_400) / 3600
     assert 9 <= np.median(arrive_hour) <= 16  # people arrive at work in the day
+
+
+def test_phase_mix_puts_single_phase_chargers_on_the_chosen_phase(tmp_path: Path) -> None:
+    """ev.phase_mix {L2: 1} with single-phase chargers: the per-phase series carry all EV load on
+    L2 and none on L1 or L3 (the scenario's phase choice reaches the power flow's inputs)."""
+    data = yaml.safe_load((SCENARIOS / "demo.yaml").read_text(encoding="utf-8"))
+    data.update(days=2, strategy="uncontrolled", strategy_config={})
+    data["ev"] = {"charger_power_mix_kw": {3.7: 0.5, 7.4: 0.5}, "phase_mix": {"L2": 1.0}}
+    data["outputs"] = {"csv": "never", "phase_series": True}
+    run_scenario(data, tmp_path)
+    series = pd.read_parquet(tmp_path / "transformer_series.parquet")
+    assert series["ev_w"].max() > 0
+    assert np.allclose(series["ev_l2_w"], series["ev_w"], atol=1e-3)
+    assert series["ev_l1_w"].abs().max() == 0 and series["ev_l3_w"].abs().max() == 0

@@ -25,7 +25,6 @@ the strategy (common random numbers, item 7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -113,20 +112,6 @@ class ArrivalClock:
         )
 
 
-class _Bands:
-    """Band index of a time in hours by a lookup per quarter hour (band edges are whole hours)."""
-
-    def __init__(self, edges_h: FloatArray, n_bands: int) -> None:
-        top = float(edges_h[-1])
-        quarters = np.arange(int(np.ceil(top * 4)) + 2) / 4.0
-        self.table = np.clip(np.searchsorted(edges_h, quarters, side="right") - 1, 0, n_bands - 1)
-
-    def __call__(self, hours: FloatArray) -> IntArray:
-        q = np.clip((np.asarray(hours) * 4.0).astype(np.int64), 0, self.table.size - 1)
-        out: IntArray = self.table[q]
-        return out
-
-
 def draw_owner_profiles(behaviour: SessionBehaviour, uniform: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Each car takes one fitted owner's (arrivals per week away, energy factor), drawn together."""
     profiles = behaviour.owner_profiles
@@ -140,15 +125,6 @@ def start_chains(cars: Cars, clock: ArrivalClock, start_local_s: int, seed: int)
     u = keyed_uniform(seed, Stream.FIRST_GAP, cars.household)
     first = clock.next_arrival(start, cars.arrivals_per_away_week, u)
     return ChainState(first, start.copy(), np.zeros(cars.vehicle.shape[0], dtype=np.int64))
-
-
-@cache
-def _bands_cached(edges: tuple[float, ...], n_bands: int) -> _Bands:
-    return _Bands(np.asarray(edges), n_bands)
-
-
-def _bands(edges_h: FloatArray, n_bands: int) -> _Bands:
-    return _bands_cached(tuple(float(e) for e in edges_h), n_bands)
 
 
 def stay_energy_kwh(

@@ -129,6 +129,7 @@ def test_public_names_are_exported() -> None:
         "HouseholdSeriesRequest",
         "Scenario",
         "household_series",
+        "load_calibration",
         "load_scenario",
         "run_scenario",
     }

@@ -41,7 +41,16 @@ def _with(path: str, value: object) -> dict[str, Any]:
         ("colour", "blue", "colour"),  # unknown field
         ("transformers.0.feeders.0.ev_penetration", 1.5, "transformers.0.feeders.0.ev_penetration"),
         ("ev.charger_power_mix_kw", {-3.7: 1.0}, "ev.charger_power_mix_kw"),
-        ("ev.charger_power_mix_kw", {22.0: 1.0}, "ev.charger_power_mix_kw"),
+        ("ev.charger_power_mix_kw", {9.0: 1.0}, "ev.charger_power_mix_kw"),  # neither 1- nor 3-phase
+        ("ev.phase_mix", {"L1": 0.5, "L2": 0.2}, "ev.phase_mix"),
+        ("ev.phase_mix", {"L4": 1.0}, "ev.phase_mix.L4.[key]"),
+        ("transformers.0.feeders.0.homes", "gas", "transformers.0.feeders.0.homes"),
+        ("transformers.0.feeders.0.base_load", "office", "transformers.0.feeders.0"),
+        (
+            "transformers.0.feeders.0.ev",
+            {"charger_power_mix_kw": {50.0: 1.0}},
+            "transformers.0.feeders.0.ev.charger_power_mix_kw",
+        ),
         ("strategy_config", {"max_delay_s": 3600}, "scenario"),
         ("days", 0, "days"),
         ("strategy", "dumb", "strategy"),
@@ -120,6 +129,7 @@ def test_public_names_are_exported() -> None:
         "HouseholdSeriesRequest",
         "Scenario",
         "household_series",
+        "load_calibration",
         "load_scenario",
         "run_scenario",
     }

@@ -6,9 +6,11 @@ Public entry points:
 
 - :func:`household_series` — per-household base and EV load for one small group (feeder);
 - :func:`run_scenario` — a YAML scenario of transformers and feeders, written to an output folder;
-- :data:`STRATEGIES` — the strategy registry (key -> frozen Config + prepare).
+- :data:`STRATEGIES` — the strategy registry (key -> frozen Config + prepare);
+- :func:`load_calibration` — the behaviour tables' check against held-back owners (KS distances).
 """
 
+from smartcharge.sim.behaviour import load_calibration
 from smartcharge.sim.household import HouseholdSeries, HouseholdSeriesRequest, household_series
 from smartcharge.sim.runner import run_scenario
 from smartcharge.sim.scenario import Scenario, load_scenario
@@ -20,6 +22,7 @@ __all__ = [
     "HouseholdSeriesRequest",
     "Scenario",
     "household_series",
+    "load_calibration",
     "load_scenario",
     "run_scenario",
 ]

@@ -1,9 +1,10 @@
-"""The chunked fleet engine: sessions per chunk of local days, boxes per session, no per-EV loop.
+"""The chunked fleet engine: stays per chunk of local days, boxes per stay, no per-EV loop.
 
 The runner feeds a :class:`Setup`; :func:`simulate` yields one :class:`Chunk` per chunk of local
-days. Boxes of sessions that run past a chunk's end are carried into the next chunk, so every
-chunk's output window is complete when it is yielded and memory stays flat over a year. A
-warm-up before the horizon lets the horizon start with cars already plugged in.
+days. Each car's chain of stays (:mod:`smartcharge.sim.stays`) is advanced to the chunk's end.
+Boxes of stays that run past a chunk's end are carried into the next chunk, so every chunk's
+output window is complete when it is yielded and memory stays flat over a year. A warm-up before
+the horizon lets the horizon start with cars already plugged in.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from smartcharge.sim.behaviour import CarbonSeries, SessionBehaviour
 from smartcharge.sim.charging import Boxes, concat_boxes, delivered_kwh
 from smartcharge.sim.fleet import Fleet
 from smartcharge.sim.reference_year import reference_index
-from smartcharge.sim.sessions import Sessions, generate_sessions, resolve_overlaps, utc_from_local_s
+from smartcharge.sim.sessions import Sessions, utc_from_local_s
+from smartcharge.sim.stays import CHAIN_LEAD_DAYS, ArrivalClock, Cars, Stays, draw_stays, start_chains
 from smartcharge.sim.strategies.base import Planner
 
-#: Latest plug-out after a plug-in (the behaviour tables keep sessions of up to 72 h) plus delays.
+#: Latest plug-out after a plug-in (the behaviour tables keep stays of up to 72 h) plus delays.
 TAIL_S = 4 * SECONDS_PER_DAY
 _J_PER_KWH = 3_600_000.0
 
@@ -42,8 +44,6 @@ class Setup:
     seed: int
     warm_up_days: int = 2
     chunk_days: int = 7
-    energy_scale: float = 1.0
-    max_fill: float = 0.9
 
     @property
     def end_s(self) -> int:
@@ -60,10 +60,16 @@ class Chunk:
     start_s: FloatArray
     end_s: FloatArray
     power_w: FloatArray
-    sessions: Sessions  # sessions plugged in inside the horizon during this chunk
-    delivered_kwh: FloatArray  # per session
+    sessions: Sessions  # stays plugged in inside the horizon during this chunk
+    stay_number: IntArray  # per stay: its number in the car's chain
+    delivered_kwh: FloatArray  # per stay
     cost_p: FloatArray
     carbon_g: FloatArray
+    unmet_short_kwh: FloatArray  # per stay: asked beyond what full power over the stay could give
+    unmet_strategy_kwh: FloatArray  # per stay: the rest of what was not delivered (the strategy's)
+    first_charge_s: FloatArray  # per stay: first box start (nan if none)
+    last_charge_s: FloatArray  # per stay: last box end (nan if none)
+    power_changes: IntArray  # per stay: charging boxes (constant-power stretches)
 
 
 class PriceIntegral:
@@ -97,6 +103,54 @@ def chunk_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, index + 1])
 
 
+class _Chains:
+    """The chains of stays of every behaviour's cars (sim.stays), advanced chunk by chunk."""
+
+    def __init__(self, setup: Setup, first_day: int) -> None:
+        fleet = setup.fleet
+        self.parts = []
+        for b, behaviour in enumerate(setup.behaviours):
+            v = np.flatnonzero(setup.vehicle_behaviour == b)
+            cars = Cars(
+                vehicle=v,
+                household=fleet.household[v],
+                arrivals_per_away_week=fleet.arrivals_per_away_week[v],
+                energy_factor=fleet.energy_factor[v],
+                battery_kwh=fleet.battery_kwh[v],
+                energy_scale=fleet.energy_scale[v],
+                max_fill=fleet.max_fill[v],
+            )
+            clock = ArrivalClock(behaviour.away_arrival_shape)
+            lead = (first_day - CHAIN_LEAD_DAYS) * SECONDS_PER_DAY
+            state = start_chains(cars, clock, lead, setup.seed)
+            # Run the chains through the lead, so the warm-up starts from a settled state.
+            draw_stays(state, cars, behaviour, clock, first_day * SECONDS_PER_DAY, setup.seed)
+            self.parts.append((cars, behaviour, clock, state))
+        self.seed = setup.seed
+
+    def until(self, local_day: int) -> Stays:
+        drawn = [
+            draw_stays(state, cars, behaviour, clock, local_day * SECONDS_PER_DAY, self.seed)
+            for cars, behaviour, clock, state in self.parts
+        ]
+        if len(drawn) == 1:
+            return drawn[0]
+        if not drawn:
+            empty = np.zeros(0, dtype=np.int64)
+            return Stays(Sessions(empty, empty.copy(), empty.copy(), np.zeros(0)), empty.copy(), np.zeros(0))
+        s = [d.sessions for d in drawn]
+        vehicle = np.concatenate([x.vehicle for x in s])
+        number = np.concatenate([d.stay_number for d in drawn])
+        order = np.lexsort((number, vehicle))
+        merged = Sessions(
+            vehicle[order],
+            np.concatenate([x.plugin_s for x in s])[order],
+            np.concatenate([x.plugout_s for x in s])[order],
+            np.concatenate([x.energy_kwh for x in s])[order],
+        )
+        return Stays(merged, number[order], np.concatenate([d.away_h for d in drawn])[order])
+
+
 def simulate(setup: Setup) -> Iterator[Chunk]:
     """Run the fleet through the horizon chunk by chunk."""
     first_day = int(
@@ -106,18 +160,17 @@ def simulate(setup: Setup) -> Iterator[Chunk]:
     costs = PriceIntegral(
         setup.tariff, setup.carbon, first_day * SECONDS_PER_DAY - SECONDS_PER_DAY, setup.end_s + TAIL_S
     )
-    busy = np.full(setup.fleet.size, np.iinfo(np.int64).min, dtype=np.int64)
+    chains = _Chains(setup, first_day)
     carried = Boxes.empty()
     carried_vehicle = np.zeros(0, dtype=np.int64)
     step_done = 0
     for index, day in enumerate(range(first_day, last_day + 1, setup.chunk_days)):
         n_days = min(setup.chunk_days, last_day + 1 - day)
         rng = chunk_rng(setup.seed, index)
-        sessions = _draw_sessions(setup, day, n_days, rng)
-        sessions, busy = resolve_overlaps(sessions, busy)
-        boxes = setup.planner(
-            sessions, setup.fleet.power_w[sessions.vehicle], setup.fleet.group[sessions.vehicle], rng
-        )
+        stays = chains.until(day + n_days)
+        sessions = stays.sessions
+        power = setup.fleet.power_w[sessions.vehicle]
+        boxes = setup.planner(sessions, power, setup.fleet.group[sessions.vehicle], rng)
         delivered = delivered_kwh(boxes, sessions.size)
         cost, grams = costs.of_boxes(boxes)
         in_horizon = (sessions.plugin_s >= setup.start_s) & (sessions.plugin_s < setup.end_s)
@@ -130,6 +183,8 @@ def simulate(setup: Setup) -> Iterator[Chunk]:
             setup.n_steps if last else int(np.clip((cut_s - setup.start_s) // setup.step_s, 0, setup.n_steps))
         )
         cut_time = setup.start_s + step_cut * setup.step_s
+        short, held = unmet_split(sessions, power, delivered)
+        first, final, changes = _box_span(boxes, sessions.size)
         yield Chunk(
             first_step=step_done,
             n_steps=step_cut - step_done,
@@ -138,11 +193,17 @@ def simulate(setup: Setup) -> Iterator[Chunk]:
             end_s=all_boxes.end_s,
             power_w=all_boxes.power_w,
             sessions=sessions.take(keep),
+            stay_number=stays.stay_number[keep],
             delivered_kwh=delivered[keep],
             cost_p=np.bincount(boxes.session, weights=cost, minlength=sessions.size).astype(np.float64)[keep],
             carbon_g=np.bincount(boxes.session, weights=grams, minlength=sessions.size).astype(np.float64)[
                 keep
             ],
+            unmet_short_kwh=short[keep],
+            unmet_strategy_kwh=held[keep],
+            first_charge_s=first[keep],
+            last_charge_s=final[keep],
+            power_changes=changes[keep],
         )
         later = all_boxes.end_s > cut_time
         carried = all_boxes.take(later)
@@ -150,28 +211,30 @@ def simulate(setup: Setup) -> Iterator[Chunk]:
         step_done = step_cut
 
 
-def _draw_sessions(setup: Setup, day: int, n_days: int, rng: np.random.Generator) -> Sessions:
-    parts = []
-    for b, behaviour in enumerate(setup.behaviours):
-        vehicles = np.flatnonzero(setup.vehicle_behaviour == b)
-        if vehicles.size:
-            parts.append(
-                generate_sessions(
-                    setup.fleet, vehicles, behaviour, day, n_days, rng, setup.energy_scale, setup.max_fill
-                )
-            )
-    if not parts:  # a group with no EVs (0 % penetration) charges nothing
-        empty = np.empty(0, dtype=np.int64)
-        return Sessions(empty, empty.copy(), empty.copy(), np.empty(0))
-    if len(parts) == 1:
-        return parts[0]
-    merged = Sessions(
-        *(
-            np.concatenate([getattr(p, f) for p in parts])
-            for f in ("vehicle", "plugin_s", "plugout_s", "energy_kwh")
-        )
-    )
-    return merged.take(np.lexsort((merged.plugin_s, merged.vehicle)))
+def unmet_split(
+    sessions: Sessions, power_w: FloatArray, delivered: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Per stay, the energy not delivered split by cause (issue 14, item 1).
+
+    ``short``: what even full rated power over the whole stay could not give (the stay is too
+    short for the charger); ``held``: the rest, which the strategy held back (a tariff window or
+    default hours too short, or a limit). Rounding dust below 1 Wh is not counted.
+    """
+    capacity = power_w * (sessions.plugout_s - sessions.plugin_s) / _J_PER_KWH
+    short = np.maximum(sessions.energy_kwh - capacity, 0.0)
+    held = np.maximum(sessions.energy_kwh - delivered - short, 0.0)
+    held[held < 1e-3] = 0.0
+    return short, held
 
 
-__all__ = ["TAIL_S", "Chunk", "PriceIntegral", "Setup", "chunk_rng", "simulate"]
+def _box_span(boxes: Boxes, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
+    first = np.full(n, np.inf)
+    final = np.full(n, -np.inf)
+    np.minimum.at(first, boxes.session, boxes.start_s)
+    np.maximum.at(final, boxes.session, boxes.end_s)
+    first[np.isinf(first)] = np.nan
+    final[np.isinf(final)] = np.nan
+    return first, final, np.bincount(boxes.session, minlength=n).astype(np.int64)
+
+
+__all__ = ["TAIL_S", "Chunk", "PriceIntegral", "Setup", "chunk_rng", "simulate", "unmet_split"]

@@ -4,8 +4,11 @@ Every input is loaded and checked before the first session is drawn, so a bad sc
 missing data file fails before any work. Outputs in ``out_dir``:
 
 - ``transformer_series.parquet`` (and ``feeder_series.parquet``): long tables of
-  ``time_s, <id>, ev_w, base_w`` per step (step-mean watts, UTC epoch seconds);
-- ``per_ev.parquet``: per EV energy wanted and delivered, cost and carbon;
+  ``time_s, <id>, ev_w, base_w`` per step (step-mean watts, UTC epoch seconds), with
+  ``ev_l1_w .. ev_l3_w`` per phase when ``outputs.phase_series``;
+- ``per_ev.parquet``: per EV energy wanted and delivered, unmet by cause, cost and carbon;
+- ``sessions.parquet``: one row per stay (car, arrive, leave, energy asked and delivered, cause of
+  any shortfall, the strategy's charging stretches), issue 14 item 10;
 - CSV copies when the run is small (``outputs.csv: auto``) or asked for;
 - ``summary.json``: the metrics (see :mod:`smartcharge.sim.metrics`).
 """
@@ -35,14 +38,13 @@ from smartcharge.sim.behaviour import (
     load_session_behaviour,
     read_session_behaviour,
 )
-from smartcharge.sim.engine import TAIL_S, Setup, chunk_rng, simulate
-from smartcharge.sim.fleet import Fleet, draw_mix
+from smartcharge.sim.engine import TAIL_S, Chunk, Setup, chunk_rng, simulate
+from smartcharge.sim.fleet import THREE_PHASE, Fleet, build_fleet
 from smartcharge.sim.load import accumulate_boxes
 from smartcharge.sim.metrics import DiversityCurve, GroupMetrics, near_tariff_edge
 from smartcharge.sim.population import group_base_w, place_households, profile_counts
-from smartcharge.sim.quantile import sample_quantiles
 from smartcharge.sim.scenario import Scenario, behaviour_path, load_scenario, parse_scenario
-from smartcharge.sim.strategies import REGISTRY, StrategyContext, build_config
+from smartcharge.sim.strategies import REGISTRY, UNMET_CAUSES, StrategyContext, build_config
 
 log = logging.getLogger(__name__)
 
@@ -89,32 +91,21 @@ def run_scenario(
     n_households = np.array([f.households for f in feeders], dtype=np.int64)
     setup_rng = chunk_rng(scenario.seed, -1)
     households, owner = place_households(
-        n_households, np.array([f.ev_penetration for f in feeders]), base.base_w.shape[0], setup_rng
+        n_households,
+        np.array([f.ev_penetration for f in feeders]),
+        base,
+        scenario.seed,
+        tuple(f.homes for f in feeders),
     )
     group = households.group[owner]
     vehicle_behaviour = np.asarray(feeder_behaviour, dtype=np.int64)[group]
-    rate = np.zeros(owner.size)
-    for b, table in enumerate(behaviours):
-        sel = vehicle_behaviour == b
-        rate[sel] = sample_quantiles(
-            table.sessions_per_week_q, setup_rng.random(int(sel.sum())), levels=table.quantile_levels
-        )
-    ev = scenario.ev
-    fleet = Fleet(
-        group=group,
-        household=owner,
-        power_w=draw_mix(
-            tuple(k * 1000 for k in ev.charger_power_mix_kw),
-            tuple(ev.charger_power_mix_kw.values()),
-            owner.size,
-            setup_rng,
-        ),
-        battery_kwh=draw_mix(
-            tuple(ev.battery_kwh_mix), tuple(ev.battery_kwh_mix.values()), owner.size, setup_rng
-        ),
-        sessions_per_week=rate,
+    fleet = build_fleet(
+        group, owner, vehicle_behaviour, tuple(behaviours), scenario.car_mixes(), scenario.seed
     )
     counts = profile_counts(base, households, n_groups)
+    no_homes = np.array([f.base_load != "homes" for f in feeders])
+    counts[no_homes] = 0.0
+    office_w = np.array([(f.site_peak_kw or 0.0) * 1000.0 for f in feeders])
     start_s = epoch_s_from_datetime(scenario.start)
     start_s -= start_s % scenario.step_s
     n_steps = scenario.days * 86_400 // scenario.step_s
@@ -125,7 +116,7 @@ def run_scenario(
         carbon=carbon,
         n_groups=n_groups,
         group_cap_w=_group_caps(scenario, n_households),
-        group_base_w=lambda t: group_base_w(base, counts, t),
+        group_base_w=lambda t: group_base_w(base, counts, t, office_w),
     )
     setup = Setup(
         start_s=start_s,
@@ -140,8 +131,6 @@ def run_scenario(
         seed=scenario.seed,
         warm_up_days=scenario.warm_up_days,
         chunk_days=scenario.chunk_days,
-        energy_scale=ev.energy_scale,
-        max_fill=ev.max_fill,
     )
     log.info(
         "scenario %s: %d households, %d EVs, %d steps", scenario.name, households.size, fleet.size, n_steps
@@ -156,11 +145,13 @@ def run_scenario(
     sample_pos = np.full(fleet.size, -1, dtype=np.int64)
     sample_pos[sample] = np.arange(n_sample)
     diversity = DiversityCurve(n_sample)
-    per_ev = np.zeros((4, fleet.size))
+    per_ev = np.zeros((6, fleet.size))
     sessions_per_ev = np.zeros(fleet.size, dtype=np.int64)
     # Feeders are numbered transformer by transformer, so each transformer is a run of columns.
     tr_first = np.searchsorted(transformer_of, np.arange(n_tr))
     writers: dict[str, pq.ParquetWriter] = {}
+    holdback = REGISTRY[scenario.strategy].holdback_cause
+    by_phase = scenario.outputs.phase_series
     total_chunks = len(range(0, scenario.days + scenario.warm_up_days + 2, scenario.chunk_days))
     feeder_ids = np.array([f.id for f in feeders])
     tr_ids = np.array([t.id for t in scenario.transformers])
@@ -168,34 +159,59 @@ def run_scenario(
         for done, chunk in enumerate(simulate(setup), start=1):
             v = chunk.sessions.vehicle
             for row, values in enumerate(
-                (chunk.sessions.energy_kwh, chunk.delivered_kwh, chunk.cost_p, chunk.carbon_g)
+                (
+                    chunk.sessions.energy_kwh,
+                    chunk.delivered_kwh,
+                    chunk.cost_p,
+                    chunk.carbon_g,
+                    chunk.unmet_short_kwh,
+                    chunk.unmet_strategy_kwh,
+                )
             ):
                 per_ev[row] += np.bincount(v, weights=values, minlength=fleet.size)
             sessions_per_ev += np.bincount(v, minlength=fleet.size)
+            if scenario.outputs.sessions:
+                _write_sessions(writers, out / "sessions.parquet", chunk, fleet, feeder_ids, holdback)
             if chunk.n_steps:
                 grid0 = start_s + chunk.first_step * scenario.step_s
                 times = grid0 + scenario.step_s * np.arange(chunk.n_steps, dtype=np.int64)
-                ev_g = accumulate_boxes(
-                    chunk.start_s,
-                    chunk.end_s,
-                    chunk.power_w,
-                    group[chunk.vehicle],
-                    n_groups,
-                    grid0,
-                    chunk.n_steps,
-                    scenario.step_s,
+                grid = (grid0, chunk.n_steps, scenario.step_s)
+                phase_g = ev_by_phase(chunk, fleet, group, n_groups, grid) if by_phase else None
+                ev_g = (
+                    phase_g.sum(axis=2)
+                    if phase_g is not None
+                    else accumulate_boxes(
+                        chunk.start_s, chunk.end_s, chunk.power_w, group[chunk.vehicle], n_groups, *grid
+                    )
                 )
-                base_g = group_base_w(base, counts, times)
+                base_g = group_base_w(base, counts, times, office_w)
                 near = near_tariff_edge(tariff, times)
                 feeder_metrics.update(ev_g, base_g, near)
                 ev_t = np.add.reduceat(ev_g, tr_first, axis=1)
                 base_t = np.add.reduceat(base_g, tr_first, axis=1)
                 tr_metrics.update(ev_t, base_t, near)
+                phase_t = np.add.reduceat(phase_g, tr_first, axis=1) if phase_g is not None else None
                 _write(
-                    writers, out / "transformer_series.parquet", times, "transformer", tr_ids, ev_t, base_t
+                    writers,
+                    out / "transformer_series.parquet",
+                    times,
+                    "transformer",
+                    tr_ids,
+                    ev_t,
+                    base_t,
+                    phase_t,
                 )
                 if scenario.outputs.feeder_series:
-                    _write(writers, out / "feeder_series.parquet", times, "feeder", feeder_ids, ev_g, base_g)
+                    _write(
+                        writers,
+                        out / "feeder_series.parquet",
+                        times,
+                        "feeder",
+                        feeder_ids,
+                        ev_g,
+                        base_g,
+                        phase_g,
+                    )
                 if n_sample:
                     in_sample = sample_pos[chunk.vehicle] >= 0
                     ev_s = accumulate_boxes(
@@ -220,12 +236,14 @@ def run_scenario(
             "feeder": feeder_ids[group] if fleet.size else np.array([], dtype=str),
             "household": owner,
             "charger_kw": fleet.power_w / 1000.0,
+            "phase": np.array(["L1", "L2", "L3", "3ph"])[fleet.phase],
             "battery_kwh": fleet.battery_kwh,
             "sessions": sessions_per_ev,
             "energy_wanted_kwh": per_ev[0],
             "energy_delivered_kwh": per_ev[1],
             "cost_p": per_ev[2],
             "carbon_g": per_ev[3],
+            **_cause_columns(per_ev[4], per_ev[5], holdback),
         }
     )
     if scenario.outputs.per_ev:
@@ -233,6 +251,14 @@ def run_scenario(
     summary = _summary(
         scenario, fleet, n_households, transformer_of, feeder_metrics, tr_metrics, diversity, per_ev
     )
+    summary["unmet_energy_by_cause_kwh"] = {
+        cause: float(per_ev[4].sum())
+        if cause == "stay_too_short"
+        else float(per_ev[5].sum())
+        if cause == holdback
+        else 0.0
+        for cause in UNMET_CAUSES
+    }
     summary["run"] = {
         "wall_s": round(time.perf_counter() - wall, 3),
         "vehicle_steps": int(fleet.size) * n_steps,
@@ -255,6 +281,74 @@ def _group_caps(scenario: Scenario, n_households: np.ndarray) -> FloatArray:
     return np.asarray(caps, dtype=np.float64)
 
 
+def ev_by_phase(
+    chunk: Chunk, fleet: Fleet, group: np.ndarray, n_groups: int, grid: tuple[int, int, int]
+) -> FloatArray:
+    """EV load per group and phase, (T, G, 3): a single-phase charger on its phase, a three-phase
+    charger balanced (a third of its power on each)."""
+    phase = fleet.phase[chunk.vehicle]
+    three = phase == THREE_PHASE
+    col = group[chunk.vehicle] * 3 + np.where(three, 0, phase)
+    starts = np.concatenate([chunk.start_s, np.repeat(chunk.start_s[three], 2)])
+    ends = np.concatenate([chunk.end_s, np.repeat(chunk.end_s[three], 2)])
+    power = np.where(three, chunk.power_w / 3.0, chunk.power_w)
+    power = np.concatenate([power, np.repeat(chunk.power_w[three] / 3.0, 2)])
+    extra = np.repeat(group[chunk.vehicle][three] * 3, 2) + np.tile([1, 2], int(three.sum()))
+    cols = np.concatenate([col, extra])
+    per = accumulate_boxes(starts, ends, power, cols, n_groups * 3, *grid)
+    out: FloatArray = per.reshape(per.shape[0], n_groups, 3)
+    return out
+
+
+def _cause_columns(
+    short: FloatArray, held: FloatArray, holdback: str, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
+    """``unmet_<cause>_kwh`` for every cause (zeros for the causes this strategy cannot have)."""
+    return {
+        f"unmet_{cause}_kwh": (
+            short if cause == "stay_too_short" else held if cause == holdback else np.zeros_like(held)
+        ).astype(dtype)
+        for cause in UNMET_CAUSES
+    }
+
+
+def _write_sessions(
+    writers: dict[str, pq.ParquetWriter],
+    path: Path,
+    chunk: Chunk,
+    fleet: Fleet,
+    feeder_ids: np.ndarray,
+    holdback: str,
+) -> None:
+    """One row per stay plugged in inside the horizon (issue 14, item 10)."""
+    s = chunk.sessions
+    held = chunk.unmet_strategy_kwh
+    cause = np.where(chunk.unmet_short_kwh > 1e-3, "stay_too_short", np.where(held > 0, holdback, "met"))
+    groups = fleet.group[s.vehicle]
+    table = pa.table(
+        {
+            "ev": s.vehicle.astype(np.int64),
+            "household": fleet.household[s.vehicle],
+            "feeder": pa.DictionaryArray.from_arrays(groups.astype(np.int32), pa.array(feeder_ids)),
+            "stay": chunk.stay_number.astype(np.int64),
+            "arrive_s": s.plugin_s.astype(np.int64),
+            "leave_s": s.plugout_s.astype(np.int64),
+            "charger_kw": (fleet.power_w[s.vehicle] / 1000.0).astype(np.float32),
+            "energy_asked_kwh": s.energy_kwh.astype(np.float32),
+            "energy_delivered_kwh": chunk.delivered_kwh.astype(np.float32),
+            **_cause_columns(chunk.unmet_short_kwh, held, holdback, np.float32),
+            "cause": pa.array(cause).dictionary_encode(),
+            "first_charge_s": chunk.first_charge_s,
+            "last_charge_s": chunk.last_charge_s,
+            "power_changes": chunk.power_changes.astype(np.int32),
+            "cost_p": chunk.cost_p.astype(np.float32),
+        }
+    )
+    if str(path) not in writers:
+        writers[str(path)] = pq.ParquetWriter(path, table.schema)
+    writers[str(path)].write_table(table)
+
+
 def _write(
     writers: dict[str, pq.ParquetWriter],
     path: Path,
@@ -263,16 +357,19 @@ def _write(
     ids: np.ndarray,
     ev: FloatArray,
     base_w: FloatArray,
+    phase_w: FloatArray | None = None,
 ) -> None:
     n_t, n_g = ev.shape
-    table = pa.table(
-        {
-            "time_s": np.repeat(times, n_g),
-            key: pa.DictionaryArray.from_arrays(np.tile(np.arange(n_g, dtype=np.int32), n_t), pa.array(ids)),
-            "ev_w": ev.ravel().astype(np.float32),
-            "base_w": base_w.ravel().astype(np.float32),
-        }
-    )
+    columns = {
+        "time_s": np.repeat(times, n_g),
+        key: pa.DictionaryArray.from_arrays(np.tile(np.arange(n_g, dtype=np.int32), n_t), pa.array(ids)),
+        "ev_w": ev.ravel().astype(np.float32),
+        "base_w": base_w.ravel().astype(np.float32),
+    }
+    if phase_w is not None:
+        for p in range(3):
+            columns[f"ev_l{p + 1}_w"] = phase_w[:, :, p].ravel().astype(np.float32)
+    table = pa.table(columns)
     if str(path) not in writers:
         writers[str(path)] = pq.ParquetWriter(path, table.schema)
     writers[str(path)].write_table(table)
@@ -282,7 +379,7 @@ def _write_csv(scenario: Scenario, out: Path, rows: int) -> None:
     mode = scenario.outputs.csv
     if mode == "never" or (mode == "auto" and rows > CSV_AUTO_MAX_ROWS):
         return
-    for name in ("transformer_series", "feeder_series", "per_ev"):
+    for name in ("transformer_series", "feeder_series", "per_ev", "sessions"):
         path = out / f"{name}.parquet"
         if path.exists():
             pd.read_parquet(path).to_csv(out / f"{name}.csv", index=False)
@@ -310,7 +407,7 @@ def _summary(
         transformers[tr.id] = tr_metrics.row(
             t, int(n_households[sel].sum()), int(evs[sel].sum()), float(rated[sel].sum())
         )
-    wanted, delivered, cost, grams = (float(x.sum()) for x in per_ev)
+    wanted, delivered, cost, grams = (float(x.sum()) for x in per_ev[:4])
     return {
         "scenario": scenario.name,
         "strategy": scenario.strategy,

@@ -20,48 +20,54 @@ from smartcharge.core.errors import DataFileError, ValidationError, schema_error
 from smartcharge.core.tariff import get_tariff
 from smartcharge.policy.random_delay import MAX_DELAY_CAPABILITY_S
 from smartcharge.sim.behaviour import BEHAVIOURS
+from smartcharge.sim.fleet import CarMix
 from smartcharge.sim.strategies import build_config
 
 #: Single-phase home or street charge point limit: 32 A at 230 V (SCP Regs scope, BS 7671 722).
 MAX_SINGLE_PHASE_KW = 7.4
+#: Three-phase charger ratings: 16 A and 32 A per phase at 400 V.
+THREE_PHASE_KW = (11.0, 22.0)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Feeder(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    households: int = Field(ge=1, le=100_000_000)
-    ev_penetration: float = Field(ge=0.0, le=1.0, description="share of households with an EV, 0..1")
-    cap_kw: float | None = Field(default=None, gt=0, description="feeder limit for the smart strategy")
-    behaviour: str = Field(
-        default="home_norway", description=f"one of {', '.join(BEHAVIOURS)} or a .json file"
-    )
+Phase = Literal["L1", "L2", "L3"]
 
 
-class Transformer(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    cap_kw: float | None = Field(default=None, gt=0)
-    feeders: list[Feeder] = Field(min_length=1)
+def _equal_phases() -> dict[Phase, float]:
+    return {"L1": 1 / 3, "L2": 1 / 3, "L3": 1 / 3}
 
 
 class EVMix(_Strict):
+    """A group's cars: chargers (single and three phase), batteries, phases and energy rules."""
+
     charger_power_mix_kw: dict[float, float] = Field(default_factory=lambda: {3.7: 0.3, 7.4: 0.7})
+    phase_mix: dict[Phase, float] = Field(
+        default_factory=_equal_phases,
+        description="phase of each single-phase charger (the home's phase when the network gives it)",
+    )
     battery_kwh_mix: dict[float, float] = Field(default_factory=lambda: {40.0: 0.3, 60.0: 0.5, 80.0: 0.2})
-    energy_scale: float = Field(default=1.0, gt=0, le=5, description="GB rescaling of energy per session")
+    energy_scale: float = Field(default=1.0, gt=0, le=5, description="GB rescaling of energy per stay")
     max_fill: float = Field(
-        default=0.9, gt=0, le=1, description="largest share of the battery one session refills"
+        default=0.9, gt=0, le=1, description="largest share of the battery one stay refills"
     )
 
     @field_validator("charger_power_mix_kw")
     @classmethod
     def _powers(cls, mix: dict[float, float]) -> dict[float, float]:
         for power in mix:
-            if not 0 < power <= MAX_SINGLE_PHASE_KW:
+            if not (0 < power <= MAX_SINGLE_PHASE_KW or power in THREE_PHASE_KW):
                 raise ValueError(
-                    f"charger power {power} kW must be > 0 and <= {MAX_SINGLE_PHASE_KW} kW (single phase)"
+                    f"charger power {power} kW must be single phase > 0 and <= {MAX_SINGLE_PHASE_KW} kW"
+                    " (2.3, 3.7, 7.4) or three phase 11 or 22 kW"
                 )
+        return _shares(mix)
+
+    @field_validator("phase_mix")
+    @classmethod
+    def _phases(cls, mix: dict[Phase, float]) -> dict[Phase, float]:
         return _shares(mix)
 
     @field_validator("battery_kwh_mix")
@@ -72,8 +78,54 @@ class EVMix(_Strict):
                 raise ValueError(f"battery {size} kWh must be > 0 and <= 250 kWh")
         return _shares(mix)
 
+    def car_mix(self) -> CarMix:
+        """The simulator's plain form (watts, shares)."""
+        phases = tuple(self.phase_mix.get(p, 0.0) for p in ("L1", "L2", "L3"))
+        return CarMix(
+            power_w=(
+                tuple(k * 1000.0 for k in self.charger_power_mix_kw),
+                tuple(self.charger_power_mix_kw.values()),
+            ),
+            battery_kwh=(tuple(self.battery_kwh_mix), tuple(self.battery_kwh_mix.values())),
+            phase_shares=(phases[0], phases[1], phases[2]),
+            energy_scale=self.energy_scale,
+            max_fill=self.max_fill,
+        )
 
-def _shares(mix: dict[float, float]) -> dict[float, float]:
+
+class Feeder(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    households: int = Field(ge=1, le=100_000_000, description="homes, or parking spaces at a site")
+    ev_penetration: float = Field(ge=0.0, le=1.0, description="share of households with an EV, 0..1")
+    cap_kw: float | None = Field(default=None, gt=0, description="feeder limit for the smart strategy")
+    behaviour: str = Field(
+        default="home_norway", description=f"one of {', '.join(BEHAVIOURS)} or a .json file"
+    )
+    ev: EVMix | None = Field(default=None, description="this group's cars; the scenario's ev: when absent")
+    homes: Literal["all", "electric_heating", "no_electric_heating"] = Field(
+        default="all", description="which source homes the households follow (electric heating marks)"
+    )
+    base_load: Literal["homes", "none", "office"] = Field(
+        default="homes", description="homes' demand, no base load, or a parametric office load"
+    )
+    site_peak_kw: float | None = Field(default=None, gt=0, description="peak of an office site's own load")
+
+    @model_validator(mode="after")
+    def _site(self) -> Feeder:
+        if self.base_load == "office" and self.site_peak_kw is None:
+            raise ValueError("base_load: office needs site_peak_kw (the site's own peak load)")
+        if self.base_load != "office" and self.site_peak_kw is not None:
+            raise ValueError("site_peak_kw is only for base_load: office")
+        return self
+
+
+class Transformer(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    cap_kw: float | None = Field(default=None, gt=0, description="transformer or site connection limit")
+    feeders: list[Feeder] = Field(min_length=1)
+
+
+def _shares(mix: dict[Any, float]) -> dict[Any, float]:
     if not mix:
         raise ValueError("a mix needs at least one entry")
     if any(share < 0 for share in mix.values()) or abs(sum(mix.values()) - 1.0) > 1e-6:
@@ -83,7 +135,11 @@ def _shares(mix: dict[float, float]) -> dict[float, float]:
 
 class Outputs(_Strict):
     feeder_series: bool = Field(default=True, description="write every feeder's load series")
+    phase_series: bool = Field(
+        default=False, description="EV load per phase (ev_l1_w..ev_l3_w) in the series"
+    )
     per_ev: bool = True
+    sessions: bool = Field(default=True, description="write sessions.parquet, one row per stay")
     csv: Literal["auto", "always", "never"] = "auto"
     diversity_sample_evs: int = Field(default=2000, ge=0, le=100_000)
 
@@ -126,6 +182,10 @@ class Scenario(_Strict):
     def feeders(self) -> list[Feeder]:
         return [f for t in self.transformers for f in t.feeders]
 
+    def car_mixes(self) -> tuple[CarMix, ...]:
+        """Each feeder's car mix: its own ``ev:`` or the scenario's."""
+        return tuple((f.ev or self.ev).car_mix() for f in self.feeders)
+
 
 def parse_scenario(data: object, base_dir: Path | None = None) -> Scenario:
     """Validate a scenario mapping; then check the tariff, strategy settings and data files exist."""
@@ -160,6 +220,7 @@ def load_scenario(path: Path) -> Scenario:
 
 
 __all__ = [
+    "THREE_PHASE_KW",
     "EVMix",
     "Feeder",
     "Outputs",

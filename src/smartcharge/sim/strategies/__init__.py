@@ -30,20 +30,25 @@ from smartcharge.sim.strategies import (
 )
 from smartcharge.sim.strategies.base import Planner, StrategyContext
 
+#: Why a strategy leaves energy undelivered that full power over the stay would have given
+#: (issue 14, item 1); a stay too short for the charger is counted apart (``stay_too_short``).
+UNMET_CAUSES = ("stay_too_short", "window_too_short", "held_by_limit")
+
 
 @dataclass(frozen=True, slots=True)
 class StrategyEntry:
     config_type: type[Any]
     prepare: Callable[[Any, StrategyContext], Planner]
+    holdback_cause: str = "window_too_short"  # one of UNMET_CAUSES
 
 
 REGISTRY: dict[str, StrategyEntry] = {
-    "uncontrolled": StrategyEntry(uncontrolled.Config, uncontrolled.prepare),
+    "uncontrolled": StrategyEntry(uncontrolled.Config, uncontrolled.prepare, "held_by_limit"),
     "tariff_window": StrategyEntry(tariff_window.Config, tariff_window.prepare),
     "tariff_window_delay": StrategyEntry(tariff_window_delay.Config, tariff_window_delay.prepare),
     "default_hours": StrategyEntry(default_hours.Config, default_hours.prepare),
-    "smart": StrategyEntry(smart.Config, smart.prepare),
-    "dsr_turndown": StrategyEntry(dsr_turndown.Config, dsr_turndown.prepare),
+    "smart": StrategyEntry(smart.Config, smart.prepare, "held_by_limit"),
+    "dsr_turndown": StrategyEntry(dsr_turndown.Config, dsr_turndown.prepare, "held_by_limit"),
 }
 
 
@@ -62,4 +67,4 @@ def build_config(key: str, settings: Mapping[str, Any] | None = None) -> Any:
     return config_type(**dict(settings or {}))
 
 
-__all__ = ["REGISTRY", "Planner", "StrategyContext", "StrategyEntry", "build_config"]
+__all__ = ["REGISTRY", "UNMET_CAUSES", "Planner", "StrategyContext", "StrategyEntry", "build_config"]

@@ -4,6 +4,7 @@ same event loop) on SQLite or PostgreSQL, and real HTTP clients (httpx)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,3 +73,59 @@ async def start_web_cem(database_url: str, api: ApiConfig | None = None, **cem_o
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
     return await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+
+class RawStation:
+    """A charge point written directly on websockets (not our station code): it boots, records
+    every frame it receives, and answers CALLs from ``replies`` (action -> payload) while
+    ``answering`` is true, else stays silent (to test timeouts)."""
+
+    def __init__(self, url: str, station_id: str, password: str, subprotocol: str = "ocpp2.0.1") -> None:
+        self.url, self.station_id, self.password, self.subprotocol = url, station_id, password, subprotocol
+        self.received: list[list[Any]] = []
+        self.replies: dict[str, dict[str, Any]] = {}
+        self.answering = True
+        self._task: asyncio.Task[None] | None = None
+        self._connection: Any = None
+
+    async def start(self) -> None:
+        from websockets.asyncio.client import connect
+
+        from smartcharge.ocpp.server import basic_auth_header
+
+        self._connection = await connect(
+            f"{self.url}/{self.station_id}",
+            subprotocols=[self.subprotocol],  # type: ignore[list-item]
+            additional_headers={"Authorization": basic_auth_header(self.station_id, self.password)},
+        )
+        boot = (
+            {"reason": "PowerUp", "chargingStation": {"vendorName": "RawCo", "model": "R1"}}
+            if self.subprotocol == "ocpp2.0.1"
+            else {"chargePointVendor": "RawCo", "chargePointModel": "R1"}
+        )
+        await self._connection.send(json.dumps([2, "boot-1", "BootNotification", boot]))
+        answer = json.loads(await self._connection.recv())
+        assert answer[0] == 3 and answer[2]["status"] == "Accepted", answer
+        self._task = asyncio.create_task(self._serve())
+
+    async def _serve(self) -> None:
+        import contextlib
+
+        from websockets.exceptions import ConnectionClosed
+
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self._connection:
+                frame = json.loads(raw)
+                self.received.append(frame)
+                if frame[0] == 2 and self.answering:
+                    reply = self.replies.get(frame[2], {"status": "Accepted"})
+                    await self._connection.send(json.dumps([3, frame[1], reply]))
+
+    def calls(self) -> list[list[Any]]:
+        return [f for f in self.received if f[0] == 2]
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        if self._task is not None:
+            await self._task

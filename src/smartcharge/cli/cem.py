@@ -15,10 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcharge.cem.credentials import hash_password, new_password
 from smartcharge.cem.service import CemConfig, open_store, serve_cem
 from smartcharge.core.errors import ValidationError
-from smartcharge.ocpp.server import STATION_ID
 from smartcharge.ocpp.tls import make_pki
 
 app = typer.Typer(
@@ -133,28 +131,84 @@ def add_station(
         ..., "--id", help="The station's OCPP identity (also its basic-auth user)."
     ),
     profile: int = typer.Option(2, "--profile", help="Security profile 1, 2 or 3 (no downgrade later)."),
+    own_password: bool = typer.Option(
+        False, "--own-password", help="Type the station's password (16-40 OCPP characters) instead."
+    ),
     db: str | None = DbOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Register a station. For profiles 1-2 its new random password is printed once, never stored."""
+    from smartcharge.cem.registration import check_station_id, register
+
     try:
-        if not STATION_ID.match(station_id):
-            raise ValidationError("id", station_id, "1-48 characters of a-z A-Z 0-9 * - _ = + | @ .")
+        check_station_id(station_id)
         if profile not in (1, 2, 3):
             raise ValidationError("profile", profile, "OCPP security profile is 1, 2 or 3")
+        chosen = _prompt_station_password() if own_password else None
         store = open_store(database_url(db, data_dir))
-        password = new_password() if profile in (1, 2) else None
-        store.stations.add(
-            station_id, profile, None if password is None else hash_password(password), datetime.now(UTC)
-        )
+        password = register(store.stations, station_id, profile, chosen)
     except ValidationError as error:
         _fail(error)
         return
-    if password is None:
+    if profile == 3:
         console.print(f"station {station_id} registered at profile 3: it authenticates with its certificate")
+    elif password is None:
+        console.print(f"station {station_id} registered at profile {profile} with your password")
     else:
         console.print(f"station {station_id} registered at profile {profile}; password (shown once):")
         typer.echo(password)
+
+
+def _prompt_station_password() -> str:
+    from smartcharge.cem.credentials import check_password_rules
+
+    return check_password_rules(typer.prompt("station password", hide_input=True, confirmation_prompt=True))
+
+
+@app.command("station-password")
+def station_password(
+    station_id: str = typer.Option(..., "--id", help="The registered station."),
+    profile: int | None = typer.Option(
+        None, "--profile", help="Re-register at this security profile (1, 2 or 3) as well."
+    ),
+    own_password: bool = typer.Option(False, "--own-password", help="Type the new password instead."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Rotate a station's password, or re-register it at another profile (new random password
+    printed once). It takes effect at the station's next connection."""
+    from smartcharge.cem.registration import set_credentials
+    from smartcharge.store.station_admin import StationAdmin
+
+    try:
+        chosen = _prompt_station_password() if own_password else None
+        store = open_store(database_url(db, data_dir))
+        password = set_credentials(StationAdmin(store.engine), station_id, profile, chosen)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"station {station_id}: credentials changed")
+    if password is not None:
+        console.print("password (shown once):")
+        typer.echo(password)
+
+
+@app.command("remove-station")
+def remove_station(
+    station_id: str = typer.Option(..., "--id", help="The registered station."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: its sessions are erased too."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Remove a station and its sessions (the security log is kept)."""
+    if not yes:
+        _fail(ValidationError("yes", False, "removing a station erases its sessions: confirm with --yes"))
+        return
+    store = open_store(database_url(db, data_dir))
+    if not store.stations.remove(station_id):
+        _fail(ValidationError("id", station_id, "not a registered station"))
+        return
+    console.print(f"station {station_id} removed")
 
 
 @app.command()
@@ -281,6 +335,55 @@ def add_user(
     if chosen is None:
         console.print("password (shown once):")
         typer.echo(password)
+
+
+@app.command()
+def send(
+    station_id: Annotated[str, typer.Argument(help="The station to send to.")],
+    action: Annotated[str, typer.Argument(help="A CSMS-initiated OCPP action, e.g. Reset.")],
+    payload: str = typer.Option("{}", "--payload", help="The OCPP payload as JSON, or @FILE to read it."),
+    api: str = typer.Option(
+        "http://127.0.0.1:8080", "--api", envvar="SMARTCHARGE_API", help="The running CEM's web API."
+    ),
+    token: str = typer.Option(
+        ..., "--token", envvar="SMARTCHARGE_API_TOKEN", help="An operator token (cem add-token)."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for the answer."),
+    ca: Annotated[Path | None, typer.Option(help="CA certificate of an HTTPS API.")] = None,
+) -> None:
+    """Send one OCPP message to a station through the running CEM; prints the answer as JSON.
+    Exit status 0 on a CALLRESULT, 1 on a CALLERROR, 2 when refused (the reason is printed)."""
+    import httpx
+
+    try:
+        text = Path(payload[1:]).read_text(encoding="utf-8") if payload.startswith("@") else payload
+        body = json.loads(text)
+    except (OSError, ValueError) as error:
+        _fail(ValidationError("payload", payload[:40], f"not readable JSON ({error})"))
+        return
+    params = {} if timeout is None else {"timeout_s": timeout}
+    url = f"{api.rstrip('/')}/api/v1/stations/{station_id}/ocpp/{action}"
+    try:
+        answer = httpx.post(
+            url,
+            json=body,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=(timeout or 30.0) + 10.0,
+            verify=str(ca) if ca is not None else True,
+        )
+    except httpx.HTTPError as error:
+        console.print(f"[red]error:[/red] cannot reach the CEM at {api}: {error}")
+        raise typer.Exit(2) from None
+    if answer.status_code != 200:
+        console.print(
+            f"[red]refused ({answer.status_code}):[/red] {answer.json().get('detail', answer.text)}"
+        )
+        raise typer.Exit(2)
+    result = answer.json()
+    typer.echo(json.dumps(result, indent=2))
+    if result["outcome"] != "CallResult":
+        raise typer.Exit(1)
 
 
 @app.command("make-pki")

@@ -43,7 +43,7 @@ class FrameEvent:
         return json.dumps(asdict(self), separators=(",", ":"))
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set by identity
 class Subscription:
     stations: frozenset[str] | None
     actions: frozenset[str] | None

@@ -11,14 +11,16 @@ security whitepaper's additions).
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 import re
+from importlib import resources
 from typing import Any
 
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError as JsonSchemaError
 from jsonschema.exceptions import best_match
-from ocpp.messages import MessageType, get_validator
+from ocpp.messages import MessageType
 
 from smartcharge.core.errors import ValidationError
 
@@ -101,8 +103,9 @@ CSMS_TO_CS_V16 = frozenset(
 )
 CSMS_TO_CS: dict[str, frozenset[str]] = {"2.0.1": CSMS_TO_CS_V201, "1.6": CSMS_TO_CS_V16}
 
-# The ``ocpp`` library parses these 1.6 schemas and payloads with Decimal (their ``multipleOf: 0.1``
-# fails on binary floats such as 21.4); we must load them the same way, since it caches by name.
+# These 1.6 schemas and payloads are parsed with Decimal, as the ``ocpp`` library does: their
+# ``multipleOf: 0.1`` fails on binary floats such as 21.4. The schemas are loaded and cached here,
+# not through the library's cache (keyed by name only, it would keep whichever float parser came first).
 _DECIMAL_V16 = {
     (MessageType.Call, "SetChargingProfile"),
     (MessageType.Call, "RemoteStartTransaction"),
@@ -137,10 +140,25 @@ def _violation(error: JsonSchemaError) -> SchemaViolation:
     return SchemaViolation(field or "(payload)", value, f"{error.validator}: {detail}")
 
 
-def _validator(message_type: int, action: str, version: str) -> tuple[Draft4Validator, bool]:
+@functools.cache
+def schema_validator(message_type: int, action: str, version: str) -> Draft4Validator:
+    """The official schema of ``action`` (a request for ``MessageType.Call``, else its response),
+    from the files the ``ocpp`` package ships; FileNotFoundError when there is none."""
+    name = action
+    if message_type == MessageType.CallResult:
+        name += "Response"
+    elif version != "1.6":
+        name += "Request"
+    path = resources.files("ocpp") / f"v{version.replace('.', '')}" / "schemas" / f"{name}.json"
     decimal_floats = version == "1.6" and (message_type, action) in _DECIMAL_V16
     parse_float = decimal.Decimal if decimal_floats else float
-    return get_validator(message_type, action, version, parse_float=parse_float), decimal_floats
+    # The 2.0.1 files start with a byte order mark.
+    return Draft4Validator(json.loads(path.read_text(encoding="utf-8-sig"), parse_float=parse_float))
+
+
+def _validator(message_type: int, action: str, version: str) -> tuple[Draft4Validator, bool]:
+    decimal_floats = version == "1.6" and (message_type, action) in _DECIMAL_V16
+    return schema_validator(message_type, action, version), decimal_floats
 
 
 def check_action(version: str, action: str) -> str:
@@ -184,6 +202,7 @@ __all__ = [
     "SchemaViolation",
     "UnknownAction",
     "check_action",
+    "schema_validator",
     "validate_request",
     "validate_response",
 ]

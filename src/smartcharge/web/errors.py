@@ -37,9 +37,42 @@ async def _request_validation_error(_: Request, error: Exception) -> JSONRespons
     return refusal(422, errors)
 
 
+#: The refusal's shape in the OpenAPI document, in place of FastAPI's default 422 body.
+REFUSAL_SCHEMA: dict[str, Any] = {
+    "title": "Refusal",
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string", "description": "One line: each field and the rule it broke"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule"],
+                "properties": {"field": {"type": "string"}, "rule": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
 def install(app: FastAPI) -> None:
+    """The handlers, and the OpenAPI document describing 422 answers as they are."""
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = REFUSAL_SCHEMA
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
-__all__ = ["install", "refusal"]
+__all__ = ["REFUSAL_SCHEMA", "install", "refusal"]

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from smartcharge.web.auth import Role, get_services, require_role
+from smartcharge.web.types import UtcDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(require_role(Role.OPERATOR))])
 
 
 class AuditEntryOut(BaseModel):
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     actor: str
     role: str | None
     method: str

@@ -19,6 +19,7 @@ from smartcharge.web.auth import (
     current_principal,
     get_services,
 )
+from smartcharge.web.types import UtcDateTime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -33,7 +34,7 @@ class Me(BaseModel):
     name: str
     role: str
     csrf_token: str | None = Field(None, description="Send as X-CSRF-Token on changing requests")
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
 
 
 @router.post(

@@ -19,6 +19,7 @@ from smartcharge.cem import registration
 from smartcharge.store.station_admin import StationDetails
 from smartcharge.web.auth import Role, get_services, require_role
 from smartcharge.web.services import WebServices
+from smartcharge.web.types import UtcDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
 Viewer = Depends(require_role(Role.VIEWER))
@@ -34,7 +35,7 @@ class BootDetails(BaseModel):
     vendor: str | None
     model: str | None
     firmware_version: str | None
-    last_boot_at: datetime | None
+    last_boot_at: UtcDateTime | None
 
 
 class StationView(BaseModel):
@@ -43,7 +44,7 @@ class StationView(BaseModel):
     ocpp_version: str | None = Field(description="2.0.1 or 1.6: of the live link, else of the last boot")
     security_profile: int
     has_password: bool
-    registered_at: datetime
+    registered_at: UtcDateTime
     boot: BootDetails
     status: str = Field(description="Connector status as last reported (Offline when not connected)")
     transaction_id: str | None
@@ -53,17 +54,23 @@ class StationView(BaseModel):
     limit_source: str | None = Field(None, description="An external limit the station reported, if any")
 
 
+class RateChangeOut(BaseModel):
+    changed_at: UtcDateTime
+    power_w: float
+    limit_w: float | None
+
+
 class SessionOut(BaseModel):
     station_id: str
     transaction_id: str
-    started_at: datetime
-    stopped_at: datetime | None
+    started_at: UtcDateTime
+    stopped_at: UtcDateTime | None
     energy_kwh: float
-    rate_changes: list[dict[str, float | str | None]]
+    rate_changes: list[RateChangeOut]
 
 
 class SecurityEventOut(BaseModel):
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     station_id: str | None
     event_type: str
     detail: str
@@ -166,7 +173,7 @@ async def station_sessions(request: Request, station_id: StationPath) -> list[Se
             stopped_at=v.stopped_at,
             energy_kwh=v.energy_kwh,
             rate_changes=[
-                {"changed_at": r.changed_at.isoformat(), "power_w": r.power_w, "limit_w": r.limit_w}
+                RateChangeOut(changed_at=r.changed_at, power_w=r.power_w, limit_w=r.limit_w)
                 for r in v.rate_changes
             ],
         )

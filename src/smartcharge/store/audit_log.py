@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -33,23 +33,27 @@ class AuditLogRepository:
     """Append and read audit entries."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def record_many(self, records: Sequence[AuditRecord]) -> None:
-        with self._sessions.begin() as session:
-            session.add_all(
-                AuditEntry(
-                    occurred_at=r.occurred_at,
-                    actor=r.actor[:100],
-                    role=r.role,
-                    method=r.method[:8],
-                    path=r.path[:500],
-                    status_code=r.status_code,
-                    detail=r.detail[:4000],
-                    client_address=None if r.client_address is None else r.client_address[:64],
-                )
-                for r in records
-            )
+        # One executemany of a Core insert: the ORM's unit of work costs ~0.5 ms per row here.
+        rows = [
+            {
+                "occurred_at": r.occurred_at,
+                "actor": r.actor[:100],
+                "role": r.role,
+                "method": r.method[:8],
+                "path": r.path[:500],
+                "status_code": r.status_code,
+                "detail": r.detail[:4000],
+                "client_address": None if r.client_address is None else r.client_address[:64],
+            }
+            for r in records
+        ]
+        if rows:
+            with self._engine.begin() as connection:
+                connection.execute(insert(AuditEntry), rows)
 
     def recent(self, limit: int = 100, actor: str | None = None) -> list[AuditRecord]:
         with self._sessions() as session:

@@ -45,13 +45,18 @@ class CsmsBase(FaultTolerantChargePoint):
         await self._events.on_log_status(self.station_id, status, request_id)
         return self._call_result.LogStatusNotification()
 
-    async def call_action(self, action: str, payload: dict[str, Any], timeout_s: float) -> CallOutcome:
+    async def call_action(
+        self, action: str, payload: dict[str, Any], timeout_s: float, *, checked: bool = False
+    ) -> CallOutcome:
         """Send any CSMS-initiated message of this station's version, as given (camelCase), and
         return its answer. The payload is checked against the official schema first: a
         :class:`~smartcharge.ocpp.schemas.SchemaViolation` or ``UnknownAction`` means nothing was
         sent. ``TimeoutError`` when no answer came within ``timeout_s`` (waiting for an earlier
-        call on this link included: one call in flight per connection, OCPP-J 4.1.1)."""
-        validate_request(self._ocpp_version, action, payload)
+        call on this link included: one call in flight per connection, OCPP-J 4.1.1).
+        ``checked=True`` skips the check for a payload the caller already checked for this version
+        (a fan-out checks once per version, not once per station)."""
+        if not checked:
+            validate_request(self._ocpp_version, action, payload)
         call = Call(unique_id=str(self._unique_id_generator()), action=action, payload=payload)
         async with asyncio.timeout(timeout_s):
             async with self._call_lock:

@@ -147,7 +147,7 @@ async def send_ocpp(
 
 async def _fan_one(link: CsmsBase, action: str, payload: dict[str, Any], timeout_s: float) -> FanOutItem:
     try:
-        outcome = await link.call_action(action, payload, timeout_s)
+        outcome = await link.call_action(action, payload, timeout_s, checked=True)
     except TimeoutError:
         return FanOutItem(station_id=link.station_id, outcome="Timeout")
     except ConnectionError:

@@ -90,3 +90,33 @@ def test_cem_serve_with_api_prints_the_first_owner_once_and_serves(tmp_path) -> 
         if proc.stdout is not None:
             proc.stdout.close()
     assert code == 0
+
+
+def test_cem_serve_on_a_taken_api_port_says_so_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import subprocess
+    import sys
+
+    from interface_b_harness import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db = f"sqlite:///{tmp_path / 'cem.db'}"
+        command = [
+            sys.executable,
+            "-m",
+            "smartcharge",
+            "cem",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(free_port()),
+        ]
+        done = subprocess.run(
+            [*command, "--api-port", str(port)], capture_output=True, text=True, timeout=60, check=False
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"api_port={port}" in done.stdout and "Traceback" not in done.stdout + done.stderr

@@ -122,7 +122,10 @@ def serve(
 
         await serve_cem_with_api(config, api, stop, on_ready=api_ready, on_first_owner=first_owner)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except ValidationError as error:  # e.g. the API's port is taken: one line, no traceback
+        _fail(error)
 
 
 @app.command("add-station")

@@ -81,7 +81,14 @@ class ApiServer:
         family = socket.AF_INET6 if ":" in self._config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._config.host, self._config.port))
+        try:
+            sock.bind((self._config.host, self._config.port))
+        except OSError as error:
+            sock.close()
+            where = f"{self._config.host}:{self._config.port}"
+            raise ValidationError(
+                "api_port", self._config.port, f"cannot listen on {where}: {error.strerror}"
+            ) from None
         sock.set_inheritable(True)
         self._socket = sock
         self.port = int(sock.getsockname()[1])

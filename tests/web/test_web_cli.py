@@ -24,6 +24,12 @@ def test_add_token_prints_a_working_token_once(sqlite_url: str) -> None:
     assert principal is not None and principal.role.value == "operator"
     [record] = auth.repo.tokens()
     assert record.label == "ci" and token.rsplit("_", 1)[-1] not in record.secret_hash
+    revoked = runner.invoke(app, ["cem", "revoke-token", "--id", record.token_id, "--db", sqlite_url])
+    assert revoked.exit_code == 0, revoked.output
+    fresh = AuthService(WebAccessRepository(open_store(sqlite_url).engine))
+    assert fresh.bearer_principal(token) is None
+    again = runner.invoke(app, ["cem", "revoke-token", "--id", record.token_id, "--db", sqlite_url])
+    assert again.exit_code == 2 and "already revoked" in again.output
 
 
 def test_add_user_prints_a_random_password_that_logs_in(sqlite_url: str) -> None:

@@ -309,6 +309,23 @@ def add_token(
     typer.echo(token)
 
 
+@app.command("revoke-token")
+def revoke_token(
+    token_id: str = typer.Option(..., "--id", help="The token's id (printed when it was created)."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Revoke a web API token: it stops working at once (in a running CEM within a minute)."""
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService
+
+    store = open_store(database_url(db, data_dir))
+    if not AuthService(WebAccessRepository(store.engine)).revoke_token(token_id):
+        _fail(ValidationError("id", token_id, "no such token, or already revoked"))
+        return
+    console.print(f"token {token_id} revoked")
+
+
 @app.command("add-user")
 def add_user(
     username: str = typer.Option(..., "--username", help="The name the person logs in with."),

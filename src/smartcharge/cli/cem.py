@@ -64,8 +64,17 @@ def serve(
         Path | None, typer.Option(help="Also run the OpenADR VEN (its config file).")
     ] = None,
     log_level: str = typer.Option("INFO", help="Logging level."),
+    api_port: int | None = typer.Option(
+        None, help="Also serve the web API (operator, owner, site manager) on this port; 0 for any."
+    ),
+    api_host: str = typer.Option("127.0.0.1", help="Address of the web API (loopback by default)."),
+    api_cert: Annotated[Path | None, typer.Option(help="Certificate (PEM): the API speaks HTTPS.")] = None,
+    api_key: Annotated[Path | None, typer.Option(help="Private key (PEM) of --api-cert.")] = None,
 ) -> None:
-    """Run the CEM until interrupted: migrate the database, then accept OCPP 2.0.1 and 1.6J stations."""
+    """Run the CEM until interrupted: migrate the database, then accept OCPP 2.0.1 and 1.6J stations.
+
+    With --api-port the web API runs in the same process; on a database without users the first
+    start creates the user 'owner' with a random password and prints it once."""
     from smartcharge.cem.service import CemConfig, serve_cem
 
     setup_logging(log_level)
@@ -84,18 +93,39 @@ def serve(
             ping_interval_s=ping_interval or None,
             ven_config=ven_config,
         )
+        api = None
+        if api_port is not None:
+            from smartcharge.web.serve import ApiConfig
+
+            api = ApiConfig(api_port, api_host, api_cert, api_key)
     except ValidationError as error:
         _fail(error)
         return
+
+    def first_owner(username: str, password: str) -> None:
+        console.print(f"first start: web user [bold]{username}[/bold] created; password (shown once):")
+        typer.echo(password, err=False)
+
+    def api_ready(_: object, bound_port: int) -> None:
+        scheme = "https" if api_cert else "http"
+        console.print(f"web API on {scheme}://{api_host}:{bound_port}/api/v1")
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_cem(config, stop)
+        if api is None:
+            await serve_cem(config, stop)
+            return
+        from smartcharge.web.serve import serve_cem_with_api
 
-    asyncio.run(main())
+        await serve_cem_with_api(config, api, stop, on_ready=api_ready, on_first_owner=first_owner)
+
+    try:
+        asyncio.run(main())
+    except ValidationError as error:  # e.g. the API's port is taken: one line, no traceback
+        _fail(error)
 
 
 @app.command("add-station")
@@ -104,32 +134,88 @@ def add_station(
         ..., "--id", help="The station's OCPP identity (also its basic-auth user)."
     ),
     profile: int = typer.Option(2, "--profile", help="Security profile 1, 2 or 3 (no downgrade later)."),
+    own_password: bool = typer.Option(
+        False, "--own-password", help="Type the station's password (16-40 OCPP characters) instead."
+    ),
     db: str | None = DbOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Register a station. For profiles 1-2 its new random password is printed once, never stored."""
-    from smartcharge.cem.credentials import hash_password, new_password
+    from smartcharge.cem.registration import check_station_id, register
     from smartcharge.cem.service import open_store
-    from smartcharge.ocpp.server import STATION_ID
 
     try:
-        if not STATION_ID.match(station_id):
-            raise ValidationError("id", station_id, "1-48 characters of a-z A-Z 0-9 * - _ = + | @ .")
+        check_station_id(station_id)
         if profile not in (1, 2, 3):
             raise ValidationError("profile", profile, "OCPP security profile is 1, 2 or 3")
+        chosen = _prompt_station_password() if own_password else None
         store = open_store(database_url(db, data_dir))
-        password = new_password() if profile in (1, 2) else None
-        store.stations.add(
-            station_id, profile, None if password is None else hash_password(password), datetime.now(UTC)
-        )
+        password = register(store.stations, station_id, profile, chosen)
     except ValidationError as error:
         _fail(error)
         return
-    if password is None:
+    if profile == 3:
         console.print(f"station {station_id} registered at profile 3: it authenticates with its certificate")
+    elif password is None:
+        console.print(f"station {station_id} registered at profile {profile} with your password")
     else:
         console.print(f"station {station_id} registered at profile {profile}; password (shown once):")
         typer.echo(password)
+
+
+def _prompt_station_password() -> str:
+    from smartcharge.cem.credentials import check_password_rules
+
+    return check_password_rules(typer.prompt("station password", hide_input=True, confirmation_prompt=True))
+
+
+@app.command("station-password")
+def station_password(
+    station_id: str = typer.Option(..., "--id", help="The registered station."),
+    profile: int | None = typer.Option(
+        None, "--profile", help="Re-register at this security profile (1, 2 or 3) as well."
+    ),
+    own_password: bool = typer.Option(False, "--own-password", help="Type the new password instead."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Rotate a station's password, or re-register it at another profile (new random password
+    printed once). It takes effect at the station's next connection."""
+    from smartcharge.cem.registration import set_credentials
+    from smartcharge.cem.service import open_store
+    from smartcharge.store.station_admin import StationAdmin
+
+    try:
+        chosen = _prompt_station_password() if own_password else None
+        store = open_store(database_url(db, data_dir))
+        password = set_credentials(StationAdmin(store.engine), station_id, profile, chosen)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"station {station_id}: credentials changed")
+    if password is not None:
+        console.print("password (shown once):")
+        typer.echo(password)
+
+
+@app.command("remove-station")
+def remove_station(
+    station_id: str = typer.Option(..., "--id", help="The registered station."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: its sessions are erased too."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Remove a station and its sessions (the security log is kept)."""
+    from smartcharge.cem.service import open_store
+
+    if not yes:
+        _fail(ValidationError("yes", False, "removing a station erases its sessions: confirm with --yes"))
+        return
+    store = open_store(database_url(db, data_dir))
+    if not store.stations.remove(station_id):
+        _fail(ValidationError("id", station_id, "not a registered station"))
+        return
+    console.print(f"station {station_id} removed")
 
 
 @app.command()
@@ -208,6 +294,131 @@ def security_log(
             e.remote_address or "",
         )
     console.print(table)
+
+
+RoleOpt = typer.Option(..., "--role", help="owner, site-manager, operator or viewer.")
+
+
+@app.command("add-token")
+def add_token(
+    role: str = RoleOpt,
+    label: str = typer.Option("", "--label", help="What the token is for (shown in the audit log list)."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Create a web API token with a role; the token is printed once, only its argon2 hash is kept."""
+    from smartcharge.cem.service import open_store
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService, parse_role
+
+    try:
+        parsed = parse_role(role)
+        store = open_store(database_url(db, data_dir))
+        token_id, token = AuthService(WebAccessRepository(store.engine)).create_token(parsed, label)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"token {token_id} ({parsed.value}) created; token (shown once):")
+    typer.echo(token)
+
+
+@app.command("revoke-token")
+def revoke_token(
+    token_id: str = typer.Option(..., "--id", help="The token's id (printed when it was created)."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Revoke a web API token: it stops working at once (in a running CEM within a minute)."""
+    from smartcharge.cem.service import open_store
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService
+
+    store = open_store(database_url(db, data_dir))
+    if not AuthService(WebAccessRepository(store.engine)).revoke_token(token_id):
+        _fail(ValidationError("id", token_id, "no such token, or already revoked"))
+        return
+    console.print(f"token {token_id} revoked")
+
+
+@app.command("add-user")
+def add_user(
+    username: str = typer.Option(..., "--username", help="The name the person logs in with."),
+    role: str = RoleOpt,
+    own_password: bool = typer.Option(
+        False, "--own-password", help="Type a password (12-128 characters) instead of a random one."
+    ),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Create a web user with a role; a random password is printed once (only its argon2 hash is kept)."""
+    from smartcharge.cem.service import open_store
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService, check_user_password, check_username, parse_role
+
+    try:
+        parsed = parse_role(role)
+        check_username(username)
+        chosen = None
+        if own_password:
+            chosen = check_user_password(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+        store = open_store(database_url(db, data_dir))
+        password = AuthService(WebAccessRepository(store.engine)).create_user(username, parsed, chosen)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"user {username} ({parsed.value}) created")
+    if chosen is None:
+        console.print("password (shown once):")
+        typer.echo(password)
+
+
+@app.command()
+def send(
+    station_id: Annotated[str, typer.Argument(help="The station to send to.")],
+    action: Annotated[str, typer.Argument(help="A CSMS-initiated OCPP action, e.g. Reset.")],
+    payload: str = typer.Option("{}", "--payload", help="The OCPP payload as JSON, or @FILE to read it."),
+    api: str = typer.Option(
+        "http://127.0.0.1:8080", "--api", envvar="SMARTCHARGE_API", help="The running CEM's web API."
+    ),
+    token: str = typer.Option(
+        ..., "--token", envvar="SMARTCHARGE_API_TOKEN", help="An operator token (cem add-token)."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for the answer."),
+    ca: Annotated[Path | None, typer.Option(help="CA certificate of an HTTPS API.")] = None,
+) -> None:
+    """Send one OCPP message to a station through the running CEM; prints the answer as JSON.
+    Exit status 0 on a CALLRESULT, 1 on a CALLERROR, 2 when refused (the reason is printed)."""
+    import httpx
+
+    try:
+        text = Path(payload[1:]).read_text(encoding="utf-8") if payload.startswith("@") else payload
+        body = json.loads(text)
+    except (OSError, ValueError) as error:
+        _fail(ValidationError("payload", payload[:40], f"not readable JSON ({error})"))
+        return
+    params = {} if timeout is None else {"timeout_s": timeout}
+    url = f"{api.rstrip('/')}/api/v1/stations/{station_id}/ocpp/{action}"
+    try:
+        answer = httpx.post(
+            url,
+            json=body,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=(timeout or 30.0) + 10.0,
+            verify=str(ca) if ca is not None else True,
+        )
+    except httpx.HTTPError as error:
+        console.print(f"[red]error:[/red] cannot reach the CEM at {api}: {error}")
+        raise typer.Exit(2) from None
+    if answer.status_code != 200:
+        console.print(
+            f"[red]refused ({answer.status_code}):[/red] {answer.json().get('detail', answer.text)}"
+        )
+        raise typer.Exit(2)
+    result = answer.json()
+    typer.echo(json.dumps(result, indent=2))
+    if result["outcome"] != "CallResult":
+        raise typer.Exit(1)
 
 
 @app.command("make-pki")

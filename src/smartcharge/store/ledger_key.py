@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,15 +88,23 @@ def _read(path: Path) -> LedgerKey:
 
 
 def _create(path: Path, legacy_rows: int) -> LedgerKey:
+    """Write the key to a private temporary file, then link it into place: the key file appears
+    whole or not at all, and of two processes (or threads) racing, the second reads the first's."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_bytes(KEY_BYTES)
     body = json.dumps({"key": secret.hex(), "legacy_rows": legacy_rows}).encode()
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".ledger-key-")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return _read(path)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(body)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read(path)
+    finally:
+        os.unlink(temporary)
     return LedgerKey(secret, legacy_rows, path)
 
 

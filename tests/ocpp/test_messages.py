@@ -38,6 +38,8 @@ async def test_boot_heartbeat_status_authorize_round_trip(cem: CemHandle, versio
     assert record is not None and record.ocpp_version == version.value
     await station.runner.session.heartbeat()
     await wait_for(lambda: cem.gateway.stations["CP1"].status == "Available", what="status")
+    assert await station.runner.session.authorize("04A1B2C3") is False  # unknown to the CEM
+    cem.gateway.id_tokens.add("04A1B2C3")
     assert await station.runner.session.authorize("04A1B2C3") is True
     await station.close()
 

@@ -150,6 +150,99 @@ class ProfileReport:
     profiles: tuple[ChargingProfile, ...] = field(default_factory=tuple)
 
 
+#: IdTokenInfo statuses of OCPP 2.0.1 (AuthorizationStatusEnumType); 1.6 has a subset (see v16).
+AUTHORIZATION_STATUSES = (
+    "Accepted",
+    "Blocked",
+    "ConcurrentTx",
+    "Expired",
+    "Invalid",
+    "NoCredit",
+    "NotAllowedTypeEVSE",
+    "NotAtThisLocation",
+    "NotAtThisTime",
+    "Unknown",
+)
+#: How a CSMS may answer a BootNotification (RegistrationStatusEnumType, B01-B03).
+BOOT_STATUSES = ("Accepted", "Pending", "Rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class IdTokenInfo:
+    """The CSMS's verdict on one id token (C01, E01.FR.11/12): only ``Accepted`` lets charging start.
+    ``cache_expiry_at`` tells the station how long it may keep the verdict in its cache (C10)."""
+
+    status: str
+    cache_expiry_at: datetime | None = None
+    group_id_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in AUTHORIZATION_STATUSES:
+            raise ValidationError(
+                "status",
+                self.status,
+                f"an authorization status is one of {', '.join(AUTHORIZATION_STATUSES)}",
+            )
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "Accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class BootAnswer:
+    """The CSMS's answer to a BootNotification: status and the heartbeat or retry interval."""
+
+    status: str
+    interval_s: int
+
+    def __post_init__(self) -> None:
+        if self.status not in BOOT_STATUSES:
+            raise ValidationError(
+                "status", self.status, f"a boot status is one of {', '.join(BOOT_STATUSES)}"
+            )
+        if self.interval_s < 0:
+            raise ValidationError("interval_s", self.interval_s, "an interval is >= 0 s")
+
+
+@dataclass(frozen=True, slots=True)
+class StationNotice:
+    """A station message the CSMS acknowledges and stores without acting on it further (NotifyEvent,
+    DataTransfer, firmware or diagnostics status, NotifyMonitoringReport, ...): the action, a one-line
+    summary for people, and the message as the station sent it (camelCase JSON text)."""
+
+    action: str
+    received_at: datetime
+    summary: str
+    payload_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedVariable:
+    """One attribute of the device model as a NotifyReport part gave it (B07/B08).
+    ``evse_id``/``connector_id`` are None when the component names no EVSE."""
+
+    component: str
+    variable: str
+    attribute_type: str = "Actual"
+    value: str | None = None
+    mutability: str | None = None
+    component_instance: str | None = None
+    variable_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingNeeds:
+    """NotifyEVChargingNeeds (K15): what the EV asked for on one EVSE."""
+
+    evse_id: int
+    energy_transfer_mode: str
+    max_power_w: float | None = None
+    departure_at: datetime | None = None
+
+
 def parse_time(text: str, field_name: str = "timestamp") -> datetime:
     """An OCPP dateTime (RFC 3339) as an aware UTC datetime; a zone-less time is refused."""
     try:
@@ -189,16 +282,23 @@ class StationDevice(Protocol):
 
 
 __all__ = [
+    "AUTHORIZATION_STATUSES",
+    "BOOT_STATUSES",
+    "BootAnswer",
     "BootInfo",
+    "ChargingNeeds",
     "ChargingLimitNotice",
     "ChargingProfile",
     "CompositeSchedule",
+    "IdTokenInfo",
     "MeterReading",
     "OcppVersion",
     "ProfilePurpose",
     "ProfileReport",
+    "ReportedVariable",
     "SecurityNotice",
     "StationDevice",
+    "StationNotice",
     "StatusReport",
     "TransactionMessage",
     "VariableRef",

@@ -33,6 +33,7 @@ from smartcharge.ocpp.domain import (
     BootInfo,
     ChargingProfile,
     CompositeSchedule,
+    IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
@@ -47,7 +48,6 @@ from smartcharge.ocpp.domain import (
 )
 from smartcharge.ocpp.rpc import FaultCallback, as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
-from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,28 @@ def readings_to_wire(readings: tuple[MeterReading, ...]) -> list[dict[str, Any]]
     return [{"timestamp": format_time(at), "sampledValue": values} for at, values in by_time.items()]
 
 
+#: 1.6 AuthorizationStatus has no Unknown: an unknown idTag is Invalid (1.6 section 7.2).
+_STATUS_16 = {"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"}
+
+
+def id_tag_info_to_wire(info: IdTokenInfo) -> dict[str, Any]:
+    wire: dict[str, Any] = {"status": info.status if info.status in _STATUS_16 else "Invalid"}
+    if info.cache_expiry_at is not None:
+        wire["expiryDate"] = format_time(info.cache_expiry_at)
+    if info.group_id_token is not None:
+        wire["parentIdTag"] = info.group_id_token[:20]
+    return wire
+
+
+def id_tag_info_from_wire(wire: dict[str, Any]) -> IdTokenInfo:
+    expiry = wire.get("expiry_date")
+    return IdTokenInfo(
+        wire["status"],
+        None if expiry is None else parse_time(expiry, "expiryDate"),
+        wire.get("parent_id_tag"),
+    )
+
+
 def _key(ref: VariableRef) -> str:
     return f"{ref.component}.{ref.variable}"
 
@@ -183,9 +205,10 @@ class CsmsV16(CsmsBase):
     @on("BootNotification")
     async def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
         info = BootInfo(charge_point_vendor, charge_point_model, kw.get("firmware_version"), "PowerUp")
-        accepted = await self._events.on_boot(self.station_id, self.version, info)
+        answer = await self._events.on_boot(self.station_id, self.version, info)
+        self.boot_status = answer.status
         return call_result.BootNotification(
-            current_time=_now(), interval=HEARTBEAT_INTERVAL_S, status="Accepted" if accepted else "Rejected"
+            current_time=_now(), interval=answer.interval_s, status=answer.status
         )
 
     @on("Heartbeat")
@@ -200,8 +223,8 @@ class CsmsV16(CsmsBase):
 
     @on("Authorize")
     async def on_authorize(self, id_tag: str) -> Any:
-        ok = await self._events.authorize(self.station_id, id_tag)
-        return call_result.Authorize(id_tag_info={"status": "Accepted" if ok else "Invalid"})
+        info = await self._events.authorize(self.station_id, id_tag)
+        return call_result.Authorize(id_tag_info=id_tag_info_to_wire(info))
 
     @on("StartTransaction")
     async def on_start_transaction(
@@ -216,12 +239,13 @@ class CsmsV16(CsmsBase):
             at, "Energy.Active.Import.Register", float(meter_start), "Wh", "Transaction.Begin"
         )
         message = TransactionMessage(str(tx), 0, "Started", "Authorized", at, (reading,), id_token=id_tag)
-        await self._events.on_transaction(self.station_id, message)
-        return call_result.StartTransaction(transaction_id=tx, id_tag_info={"status": "Accepted"})
+        info = await self._events.on_transaction(self.station_id, message)
+        verdict = id_tag_info_to_wire(info or IdTokenInfo("Invalid"))
+        return call_result.StartTransaction(transaction_id=tx, id_tag_info=verdict)
 
     @on("StopTransaction")
     async def on_stop_transaction(
-        self, meter_stop: int, timestamp: str, transaction_id: int, reason: str | None = None, **_: Any
+        self, meter_stop: int, timestamp: str, transaction_id: int, reason: str | None = None, **kw: Any
     ) -> Any:
         try:
             at = parse_time(timestamp)
@@ -240,7 +264,12 @@ class CsmsV16(CsmsBase):
             stop_reason=reason or "Local",
         )
         await self._events.on_transaction(self.station_id, message)
-        return call_result.StopTransaction()
+        id_tag = kw.get("id_tag")
+        if id_tag is None:
+            return call_result.StopTransaction()
+        return call_result.StopTransaction(
+            id_tag_info=id_tag_info_to_wire(await self._events.authorize(self.station_id, id_tag))
+        )
 
     @on("MeterValues")
     async def on_meter_values(
@@ -272,6 +301,35 @@ class CsmsV16(CsmsBase):
         notice = SecurityNotice(type, parse_time(timestamp), kw.get("tech_info"))
         await self._events.on_security_event(self.station_id, notice)
         return call_result.SecurityEventNotification()
+
+    # ---- messages stored and acknowledged (issue 10 item 1) ----------------------------------
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        """1.6 section 4.3: no vendor extension here, so every vendor is UnknownVendorId."""
+        await self._store_notice("DataTransfer", f"vendor {vendor_id}", {"vendorId": vendor_id, **kw})
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on("DiagnosticsStatusNotification")
+    async def on_diagnostics_status_notification(self, status: str) -> Any:
+        await self._store_notice("DiagnosticsStatusNotification", status, {"status": status})
+        return call_result.DiagnosticsStatusNotification()
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str) -> Any:
+        await self._store_notice("FirmwareStatusNotification", status, {"status": status})
+        return call_result.FirmwareStatusNotification()
+
+    @on("SignedFirmwareStatusNotification")
+    async def on_signed_firmware_status_notification(self, status: str, **kw: Any) -> Any:
+        await self._store_notice("SignedFirmwareStatusNotification", status, {"status": status, **kw})
+        return call_result.SignedFirmwareStatusNotification()
+
+    @on("SignCertificate")
+    async def on_sign_certificate(self, csr: str) -> Any:
+        """Security whitepaper A02/A03: no CA key in this CEM, so the request is Rejected."""
+        await self._store_notice("SignCertificate", "ChargePointCertificate", {})
+        return call_result.SignCertificate(status="Rejected")
 
     # commands (StationLink)
 

@@ -22,12 +22,15 @@ from smartcharge.ocpp.csms_base import CsmsBase
 from smartcharge.ocpp.domain import (
     BootInfo,
     ChargingLimitNotice,
+    ChargingNeeds,
     ChargingProfile,
     CompositeSchedule,
+    IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
     ProfileReport,
+    ReportedVariable,
     SecurityNotice,
     StatusReport,
     TransactionMessage,
@@ -139,6 +142,62 @@ def _ref_from(item: dict[str, Any]) -> VariableRef:
     return VariableRef(item["component"]["name"], item["variable"]["name"])
 
 
+def id_token_info_to_wire(info: IdTokenInfo) -> dict[str, Any]:
+    wire: dict[str, Any] = {"status": info.status}
+    if info.cache_expiry_at is not None:
+        wire["cacheExpiryDateTime"] = format_time(info.cache_expiry_at)
+    if info.group_id_token is not None:
+        wire["groupIdToken"] = {"idToken": info.group_id_token, "type": "Central"}
+    return wire
+
+
+def id_token_info_from_wire(wire: dict[str, Any]) -> IdTokenInfo:
+    expiry = wire.get("cache_expiry_date_time")
+    group = wire.get("group_id_token")
+    return IdTokenInfo(
+        wire["status"],
+        None if expiry is None else parse_time(expiry, "cacheExpiryDateTime"),
+        None if group is None else group["id_token"],
+    )
+
+
+def reported_variables(item: dict[str, Any]) -> list[ReportedVariable]:
+    """The attributes of one ReportDataType (snake_case), one domain object each."""
+    component, variable = item["component"], item["variable"]
+    evse = component.get("evse") or {}
+    return [
+        ReportedVariable(
+            component=component["name"],
+            variable=variable["name"],
+            attribute_type=attribute.get("type", "Actual"),
+            value=None if attribute.get("value") is None else str(attribute["value"]),
+            mutability=attribute.get("mutability"),
+            component_instance=component.get("instance"),
+            variable_instance=variable.get("instance"),
+            evse_id=None if not evse else int(evse["id"]),
+            connector_id=None if evse.get("connector_id") is None else int(evse["connector_id"]),
+        )
+        for attribute in item["variable_attribute"]
+    ]
+
+
+def charging_needs_from_wire(wire: dict[str, Any], evse_id: int) -> ChargingNeeds:
+    ac = wire.get("ac_charging_parameters") or {}
+    dc = wire.get("dc_charging_parameters") or {}
+    max_power_w = None
+    if dc.get("ev_max_power") is not None:
+        max_power_w = float(dc["ev_max_power"])
+    elif ac:
+        max_power_w = w_from_a(float(ac["ev_max_current"]), phases=1)
+    departure = wire.get("departure_time")
+    return ChargingNeeds(
+        evse_id,
+        wire["requested_energy_transfer"],
+        max_power_w,
+        None if departure is None else parse_time(departure, "departureTime"),
+    )
+
+
 # ---- the CEM's side ----------------------------------------------------------------------------
 
 
@@ -158,9 +217,10 @@ class CsmsV201(CsmsBase):
             charging_station.get("firmware_version"),
             reason,
         )
-        accepted = await self._events.on_boot(self.station_id, self.version, info)
+        answer = await self._events.on_boot(self.station_id, self.version, info)
+        self.boot_status = answer.status
         return call_result.BootNotification(
-            current_time=_now(), interval=HEARTBEAT_INTERVAL_S, status="Accepted" if accepted else "Rejected"
+            current_time=_now(), interval=answer.interval_s, status=answer.status
         )
 
     @on("Heartbeat")
@@ -180,8 +240,8 @@ class CsmsV201(CsmsBase):
 
     @on("Authorize")
     async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
-        ok = await self._events.authorize(self.station_id, id_token["id_token"])
-        return call_result.Authorize(id_token_info={"status": "Accepted" if ok else "Invalid"})
+        info = await self._events.authorize(self.station_id, id_token["id_token"])
+        return call_result.Authorize(id_token_info=id_token_info_to_wire(info))
 
     @on("TransactionEvent")
     async def on_transaction_event(
@@ -213,8 +273,11 @@ class CsmsV201(CsmsBase):
             )
         except ValidationError as error:
             raise as_ocpp_error(error) from None
-        await self._events.on_transaction(self.station_id, message)
-        return call_result.TransactionEvent()
+        info = await self._events.on_transaction(self.station_id, message)
+        # E01.FR.11/12 (and E03, E05): a request with an idToken is answered with its idTokenInfo.
+        return call_result.TransactionEvent(
+            id_token_info=None if info is None else id_token_info_to_wire(info)
+        )
 
     @on("MeterValues")
     async def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> Any:
@@ -264,6 +327,155 @@ class CsmsV201(CsmsBase):
             raise as_ocpp_error(error) from None
         await self._events.on_profile_report(self.station_id, ProfileReport(request_id, profiles))
         return call_result.ReportChargingProfiles()
+
+    # ---- messages stored and acknowledged (issue 10 item 1) ----------------------------------
+
+    @on("NotifyEvent")
+    async def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[dict[str, Any]], tbc: bool = False, **kw: Any
+    ) -> Any:
+        """N07 / G05: each event is stored with its component, variable, trigger and value."""
+        for event in event_data:
+            component = event["component"]["name"]
+            variable = event["variable"]["name"]
+            summary = (
+                f"{event['trigger']} {component}.{variable}={event['actual_value']}"
+                f" ({event['event_notification_type']})"
+            )
+            await self._store_notice("NotifyEvent", summary, event)
+        return call_result.NotifyEvent()
+
+    @on("NotifyReport")
+    async def on_notify_report(
+        self,
+        request_id: int,
+        generated_at: str,
+        seq_no: int,
+        tbc: bool = False,
+        report_data: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> Any:
+        """B07/B08: one part of a report; its variables become the station's device model."""
+        variables = tuple(v for item in report_data or [] for v in reported_variables(item))
+        await self._events.on_report(self.station_id, request_id, seq_no, tbc, variables)
+        return call_result.NotifyReport()
+
+    @on("ClearedChargingLimit")
+    async def on_cleared_charging_limit(
+        self, charging_limit_source: str, evse_id: int | None = None, **_: Any
+    ) -> Any:
+        """K13: an external limit is gone; the CEM forgets it."""
+        await self._events.on_cleared_charging_limit(self.station_id, charging_limit_source, evse_id)
+        return call_result.ClearedChargingLimit()
+
+    @on("NotifyEVChargingNeeds")
+    async def on_notify_ev_charging_needs(
+        self, charging_needs: dict[str, Any], evse_id: int, **_: Any
+    ) -> Any:
+        """K15: Accepted means a TxProfile follows, built within the CEM's limit book."""
+        needs = charging_needs_from_wire(charging_needs, evse_id)
+        await self._store_notice(
+            "NotifyEVChargingNeeds", f"EVSE {evse_id}: {needs.energy_transfer_mode}", charging_needs
+        )
+        status = await self._events.on_charging_needs(self.station_id, needs)
+        return call_result.NotifyEVChargingNeeds(status=status)
+
+    @on("NotifyEVChargingSchedule")
+    async def on_notify_ev_charging_schedule(
+        self, time_base: str, charging_schedule: dict[str, Any], evse_id: int, **_: Any
+    ) -> Any:
+        """K17: the EV's own schedule is stored; the CEM's limits stay as sent, so Accepted."""
+        await self._store_notice(
+            "NotifyEVChargingSchedule",
+            f"EVSE {evse_id}: {len(charging_schedule['charging_schedule_period'])} period(s)",
+            {"timeBase": time_base, "evseId": evse_id, "chargingSchedule": charging_schedule},
+        )
+        return call_result.NotifyEVChargingSchedule(status="Accepted")
+
+    @on("ReservationStatusUpdate")
+    async def on_reservation_status_update(
+        self, reservation_id: int, reservation_update_status: str, **_: Any
+    ) -> Any:
+        """H02: a reservation expired or was removed at the station."""
+        await self._events.on_reservation_status(self.station_id, reservation_id, reservation_update_status)
+        return call_result.ReservationStatusUpdate()
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        """P01: this CEM implements no vendor extension, so every vendor is unknown (UnknownVendorId)."""
+        await self._store_notice("DataTransfer", f"vendor {vendor_id}", {"vendorId": vendor_id, **kw})
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str, **kw: Any) -> Any:
+        """L01: stored (the firmware flow itself is the security issue's)."""
+        await self._store_notice("FirmwareStatusNotification", status, {"status": status, **kw})
+        return call_result.FirmwareStatusNotification()
+
+    @on("PublishFirmwareStatusNotification")
+    async def on_publish_firmware_status_notification(self, status: str, **kw: Any) -> Any:
+        await self._store_notice("PublishFirmwareStatusNotification", status, {"status": status, **kw})
+        return call_result.PublishFirmwareStatusNotification()
+
+    @on("NotifyMonitoringReport")
+    async def on_notify_monitoring_report(
+        self, request_id: int, seq_no: int, generated_at: str, **kw: Any
+    ) -> Any:
+        await self._store_notice(
+            "NotifyMonitoringReport",
+            f"request {request_id} part {seq_no}",
+            {"requestId": request_id, "seqNo": seq_no, "generatedAt": generated_at, **kw},
+        )
+        return call_result.NotifyMonitoringReport()
+
+    @on("NotifyCustomerInformation")
+    async def on_notify_customer_information(
+        self, data: str, seq_no: int, generated_at: str, request_id: int, **kw: Any
+    ) -> Any:
+        await self._store_notice(
+            "NotifyCustomerInformation",
+            f"request {request_id} part {seq_no}",
+            {"data": data, "seqNo": seq_no, "generatedAt": generated_at, "requestId": request_id, **kw},
+        )
+        return call_result.NotifyCustomerInformation()
+
+    @on("NotifyDisplayMessages")
+    async def on_notify_display_messages(self, request_id: int, **kw: Any) -> Any:
+        await self._store_notice(
+            "NotifyDisplayMessages", f"request {request_id}", {"requestId": request_id, **kw}
+        )
+        return call_result.NotifyDisplayMessages()
+
+    @on("SignCertificate")
+    async def on_sign_certificate(self, csr: str, **kw: Any) -> Any:
+        """A02/A03: this CEM holds no CA key, so it refuses to sign (Rejected is a valid answer;
+        the security issue gives the CEM a signing flow)."""
+        await self._store_notice(
+            "SignCertificate", kw.get("certificate_type", "ChargingStationCertificate"), kw
+        )
+        return call_result.SignCertificate(
+            status="Rejected", status_info={"reasonCode": "NotSupported", "additionalInfo": "no CA here"}
+        )
+
+    @on("Get15118EVCertificate")
+    async def on_get_15118_ev_certificate(self, iso15118_schema_version: str, action: str, **_: Any) -> Any:
+        """M01/M02 (ISO 15118 contract certificates): no certificate pool behind this CEM: Failed."""
+        await self._store_notice(
+            "Get15118EVCertificate",
+            action,
+            {"iso15118SchemaVersion": iso15118_schema_version, "action": action},
+        )
+        return call_result.Get15118EVCertificate(
+            status="Failed", exi_response="", status_info={"reasonCode": "NotSupported"}
+        )
+
+    @on("GetCertificateStatus")
+    async def on_get_certificate_status(self, ocsp_request_data: dict[str, Any], **_: Any) -> Any:
+        """M block OCSP check: no OCSP responder is reachable from this CEM: Failed."""
+        await self._store_notice(
+            "GetCertificateStatus", ocsp_request_data["serial_number"], ocsp_request_data
+        )
+        return call_result.GetCertificateStatus(status="Failed", status_info={"reasonCode": "NotSupported"})
 
     # commands (StationLink)
 

@@ -319,13 +319,30 @@ class CsmsV201(CsmsBase):
         charging_limit_source: str,
         charging_profile: list[dict[str, Any]],
         evse_id: int,
-        **_: Any,
+        **kw: Any,
     ) -> Any:
-        try:
-            profiles = tuple(profile_from_wire(p) for p in charging_profile)
-        except ValidationError as error:
-            raise as_ocpp_error(error) from None
-        await self._events.on_profile_report(self.station_id, ProfileReport(request_id, profiles))
+        """K09: every reported profile is stored as sent; those that fit the CEM's flat-limit model
+        (one period, a purpose that matches its transaction id) also go to the profile report.
+        A valid profile the model cannot hold (many periods, Recurring) is kept, never refused."""
+        profiles = []
+        for wire in charging_profile:
+            try:
+                profiles.append(profile_from_wire(wire))
+            except (ValidationError, ValueError, KeyError):
+                pass
+        await self._store_notice(
+            "ReportChargingProfiles",
+            f"request {request_id}: {len(charging_profile)} profile(s) on EVSE {evse_id}"
+            f" from {charging_limit_source}",
+            {
+                "requestId": request_id,
+                "chargingLimitSource": charging_limit_source,
+                "evseId": evse_id,
+                "chargingProfile": charging_profile,
+                "tbc": kw.get("tbc", False),
+            },
+        )
+        await self._events.on_profile_report(self.station_id, ProfileReport(request_id, tuple(profiles)))
         return call_result.ReportChargingProfiles()
 
     # ---- messages stored and acknowledged (issue 10 item 1) ----------------------------------

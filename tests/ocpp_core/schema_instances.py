@@ -81,9 +81,7 @@ def _string(node: dict[str, Any]) -> str:
     return "abc"[: node.get("maxLength", 3)]
 
 
-def instance(
-    schema: dict[str, Any], full: bool = False, pick: dict[str, Any] | None = None
-) -> Any:
+def instance(schema: dict[str, Any], full: bool = False, pick: dict[str, Any] | None = None) -> Any:
     """A valid instance of ``schema``; ``pick`` maps a property name to the value to use."""
     pick = pick or {}
 

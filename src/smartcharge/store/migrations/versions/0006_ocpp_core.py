@@ -2,7 +2,7 @@
 the stations report, stored station notices (NotifyEvent and the like) and reservations.
 
 Revision ID: 0006_ocpp_core
-Revises: 0004_rate_change_seq
+Revises: 0007_web_auth (chained after the web foundation merged into this branch)
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_ocpp_core"
-down_revision = "0004_rate_change_seq"
+down_revision = "0007_web_auth"
 branch_labels = None
 depends_on = None
 

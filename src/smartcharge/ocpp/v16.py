@@ -23,7 +23,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 
 from smartcharge.core.errors import ValidationError
@@ -488,16 +488,88 @@ class StationV16(StationBase):
         ok = self.device.request_stop(self._local_tx(transaction_id))
         return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
 
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str, connector_id: int | None = None) -> Any:
+        """1.6 section 5.17: BootNotification, Heartbeat, MeterValues and StatusNotification."""
+        known = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
+        if requested_message == "BootNotification" and self.boot_status == "Accepted":
+            status = "Rejected"
+        else:
+            status = "Accepted" if requested_message in known else "NotImplemented"
+        self._trigger_status = status
+        return call_result.TriggerMessage(status=status)
+
+    @after("TriggerMessage")
+    def after_trigger_message(self, requested_message: str, connector_id: int | None = None) -> None:
+        if self._trigger_status == "Accepted":
+            self._spawn(self._triggered(requested_message))
+
+    async def _triggered(self, message: str) -> None:
+        if message == "BootNotification":
+            self.boot_requested.set()
+        elif message == "Heartbeat":
+            await self.heartbeat()
+        elif message == "StatusNotification":
+            busy = self.device.unlock_connector(1, 1) == "OngoingAuthorizedTransaction"
+            await self.status("Occupied" if busy else "Available")
+        elif message == "MeterValues":
+            await self.meter_values(self.device.meter_readings("Trigger"))
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, connector_id: int, type: str) -> Any:
+        status = self.device.change_availability(type, connector_id or None)
+        return call_result.ChangeAvailability(status=status)
+
+    @on("UnlockConnector")
+    def on_unlock_connector(self, connector_id: int) -> Any:
+        status = self.device.unlock_connector(1, connector_id)
+        return call_result.UnlockConnector(
+            status={"Unlocked": "Unlocked", "UnknownConnector": "NotSupported"}.get(status, "UnlockFailed")
+        )
+
+    @on("SendLocalList")
+    def on_send_local_list(self, list_version: int, update_type: str, **kw: Any) -> Any:
+        entries = [
+            (e["id_tag"], None if e.get("id_tag_info") is None else id_tag_info_from_wire(e["id_tag_info"]))
+            for e in kw.get("local_authorization_list") or []
+        ]
+        status = self.device.send_local_list(list_version, update_type, entries)
+        return call_result.SendLocalList(status=status)
+
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self) -> Any:
+        return call_result.GetLocalListVersion(list_version=self.device.local_list_version())
+
+    @on("ClearCache")
+    def on_clear_cache(self) -> Any:
+        return call_result.ClearCache(status="Accepted" if self.device.clear_cache() else "Rejected")
+
+    @on("ReserveNow")
+    def on_reserve_now(
+        self, connector_id: int, expiry_date: str, id_tag: str, reservation_id: int, **_: Any
+    ) -> Any:
+        status = self.device.reserve(reservation_id, parse_time(expiry_date), id_tag, connector_id or None)
+        return call_result.ReserveNow(
+            status=status if status in ("Accepted", "Occupied", "Unavailable") else "Rejected"
+        )
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int) -> Any:
+        ok = self.device.cancel_reservation(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
+
     # uplink
 
     async def boot(self, vendor: str, model: str, firmware: str, reason: str = "PowerUp") -> str:
+        self.boot_requested.clear()
         result = await self.call(
             call.BootNotification(
                 charge_point_vendor=vendor, charge_point_model=model, firmware_version=firmware
             ),
             suppress=False,
         )
-        return str(result.status)
+        self.boot_status, self.boot_interval_s = str(result.status), int(result.interval)
+        return self.boot_status
 
     async def heartbeat(self) -> None:
         await self.call(call.Heartbeat(), suppress=False)
@@ -514,8 +586,16 @@ class StationV16(StationBase):
         )
 
     async def authorize(self, id_token: str) -> bool:
+        return (await self.authorize_info(id_token)).accepted
+
+    async def authorize_info(self, id_token: str) -> IdTokenInfo:
         result = await self.call(call.Authorize(id_tag=id_token), suppress=False)
-        return bool(result.id_tag_info["status"] == "Accepted")
+        info = id_tag_info_from_wire(result.id_tag_info)
+        self.device.remember(id_token, info)
+        return info
+
+    async def send_message(self, message: object) -> None:
+        """2.0.1-only notifications (NotifyEvent, ...) have no 1.6 message: not sent."""
 
     async def transaction_event(self, message: TransactionMessage) -> None:
         energy = [r for r in message.readings if r.measurand == "Energy.Active.Import.Register"]
@@ -529,6 +609,11 @@ class StationV16(StationBase):
                 suppress=False,
             )
             self._remote_tx[message.transaction_id] = int(result.transaction_id)
+            verdict = id_tag_info_from_wire(result.id_tag_info)
+            if message.id_token is not None:
+                self.device.remember(message.id_token, verdict)
+                if not verdict.accepted:  # StopTransactionOnInvalidId (1.6 section 5.16)
+                    self.device.deauthorize(message.transaction_id)
             return
         remote = self._remote_tx.get(message.transaction_id)
         if remote is None:

@@ -47,7 +47,9 @@ async def test_authorize_answers_from_the_store(cem: CemHandle, version: OcppVer
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.value)
 @pytest.mark.parametrize("token", ["BLOCKED-1", "OLD-1", "NOBODY"])
-async def test_a_refused_token_never_starts_charging(cem: CemHandle, version: OcppVersion, token: str) -> None:
+async def test_a_refused_token_never_starts_charging(
+    cem: CemHandle, version: OcppVersion, token: str
+) -> None:
     """Presented at the station: refused before any session. Forced (a station that starts
     anyway): the TransactionEvent / StartTransaction answer refuses it and the session is
     stopped DeAuthorized without energy."""
@@ -84,7 +86,9 @@ async def test_local_list_and_cache_authorize_offline(cem: CemHandle) -> None:
     cem.gateway.id_tokens.add("CACHED-1")
     station, link = await connected(cem)
     full = [{"idToken": {"idToken": "LIST-1", "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]
-    answer = await send(link, "SendLocalList", versionNumber=1, updateType="Full", localAuthorizationList=full)
+    answer = await send(
+        link, "SendLocalList", versionNumber=1, updateType="Full", localAuthorizationList=full
+    )
     assert answer.status == "Accepted"
     diff = [
         {"idToken": {"idToken": "LIST-2", "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}},

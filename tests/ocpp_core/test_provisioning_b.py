@@ -60,10 +60,12 @@ async def test_base_report_and_report_become_the_device_model(cem: CemHandle) ->
     component; criteria matching nothing: EmptyResultSet; SummaryInventory: NotSupported."""
     station, link = await connected(cem)
     assert (await send(link, "GetBaseReport", requestId=11, reportBase="FullInventory")).status == "Accepted"
-    await wait_for(lambda: (("CP1", 11) in {(p[0], p[1]) for p in cem.gateway.report_parts if not p[3]}))
+    await wait_for(lambda: ("CP1", 11) in {(p[0], p[1]) for p in cem.gateway.report_parts if not p[3]})
     parts = [p for p in cem.gateway.report_parts if p[1] == 11]
     assert len(parts) >= 2 and [p[2] for p in parts] == list(range(len(parts)))
-    model = {(v.component, v.variable, v.variable_instance): v for v in cem.gateway.reports.device_model("CP1")}
+    model = {
+        (v.component, v.variable, v.variable_instance): v for v in cem.gateway.reports.device_model("CP1")
+    }
     assert model[("RandomisedDelay", "MaxDelaySeconds", "")].value == "0"
     assert model[("DeviceDataCtrlr", "ItemsPerMessage", "GetVariables")].value == "8"
     answer = await send(

@@ -126,8 +126,10 @@ async def test_reservations_are_made_cancelled_and_expire(cem: CemHandle) -> Non
     soon = fmt(datetime.fromtimestamp(station.clock.now_s(), UTC) + timedelta(seconds=2))
     assert (await send(link, "ReserveNow", id=3, expiryDateTime=soon, idToken=token)).status == "Accepted"
     await wait_for(
-        lambda: [(r.reservation_id, r.status) for r in cem.gateway.reports.reservations("CP1")]
-        == [(3, "Expired")],
+        lambda: (
+            [(r.reservation_id, r.status) for r in cem.gateway.reports.reservations("CP1")]
+            == [(3, "Expired")]
+        ),
         what="ReservationStatusUpdate Expired",
     )
     await station.close()

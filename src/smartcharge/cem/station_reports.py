@@ -57,6 +57,10 @@ class StationReports:
         self.heartbeat_interval_s = HEARTBEAT_INTERVAL_S
         self.boot_retry_interval_s = BOOT_RETRY_INTERVAL_S
 
+    def known(self, station_id: str) -> bool:
+        """Whether the station is registered (the API answers 404 otherwise)."""
+        return self.repo.station_exists(station_id)
+
     # boot policy
 
     def set_boot_status(self, station_id: str, status: str) -> None:

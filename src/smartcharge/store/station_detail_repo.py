@@ -67,6 +67,10 @@ class StationDetailRepository:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
+    def station_exists(self, station_id: str) -> bool:
+        with self._sessions() as session:
+            return session.get(Station, station_id) is not None
+
     # ---- boot policy ------------------------------------------------------------------------
 
     def set_boot_status(self, station_id: str, status: str, now: datetime) -> None:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from smartcharge.web import errors
 from smartcharge.web.api import audit as audit_api
 from smartcharge.web.api import auth as auth_api
+from smartcharge.web.api import ocpp_core as ocpp_core_api
 from smartcharge.web.audit import AuditMiddleware
 from smartcharge.web.services import WebServices
 
@@ -36,6 +37,7 @@ def create_app(services: WebServices | None) -> FastAPI:
     # ---- routers: one line each ----------------------------------------------------------------
     app.include_router(auth_api.router)
     app.include_router(audit_api.router)
+    app.include_router(ocpp_core_api.router)
     return app
 
 

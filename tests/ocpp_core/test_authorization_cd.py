@@ -1,7 +1,7 @@
 """OCPP 2.0.1 blocks C and D (and the 1.6 equivalents) over real websockets: the CEM's id-token
 store answers Authorize and TransactionEvent with idTokenInfo (C01, C05, C09, E01.FR.11/12);
 an expired, blocked or unknown token never starts charging; the station's local list
-(D01 Full, D02 Differential, D03 version) and cache (C10, C11 ClearCache) authorize offline
+(D01 SendLocalList full and differential, D02 GetLocalListVersion) and cache (C10, C11 ClearCache) authorize offline
 (C12, C13)."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ async def test_an_accepted_token_starts_and_the_answer_carries_id_token_info(
 
 
 async def test_local_list_and_cache_authorize_offline(cem: CemHandle) -> None:
-    """D01/D02/D03, C10/C11, then offline: list first, then cache; unknown refused (C12, C13)."""
+    """D01/D02, C10/C11, then offline: list first, then cache; unknown refused (C12, C13)."""
     cem.gateway.id_tokens.add("CACHED-1")
     station, link = await connected(cem)
     full = [{"idToken": {"idToken": "LIST-1", "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]

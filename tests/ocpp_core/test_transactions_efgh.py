@@ -2,7 +2,7 @@
 RequestStartTransaction with a charging profile (F01/F02) and RequestStopTransaction (F03),
 TriggerMessage for every trigger the station supports (F06), UnlockConnector (F05),
 ChangeAvailability for the station and one EVSE (G03/G04), connector status (G01) and
-NotifyEvent (G05, N07) kept, ReserveNow / CancelReservation / ReservationStatusUpdate (H01-H03)."""
+NotifyEvent (G05, N07) kept, ReserveNow / CancelReservation / ReservationStatusUpdate (H01, H02, H04)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
   sets it; Pending and Rejected answers carry ``retry_interval_s`` so the station boots again then.
 * Connector status (G01), the device model from NotifyReport parts (B07/B08), stored notices
   (NotifyEvent and every other message acknowledged without further action) and reservations
-  (H01/H02).
+  (H01-H04).
 
 Writes go through the recorder's writer (one writer on SQLite); reads run in a worker thread.
 These functions are the services the operator API and the CLI call; they never touch OCPP.

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 id_token_app = typer.Typer(
-    help="Id tokens the CEM accepts, blocks or knows as expired (OCPP C01, D01).", no_args_is_help=True
+    help="Id tokens the CEM accepts, blocks or knows as expired (OCPP C01, C05, C09).", no_args_is_help=True
 )
 DbOpt = typer.Option(None, "--db", help="Database URL. Default: SQLite in --data-dir.")
 DataDirOpt = typer.Option(None, "--data-dir", help="Data directory for the default SQLite database.")

@@ -475,7 +475,7 @@ class CsmsV201(CsmsBase):
     async def on_reservation_status_update(
         self, reservation_id: int, reservation_update_status: str, **_: Any
     ) -> Any:
-        """H02: a reservation expired or was removed at the station."""
+        """H04: a reservation expired or was removed at the station."""
         await self._events.on_reservation_status(self.station_id, reservation_id, reservation_update_status)
         return call_result.ReservationStatusUpdate()
 
@@ -859,7 +859,7 @@ class StationV201(StationBase):
 
     @on("CancelReservation")
     def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
-        """H03."""
+        """H02."""
         ok = self.device.cancel_reservation(reservation_id)
         return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
 
@@ -871,7 +871,7 @@ class StationV201(StationBase):
         local_authorization_list: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> Any:
-        """D01 (Full), D02 (Differential)."""
+        """D01 (Full and Differential)."""
         entries = [
             (
                 e["id_token"]["id_token"],
@@ -884,7 +884,7 @@ class StationV201(StationBase):
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self, **_: Any) -> Any:
-        """D03."""
+        """D02."""
         return call_result.GetLocalListVersion(version_number=self.device.local_list_version())
 
     @on("ClearCache")

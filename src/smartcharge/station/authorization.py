@@ -1,5 +1,5 @@
-"""The station's own authorization store: the local authorization list the CSMS sends (D01/D02
-SendLocalList, D03 GetLocalListVersion) and the cache of CSMS verdicts (C10, C11 ClearCache).
+"""The station's own authorization store: the local authorization list the CSMS sends (D01
+SendLocalList, D02 GetLocalListVersion) and the cache of CSMS verdicts (C10, C11 ClearCache).
 
 While the link is down the station authorizes from them (C12 cache, C13 local list;
 LocalAuthorizeOffline): the local list first, then the cache; an entry past its expiry, or
@@ -44,8 +44,8 @@ class LocalAuthorization:
     def send_local_list(
         self, version: int, update_type: str, entries: list[tuple[str, IdTokenInfo | None]]
     ) -> str:
-        """D01 Full replaces the list; D02 Differential adds, updates, or (no idTokenInfo) removes.
-        A differential update not newer than the list held is a VersionMismatch (D02)."""
+        """D01: Full replaces the list; Differential adds, updates, or (no idTokenInfo) removes.
+        A differential update not newer than the list held is a VersionMismatch (D01)."""
         if update_type == "Full":
             self.local_list = {t.lower(): i for t, i in entries if i is not None}
         else:

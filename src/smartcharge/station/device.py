@@ -558,7 +558,7 @@ class EmulatedChargePoint:
         return any(r.id_token.lower() != id_token.lower() for r in self.reservations.values())
 
     def _expire_reservations(self) -> None:
-        """H02: a reservation past its expiry is removed and reported."""
+        """H04: a reservation past its expiry is removed and reported."""
         now = self._now()
         for rid in [k for k, r in self.reservations.items() if r.expires_at <= now]:
             del self.reservations[rid]

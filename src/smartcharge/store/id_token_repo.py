@@ -1,4 +1,4 @@
-"""The CEM's id tokens (OCPP 2.0.1 C01, C05, D01; 1.6 idTag): status, expiry and group token."""
+"""The CEM's id tokens (OCPP 2.0.1 C01, C05, C09; 1.6 idTag): status, expiry and group token."""
 
 from __future__ import annotations
 

@@ -165,7 +165,7 @@ NO_EVSE = -1
 
 
 class IdToken(Base):
-    """One id token the CEM knows (OCPP 2.0.1 C01/C05, D01): its status, expiry and group.
+    """One id token the CEM knows (OCPP 2.0.1 C01, C05, C09): its status, expiry and group.
     Looked up by value; 1.6 stations send the bare idTag, so the type is kept but not part of the key."""
 
     __tablename__ = "id_token"
@@ -258,7 +258,7 @@ class StationNoticeRow(Base):
 
 
 class ReservationRow(Base):
-    """A reservation made with ReserveNow (H01) and its last status (ReservationStatusUpdate H02)."""
+    """A reservation made with ReserveNow (H01) and its last status (ReservationStatusUpdate H04)."""
 
     __tablename__ = "reservation"
     __table_args__ = (UniqueConstraint("station_id", "reservation_id"),)

@@ -1,6 +1,6 @@
 """What stations report of themselves, and how the CEM answers their boot: boot policy (B01-B03),
 connector status (G01), the device model (B07/B08 NotifyReport), stored notices (NotifyEvent N07,
-DataTransfer, firmware and diagnostics status, ...) and reservations (H01/H02)."""
+DataTransfer, firmware and diagnostics status, ...) and reservations (H01-H04)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The OCPP core for operators (issue 10): id tokens (C01, C05, C09), the boot answer per station
 (B01-B03), and what each station reported: connector status (G01), device model (B07/B08),
-reservations (H01/H02) and stored notices such as NotifyEvent (N07).
+reservations (H01-H04) and stored notices such as NotifyEvent (N07).
 
 Changing calls need the ``operator`` role, reads ``viewer``; every route goes through the CEM's
 services (``gateway.id_tokens``, ``gateway.reports``), never the store.

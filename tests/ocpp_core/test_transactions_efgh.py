@@ -132,4 +132,8 @@ async def test_reservations_are_made_cancelled_and_expire(cem: CemHandle) -> Non
         ),
         what="ReservationStatusUpdate Expired",
     )
+    # H03: the reserving token's own session uses the reservation up
+    assert (await send(link, "ReserveNow", id=4, expiryDateTime=far, idToken=token)).status == "Accepted"
+    assert (await station.runner.present_token("RES-1", EV(soc=0.5))).accepted
+    assert station.device.reservations == {}
     await station.close()

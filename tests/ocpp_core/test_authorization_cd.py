@@ -1,8 +1,8 @@
 """OCPP 2.0.1 blocks C and D (and the 1.6 equivalents) over real websockets: the CEM's id-token
 store answers Authorize and TransactionEvent with idTokenInfo (C01, C05, C09, E01.FR.11/12);
-an expired, blocked or unknown token never starts charging; the station's local list
-(D01 SendLocalList full and differential, D02 GetLocalListVersion) and cache (C10, C11 ClearCache) authorize offline
-(C12, C13)."""
+an expired, blocked or unknown token never starts charging; the station's local list (D01
+SendLocalList full and differential, D02 GetLocalListVersion) and cache (C10, C11 ClearCache)
+authorize offline (C12, C13)."""
 
 from __future__ import annotations
 

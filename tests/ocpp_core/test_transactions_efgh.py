@@ -12,7 +12,7 @@ import pytest
 from core_harness import connected, send
 
 from interface_b_harness import CemHandle, wait_for
-from smartcharge.ocpp.domain import ProfilePurpose
+from smartcharge.ocpp.domain import OcppVersion, ProfilePurpose
 from smartcharge.ocpp.domain import format_time as fmt
 from smartcharge.ocpp.v201 import TRIGGERS
 from smartcharge.station.ev import EV
@@ -136,4 +136,16 @@ async def test_reservations_are_made_cancelled_and_expire(cem: CemHandle) -> Non
     assert (await send(link, "ReserveNow", id=4, expiryDateTime=far, idToken=token)).status == "Accepted"
     assert (await station.runner.present_token("RES-1", EV(soc=0.5))).accepted
     assert station.device.reservations == {}
+    await station.close()
+
+
+async def test_16_remote_start_with_a_blocked_tag_does_not_charge(cem: CemHandle) -> None:
+    """1.6 RemoteStartTransaction with AuthorizeRemoteTxRequests: the tag is authorized first."""
+    cem.gateway.id_tokens.add("APP-Y", status="Blocked")
+    station, link = await connected(cem, version=OcppVersion.V16)
+    answer = await send(link, "RemoteStartTransaction", OcppVersion.V16, idTag="APP-Y", connectorId=1)
+    assert answer.status == "Accepted"
+    await wait_for(lambda: "app-y" in station.device.auth.cache, what="authorized")
+    assert station.device.auth.cache["app-y"].status == "Blocked"
+    assert station.device.transaction_id is None and not station.device.produced
     await station.close()

@@ -480,8 +480,22 @@ class StationV16(StationBase):
 
     @on("RemoteStartTransaction")
     def on_remote_start_transaction(self, id_tag: str, **_: Any) -> Any:
-        ok = self.device.request_start(id_tag)
-        return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
+        """1.6 section 5.11 with AuthorizeRemoteTxRequests: Accepted when a session can start;
+        the idTag is then authorized and the session starts only if it is Accepted."""
+        free = self.device.unlock_connector(1, 1) == "Unlocked"
+        return call_result.RemoteStartTransaction(status="Accepted" if free else "Rejected")
+
+    @after("RemoteStartTransaction")
+    def after_remote_start_transaction(self, id_tag: str, **_: Any) -> None:
+        if self.device.unlock_connector(1, 1) == "Unlocked":
+            self._spawn(self._remote_start(id_tag))
+
+    async def _remote_start(self, id_tag: str) -> None:
+        info = await self.authorize_info(id_tag)
+        if info.accepted:
+            self.device.start_remote(id_tag, None)
+        else:
+            logger.info("%s: remote start refused, idTag %s is %s", self.id, id_tag, info.status)
 
     @on("RemoteStopTransaction")
     def on_remote_stop_transaction(self, transaction_id: int) -> Any:

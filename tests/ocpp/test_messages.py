@@ -38,6 +38,8 @@ async def test_boot_heartbeat_status_authorize_round_trip(cem: CemHandle, versio
     assert record is not None and record.ocpp_version == version.value
     await station.runner.session.heartbeat()
     await wait_for(lambda: cem.gateway.stations["CP1"].status == "Available", what="status")
+    assert await station.runner.session.authorize("04A1B2C3") is False  # unknown to the CEM
+    cem.gateway.id_tokens.add("04A1B2C3")
     assert await station.runner.session.authorize("04A1B2C3") is True
     await station.close()
 
@@ -131,6 +133,7 @@ async def test_get_and_set_variables_including_max_delay(cem: CemHandle, version
 async def test_request_start_and_stop_transaction(cem: CemHandle, version: OcppVersion) -> None:
     """RequestStart/StopTransaction (1.6 RemoteStart/Stop) open and close a recorded session (F01, F03)."""
     station, link = await _connected(cem, version)
+    cem.gateway.id_tokens.add("APP-USER")  # an unknown token would never start (issue 10)
     assert await link.request_start("APP-USER", remote_start_id=1) == "Accepted"
     await wait_for(lambda: cem.gateway.stations["CP1"].transaction_id is not None, what="start")
     assert await link.request_start("APP-USER", remote_start_id=2) == "Rejected"

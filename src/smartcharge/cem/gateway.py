@@ -16,33 +16,44 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from smartcharge.cem.id_tokens import IdTokenService
 from smartcharge.cem.limits import PROFILE_ID, LimitBook, ProfileTarget
 from smartcharge.cem.ports import StationTelemetry
 from smartcharge.cem.recorder import Recorder
+from smartcharge.cem.station_reports import StationReports
 from smartcharge.core.limit import Limit, LimitSource
 from smartcharge.ocpp.csms import StationLink
 from smartcharge.ocpp.domain import (
+    BootAnswer,
     BootInfo,
     ChargingLimitNotice,
+    ChargingNeeds,
     ChargingProfile,
+    IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
     ProfileReport,
+    ReportedVariable,
     SecurityNotice,
+    StationNotice,
     StatusReport,
     TransactionMessage,
     VariableRef,
 )
 from smartcharge.store.limit_book_repo import StoredLimit
+from smartcharge.store.station_detail_repo import ReservationRecord
 
 logger = logging.getLogger(__name__)
 
 OVERRIDE_VARIABLE = VariableRef("ConsumerOverride", "Active")
+#: Id of the TxProfile the CEM sends in answer to NotifyEVChargingNeeds (K15). The CEM's own
+#: profiles use ids 101-104 at stack level 0; operators keep to other ids (docs/ocpp.md).
+NEEDS_PROFILE_ID = 104
 
 
 @dataclass
@@ -58,18 +69,25 @@ class StationState:
     transaction_id: str | None = None
     sent: dict[ProfilePurpose, ProfileTarget] | None = None
     external_limit: ChargingLimitNotice | None = None
+    boot_status: str | None = None
+    transaction_evse: int = 1
+    connectors: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 class CemGateway:
     """Implements ``smartcharge.ocpp.csms.CsmsEvents`` and ``smartcharge.cem.ports.ChargerGateway``."""
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, id_tokens: IdTokenService, reports: StationReports) -> None:
         self.recorder = recorder
+        self.id_tokens = id_tokens
+        self.reports = reports
         self.book = LimitBook()
         self.stations: dict[str, StationState] = {}
         self.faults: Counter[str] = Counter()
         self.log_status: list[tuple[str, str, int | None]] = []
         self.profile_reports: list[tuple[str, ProfileReport]] = []
+        self.report_parts: list[tuple[str, int, int, bool]] = []
+        self.needs_answers: list[tuple[str, float, str]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._push_lock = asyncio.Lock()
 
@@ -102,27 +120,37 @@ class CemGateway:
         await booted.wait()
         await self._push(station_id)
 
-    async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> bool:
+    async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> BootAnswer:
         # Boot details are refreshed at every boot and are not session data: write them behind
         # the answer, so a reconnect storm is not paced by the database's commit rate.
         self._spawn(self.recorder.boot(station_id, version, info))
+        answer = await self.reports.boot_answer(station_id)
         state = self._state(station_id)
-        if state.booted is not None:
-            state.booted.set()
-        return True
+        state.boot_status = answer.status
+        if state.booted is not None and answer.status == "Accepted":
+            state.booted.set()  # profiles only go to an accepted station (B02: Pending configures only)
+        return answer
 
     async def on_status(self, station_id: str, report: StatusReport) -> None:
-        self._state(station_id).status = report.status
+        state = self._state(station_id)
+        state.status = report.status
+        state.connectors[(report.evse_id, report.connector_id)] = report.status
+        self._spawn(self.reports.record_status(station_id, report))
 
-    async def authorize(self, station_id: str, id_token: str) -> bool:
-        # Any token is accepted: local authorisation lists are out of this CEM's scope.
-        return bool(id_token)
+    async def authorize(self, station_id: str, id_token: str) -> IdTokenInfo:
+        """C01: the store's verdict; only Accepted lets charging start."""
+        return await self.id_tokens.authorize(id_token)
 
-    async def on_transaction(self, station_id: str, message: TransactionMessage) -> None:
+    async def on_transaction(self, station_id: str, message: TransactionMessage) -> IdTokenInfo | None:
         await self.recorder.transaction(station_id, message)
         state = self._state(station_id)
         self._take_readings(state, message.readings)
         state.transaction_id = None if message.event_type == "Ended" else message.transaction_id
+        if message.event_type != "Ended":
+            state.transaction_evse = message.evse_id
+        if message.id_token is None:
+            return None
+        return await self.id_tokens.authorize(message.id_token)
 
     async def on_meter_values(
         self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
@@ -156,6 +184,59 @@ class CemGateway:
     async def on_fault(self, station_id: str, kind: str, detail: str) -> None:
         self.faults[kind] += 1
         await self.recorder.security_event(station_id, "InvalidMessages", f"{kind}: {detail}")
+
+    async def on_notice(self, station_id: str, notice: StationNotice) -> None:
+        await self.reports.record_notice(station_id, notice)
+
+    async def on_report(
+        self,
+        station_id: str,
+        request_id: int,
+        seq_no: int,
+        tbc: bool,
+        variables: tuple[ReportedVariable, ...],
+    ) -> None:
+        await self.reports.record_report(station_id, variables)
+        self.report_parts.append((station_id, request_id, seq_no, tbc))
+
+    async def on_reservation_status(self, station_id: str, reservation_id: int, status: str) -> None:
+        await self.reports.record_reservation(station_id, ReservationRecord(reservation_id, status))
+
+    async def on_cleared_charging_limit(self, station_id: str, source: str, evse_id: int | None) -> None:
+        state = self._state(station_id)
+        if state.external_limit is not None and state.external_limit.source == source:
+            state.external_limit = None
+        logger.info("%s: external limit from %s cleared", station_id, source)
+
+    async def on_charging_needs(self, station_id: str, needs: ChargingNeeds) -> str:
+        """K15: with a transaction running on that EVSE, a TxProfile follows (sent from a task,
+        never from inside the handler) at the lower of the EV's maximum and what the limit book
+        allows this station now; otherwise Rejected."""
+        state = self._state(station_id)
+        if state.transaction_id is None or state.link is None:
+            return "Rejected"
+        self._spawn(self._answer_needs(station_id, state.transaction_id, needs))
+        return "Accepted"
+
+    def allowed_w(self, station_id: str) -> float:
+        """What the limit book allows one station right now (all layers and the site share)."""
+        ids = sorted(self.stations)
+        rated = {sid: s.offered_w for sid, s in self.stations.items() if s.offered_w is not None}
+        _, alloc, _ = self.book.targets(ids, rated, int(time.time()))
+        return float(alloc[ids.index(station_id)])
+
+    async def _answer_needs(self, station_id: str, transaction_id: str, needs: ChargingNeeds) -> None:
+        limit_w = self.allowed_w(station_id)
+        if needs.max_power_w is not None:
+            limit_w = min(limit_w, needs.max_power_w)
+        link = self.stations[station_id].link
+        if link is None:
+            return
+        profile = ChargingProfile(
+            NEEDS_PROFILE_ID, 0, ProfilePurpose.TX, limit_w, transaction_id=transaction_id
+        )
+        status = await link.set_charging_profile(profile, needs.evse_id)
+        self.needs_answers.append((station_id, limit_w, status))
 
     # ---- ChargerGateway -----------------------------------------------------------------------
 

@@ -75,6 +75,10 @@ class Recorder:
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run one store write on the shared writer (for the CEM's other services)."""
+        return await self._write(fn, *args)
+
     def close(self) -> None:
         self._writer.shutdown(wait=True)
 

@@ -17,16 +17,20 @@ from sqlalchemy.engine import Engine
 
 from smartcharge.cem.auth import StationAuthenticator
 from smartcharge.cem.gateway import CemGateway
+from smartcharge.cem.id_tokens import IdTokenService
 from smartcharge.cem.recorder import Recorder
+from smartcharge.cem.station_reports import StationReports
 from smartcharge.core.config_file import require_file
 from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.server import DEFAULT_MAX_FRAME_BYTES, OcppServer
 from smartcharge.ocpp.tls import server_context
 from smartcharge.store.base import make_engine
+from smartcharge.store.id_token_repo import IdTokenRepository
 from smartcharge.store.limit_book_repo import LimitBookRepository
 from smartcharge.store.migrate import upgrade
 from smartcharge.store.security_log import SecurityLog
 from smartcharge.store.session_repo import SessionRepository
+from smartcharge.store.station_detail_repo import StationDetailRepository
 from smartcharge.store.station_repo import StationRepository
 
 logger = logging.getLogger(__name__)
@@ -65,6 +69,8 @@ class Store:
     sessions: SessionRepository
     security: SecurityLog
     limits: LimitBookRepository
+    id_tokens: IdTokenRepository
+    details: StationDetailRepository
 
 
 def open_store(database_url: str, migrate: bool = True) -> Store:
@@ -78,12 +84,17 @@ def open_store(database_url: str, migrate: bool = True) -> Store:
         SessionRepository(engine),
         SecurityLog(engine),
         LimitBookRepository(engine),
+        IdTokenRepository(engine),
+        StationDetailRepository(engine),
     )
 
 
 def build_gateway(store: Store) -> CemGateway:
     writers = 1 if store.engine.dialect.name == "sqlite" else 4
-    return CemGateway(Recorder(store.stations, store.sessions, store.security, store.limits, writers))
+    recorder = Recorder(store.stations, store.sessions, store.security, store.limits, writers)
+    return CemGateway(
+        recorder, IdTokenService(store.id_tokens), StationReports(store.details, recorder.write)
+    )
 
 
 async def serve_cem(

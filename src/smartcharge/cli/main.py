@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from smartcharge.cli import cem, cem_dsr, demo, dsrsp, rules, sim, station, study
+from smartcharge.cli import cem, cem_dsr, cem_ocpp, demo, dsrsp, rules, sim, station, study
 from smartcharge.cli.common import DEBUG
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(dsrsp.app, name="dsrsp")
 app.add_typer(cem.app, name="cem")
 cem_dsr.register(cem.app)  # cem switch-dsrsp, cem consent ...
+cem_ocpp.register(cem.app)  # cem id-token ..., cem boot-status
 app.add_typer(station.app, name="station")
 app.add_typer(study.app, name="study")
 app.add_typer(sim.app, name="sim")

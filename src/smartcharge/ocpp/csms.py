@@ -14,15 +14,20 @@ from __future__ import annotations
 from typing import Protocol
 
 from smartcharge.ocpp.domain import (
+    BootAnswer,
     BootInfo,
     ChargingLimitNotice,
+    ChargingNeeds,
     ChargingProfile,
     CompositeSchedule,
+    IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
     ProfileReport,
+    ReportedVariable,
     SecurityNotice,
+    StationNotice,
     StatusReport,
     TransactionMessage,
     VariableRef,
@@ -60,13 +65,17 @@ class CsmsEvents(Protocol):
 
     async def on_disconnected(self, link: StationLink) -> None: ...
 
-    async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> bool: ...
+    async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> BootAnswer:
+        """Accepted, Pending or Rejected as the operator set it for this station (B01-B03)."""
+        ...
 
     async def on_status(self, station_id: str, report: StatusReport) -> None: ...
 
-    async def authorize(self, station_id: str, id_token: str) -> bool: ...
+    async def authorize(self, station_id: str, id_token: str) -> IdTokenInfo: ...
 
-    async def on_transaction(self, station_id: str, message: TransactionMessage) -> None: ...
+    async def on_transaction(self, station_id: str, message: TransactionMessage) -> IdTokenInfo | None:
+        """Store the event; the verdict on its id token if it carries one (E01.FR.11/12)."""
+        ...
 
     async def on_meter_values(
         self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
@@ -81,6 +90,29 @@ class CsmsEvents(Protocol):
     async def on_log_status(self, station_id: str, status: str, request_id: int | None) -> None: ...
 
     async def on_fault(self, station_id: str, kind: str, detail: str) -> None: ...
+
+    async def on_notice(self, station_id: str, notice: StationNotice) -> None:
+        """Store a message the CSMS acknowledges without further action (NotifyEvent, DataTransfer, ...)."""
+        ...
+
+    async def on_report(
+        self,
+        station_id: str,
+        request_id: int,
+        seq_no: int,
+        tbc: bool,
+        variables: tuple[ReportedVariable, ...],
+    ) -> None:
+        """One NotifyReport part (B07/B08): the variables become the station's device model."""
+        ...
+
+    async def on_reservation_status(self, station_id: str, reservation_id: int, status: str) -> None: ...
+
+    async def on_cleared_charging_limit(self, station_id: str, source: str, evse_id: int | None) -> None: ...
+
+    async def on_charging_needs(self, station_id: str, needs: ChargingNeeds) -> str:
+        """NotifyEVChargingNeeds (K15): Accepted when a profile will follow, else Rejected."""
+        ...
 
 
 __all__ = ["CsmsEvents", "StationLink"]

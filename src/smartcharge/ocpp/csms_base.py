@@ -7,14 +7,18 @@ Subclasses bind ``_call_result`` to their version's message classes and map the 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from ocpp.charge_point import snake_to_camel_case
 from ocpp.exceptions import ProtocolError
-from ocpp.messages import Call, MessageType
+from ocpp.messages import Call, CallError, MessageType
 from ocpp.routing import on
 
 from smartcharge.ocpp.csms import CsmsEvents
+from smartcharge.ocpp.domain import StationNotice
 from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint
 from smartcharge.ocpp.schemas import validate_request
 
@@ -39,6 +43,28 @@ class CsmsBase(FaultTolerantChargePoint):
         super().__init__(station_id, connection, on_fault)
         self.station_id = station_id
         self._events = events
+        #: The last boot answer on this connection (None: no BootNotification yet).
+        self.boot_status: str | None = None
+        #: Calls refused because the station was not Accepted (B02/B03).
+        self.refused_before_accepted = 0
+
+    async def _handle_call(self, msg: Call) -> None:
+        """While the last boot answer is Pending or Rejected, every station call but
+        BootNotification gets CALLERROR SecurityError (OCPP 2.0.1 B02, B03; 1.6 4.2). This is the
+        station obeying, or not, a state the operator chose: not a malformed message, so it is
+        counted here and not written to the security log as a violation."""
+        if msg.action != "BootNotification" and self.boot_status not in (None, "Accepted"):
+            self.refused_before_accepted += 1
+            reason = f"{msg.action} refused: the station is not accepted (boot status {self.boot_status})"
+            await self._send(CallError(msg.unique_id, "SecurityError", reason, {}).to_json())
+            return
+        await super()._handle_call(msg)
+
+    async def _store_notice(self, action: str, summary: str, payload: dict[str, Any]) -> None:
+        """Keep a station message that needs no further action, as the station sent it."""
+        text = json.dumps(snake_to_camel_case(payload), default=str, sort_keys=True)
+        notice = StationNotice(action, datetime.now(UTC), summary[:200], text)
+        await self._events.on_notice(self.station_id, notice)
 
     @on("LogStatusNotification")
     async def on_log_status_notification(self, status: str, request_id: int | None = None, **_: Any) -> Any:

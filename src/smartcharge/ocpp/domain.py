@@ -46,6 +46,7 @@ class ChargingProfile:
     valid_to: datetime | None = None
     transaction_id: str | None = None
     randomised_upstream: bool = False
+    valid_from: datetime | None = None  # K01 validFrom: not in force before it
 
     def __post_init__(self) -> None:
         if self.profile_id <= 0:
@@ -150,6 +151,109 @@ class ProfileReport:
     profiles: tuple[ChargingProfile, ...] = field(default_factory=tuple)
 
 
+#: IdTokenInfo statuses of OCPP 2.0.1 (AuthorizationStatusEnumType); 1.6 has a subset (see v16).
+AUTHORIZATION_STATUSES = (
+    "Accepted",
+    "Blocked",
+    "ConcurrentTx",
+    "Expired",
+    "Invalid",
+    "NoCredit",
+    "NotAllowedTypeEVSE",
+    "NotAtThisLocation",
+    "NotAtThisTime",
+    "Unknown",
+)
+#: How a CSMS may answer a BootNotification (RegistrationStatusEnumType, B01-B03).
+BOOT_STATUSES = ("Accepted", "Pending", "Rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class IdTokenInfo:
+    """The CSMS's verdict on one id token (C01, E01.FR.11/12): only ``Accepted`` lets charging start.
+    ``cache_expiry_at`` tells the station how long it may keep the verdict in its cache (C10)."""
+
+    status: str
+    cache_expiry_at: datetime | None = None
+    group_id_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in AUTHORIZATION_STATUSES:
+            raise ValidationError(
+                "status",
+                self.status,
+                f"an authorization status is one of {', '.join(AUTHORIZATION_STATUSES)}",
+            )
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "Accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class BootAnswer:
+    """The CSMS's answer to a BootNotification: status and the heartbeat or retry interval."""
+
+    status: str
+    interval_s: int
+
+    def __post_init__(self) -> None:
+        if self.status not in BOOT_STATUSES:
+            raise ValidationError(
+                "status", self.status, f"a boot status is one of {', '.join(BOOT_STATUSES)}"
+            )
+        if self.interval_s < 0:
+            raise ValidationError("interval_s", self.interval_s, "an interval is >= 0 s")
+
+
+@dataclass(frozen=True, slots=True)
+class StationNotice:
+    """A station message the CSMS acknowledges and stores without acting on it further (NotifyEvent,
+    DataTransfer, firmware or diagnostics status, NotifyMonitoringReport, ...): the action, a one-line
+    summary for people, and the message as the station sent it (camelCase JSON text)."""
+
+    action: str
+    received_at: datetime
+    summary: str
+    payload_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedVariable:
+    """One attribute of the device model as a NotifyReport part gave it (B07/B08).
+    ``evse_id``/``connector_id`` are None when the component names no EVSE."""
+
+    component: str
+    variable: str
+    attribute_type: str = "Actual"
+    value: str | None = None
+    mutability: str | None = None
+    component_instance: str | None = None
+    variable_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingNeeds:
+    """NotifyEVChargingNeeds (K15): what the EV asked for on one EVSE."""
+
+    evse_id: int
+    energy_transfer_mode: str
+    max_power_w: float | None = None
+    departure_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationMessage:
+    """A 2.0.1 station message with no domain mapping of its own (NotifyEvent, ReservationStatusUpdate,
+    ClearedChargingLimit, NotifyEVChargingNeeds, NotifyReport parts): action and camelCase payload,
+    built by the station from its own validated state."""
+
+    action: str
+    payload: dict[str, object]
+
+
 def parse_time(text: str, field_name: str = "timestamp") -> datetime:
     """An OCPP dateTime (RFC 3339) as an aware UTC datetime; a zone-less time is refused."""
     try:
@@ -171,7 +275,9 @@ class StationDevice(Protocol):
 
     def set_charging_profile(self, profile: ChargingProfile) -> bool: ...
 
-    def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> bool: ...
+    def clear_charging_profile(
+        self, profile_id: int | None, purpose: ProfilePurpose | None, stack_level: int | None = None
+    ) -> bool: ...
 
     def charging_profiles(self) -> tuple[ChargingProfile, ...]: ...
 
@@ -187,18 +293,82 @@ class StationDevice(Protocol):
 
     def reset(self) -> bool: ...
 
+    # ---- OCPP core (issue 10): authorization, availability, reservations, device model ------
+
+    def offline_authorization(self, id_token: str) -> IdTokenInfo | None:
+        """The local list's, else the cache's, verdict (C12, C13); None when neither knows it."""
+        ...
+
+    def remember(self, id_token: str, info: IdTokenInfo) -> None:
+        """Keep a CSMS verdict in the authorization cache (C10)."""
+        ...
+
+    def deauthorize(self, transaction_id: str) -> bool:
+        """The CSMS refused the token of a running transaction: stop it (E01.FR.11/12)."""
+        ...
+
+    def send_local_list(
+        self, version: int, update_type: str, entries: list[tuple[str, IdTokenInfo | None]]
+    ) -> str: ...
+
+    def local_list_version(self) -> int: ...
+
+    def clear_cache(self) -> bool: ...
+
+    def start_remote(self, id_token: str, profile: ChargingProfile | None) -> bool:
+        """RequestStartTransaction after the token was authorized (F01/F02), with its TxProfile."""
+        ...
+
+    def change_availability(self, operational: str, evse_id: int | None) -> str: ...
+
+    def unlock_connector(self, evse_id: int, connector_id: int) -> str: ...
+
+    def reserve(
+        self, reservation_id: int, expires_at: datetime, id_token: str, evse_id: int | None
+    ) -> str: ...
+
+    def cancel_reservation(self, reservation_id: int) -> bool: ...
+
+    def transaction_status(self, transaction_id: str | None) -> tuple[bool | None, bool]:
+        """(ongoing, messages in queue) for GetTransactionStatus (E14)."""
+        ...
+
+    def reset_request(self, reset_type: str, evse_id: int | None) -> str:
+        """Reset (B11/B12): Accepted (done now), Scheduled (OnIdle, after the session) or Rejected."""
+        ...
+
+    def set_network_profile(self, slot: int, connection: dict[str, object]) -> str: ...
+
+    def meter_readings(self, context: str) -> tuple[MeterReading, ...]: ...
+
+    def trigger_transaction_event(self) -> bool:
+        """Queue a TransactionEvent Updated, trigger Trigger, for the running session (F06)."""
+        ...
+
+    def report_variables(self) -> list[ReportedVariable]:
+        """The whole device model, for GetBaseReport / GetReport (B07/B08)."""
+        ...
+
 
 __all__ = [
+    "AUTHORIZATION_STATUSES",
+    "BOOT_STATUSES",
+    "BootAnswer",
     "BootInfo",
+    "ChargingNeeds",
     "ChargingLimitNotice",
     "ChargingProfile",
     "CompositeSchedule",
+    "IdTokenInfo",
     "MeterReading",
     "OcppVersion",
     "ProfilePurpose",
     "ProfileReport",
+    "ReportedVariable",
     "SecurityNotice",
     "StationDevice",
+    "StationMessage",
+    "StationNotice",
     "StatusReport",
     "TransactionMessage",
     "VariableRef",

@@ -31,6 +31,13 @@ class StationBase(FaultTolerantChargePoint):
         self.device = device
         self._tasks: set[asyncio.Task[None]] = set()
         self.security_log: list[SecurityNotice] = []
+        #: The CSMS's last boot answer and interval (B01-B03); set by ``boot``.
+        self.boot_status: str | None = None
+        self.boot_interval_s = 0
+        #: Set by TriggerMessage BootNotification: the runner boots again at once (F06).
+        self.boot_requested = asyncio.Event()
+        self._reset_status = "Accepted"
+        self._trigger_status = "Rejected"
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

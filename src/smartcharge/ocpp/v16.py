@@ -23,7 +23,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 
 from smartcharge.core.errors import ValidationError
@@ -33,6 +33,7 @@ from smartcharge.ocpp.domain import (
     BootInfo,
     ChargingProfile,
     CompositeSchedule,
+    IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
@@ -47,7 +48,6 @@ from smartcharge.ocpp.domain import (
 )
 from smartcharge.ocpp.rpc import FaultCallback, as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
-from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,28 @@ def readings_to_wire(readings: tuple[MeterReading, ...]) -> list[dict[str, Any]]
     return [{"timestamp": format_time(at), "sampledValue": values} for at, values in by_time.items()]
 
 
+#: 1.6 AuthorizationStatus has no Unknown: an unknown idTag is Invalid (1.6 section 7.2).
+_STATUS_16 = {"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"}
+
+
+def id_tag_info_to_wire(info: IdTokenInfo) -> dict[str, Any]:
+    wire: dict[str, Any] = {"status": info.status if info.status in _STATUS_16 else "Invalid"}
+    if info.cache_expiry_at is not None:
+        wire["expiryDate"] = format_time(info.cache_expiry_at)
+    if info.group_id_token is not None:
+        wire["parentIdTag"] = info.group_id_token[:20]
+    return wire
+
+
+def id_tag_info_from_wire(wire: dict[str, Any]) -> IdTokenInfo:
+    expiry = wire.get("expiry_date")
+    return IdTokenInfo(
+        wire["status"],
+        None if expiry is None else parse_time(expiry, "expiryDate"),
+        wire.get("parent_id_tag"),
+    )
+
+
 def _key(ref: VariableRef) -> str:
     return f"{ref.component}.{ref.variable}"
 
@@ -183,9 +205,10 @@ class CsmsV16(CsmsBase):
     @on("BootNotification")
     async def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
         info = BootInfo(charge_point_vendor, charge_point_model, kw.get("firmware_version"), "PowerUp")
-        accepted = await self._events.on_boot(self.station_id, self.version, info)
+        answer = await self._events.on_boot(self.station_id, self.version, info)
+        self.boot_status = answer.status
         return call_result.BootNotification(
-            current_time=_now(), interval=HEARTBEAT_INTERVAL_S, status="Accepted" if accepted else "Rejected"
+            current_time=_now(), interval=answer.interval_s, status=answer.status
         )
 
     @on("Heartbeat")
@@ -200,8 +223,8 @@ class CsmsV16(CsmsBase):
 
     @on("Authorize")
     async def on_authorize(self, id_tag: str) -> Any:
-        ok = await self._events.authorize(self.station_id, id_tag)
-        return call_result.Authorize(id_tag_info={"status": "Accepted" if ok else "Invalid"})
+        info = await self._events.authorize(self.station_id, id_tag)
+        return call_result.Authorize(id_tag_info=id_tag_info_to_wire(info))
 
     @on("StartTransaction")
     async def on_start_transaction(
@@ -216,12 +239,13 @@ class CsmsV16(CsmsBase):
             at, "Energy.Active.Import.Register", float(meter_start), "Wh", "Transaction.Begin"
         )
         message = TransactionMessage(str(tx), 0, "Started", "Authorized", at, (reading,), id_token=id_tag)
-        await self._events.on_transaction(self.station_id, message)
-        return call_result.StartTransaction(transaction_id=tx, id_tag_info={"status": "Accepted"})
+        info = await self._events.on_transaction(self.station_id, message)
+        verdict = id_tag_info_to_wire(info or IdTokenInfo("Invalid"))
+        return call_result.StartTransaction(transaction_id=tx, id_tag_info=verdict)
 
     @on("StopTransaction")
     async def on_stop_transaction(
-        self, meter_stop: int, timestamp: str, transaction_id: int, reason: str | None = None, **_: Any
+        self, meter_stop: int, timestamp: str, transaction_id: int, reason: str | None = None, **kw: Any
     ) -> Any:
         try:
             at = parse_time(timestamp)
@@ -240,7 +264,12 @@ class CsmsV16(CsmsBase):
             stop_reason=reason or "Local",
         )
         await self._events.on_transaction(self.station_id, message)
-        return call_result.StopTransaction()
+        id_tag = kw.get("id_tag")
+        if id_tag is None:
+            return call_result.StopTransaction()
+        return call_result.StopTransaction(
+            id_tag_info=id_tag_info_to_wire(await self._events.authorize(self.station_id, id_tag))
+        )
 
     @on("MeterValues")
     async def on_meter_values(
@@ -272,6 +301,35 @@ class CsmsV16(CsmsBase):
         notice = SecurityNotice(type, parse_time(timestamp), kw.get("tech_info"))
         await self._events.on_security_event(self.station_id, notice)
         return call_result.SecurityEventNotification()
+
+    # ---- messages stored and acknowledged (issue 10 item 1) ----------------------------------
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        """1.6 section 4.3: no vendor extension here, so every vendor is UnknownVendorId."""
+        await self._store_notice("DataTransfer", f"vendor {vendor_id}", {"vendorId": vendor_id, **kw})
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on("DiagnosticsStatusNotification")
+    async def on_diagnostics_status_notification(self, status: str) -> Any:
+        await self._store_notice("DiagnosticsStatusNotification", status, {"status": status})
+        return call_result.DiagnosticsStatusNotification()
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str) -> Any:
+        await self._store_notice("FirmwareStatusNotification", status, {"status": status})
+        return call_result.FirmwareStatusNotification()
+
+    @on("SignedFirmwareStatusNotification")
+    async def on_signed_firmware_status_notification(self, status: str, **kw: Any) -> Any:
+        await self._store_notice("SignedFirmwareStatusNotification", status, {"status": status, **kw})
+        return call_result.SignedFirmwareStatusNotification()
+
+    @on("SignCertificate")
+    async def on_sign_certificate(self, csr: str) -> Any:
+        """Security whitepaper A02/A03: no CA key in this CEM, so the request is Rejected."""
+        await self._store_notice("SignCertificate", "ChargePointCertificate", {})
+        return call_result.SignCertificate(status="Rejected")
 
     # commands (StationLink)
 
@@ -422,24 +480,110 @@ class StationV16(StationBase):
 
     @on("RemoteStartTransaction")
     def on_remote_start_transaction(self, id_tag: str, **_: Any) -> Any:
-        ok = self.device.request_start(id_tag)
-        return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
+        """1.6 section 5.11 with AuthorizeRemoteTxRequests: Accepted when a session can start;
+        the idTag is then authorized and the session starts only if it is Accepted."""
+        free = self.device.unlock_connector(1, 1) == "Unlocked"
+        return call_result.RemoteStartTransaction(status="Accepted" if free else "Rejected")
+
+    @after("RemoteStartTransaction")
+    def after_remote_start_transaction(self, id_tag: str, **_: Any) -> None:
+        if self.device.unlock_connector(1, 1) == "Unlocked":
+            self._spawn(self._remote_start(id_tag))
+
+    async def _remote_start(self, id_tag: str) -> None:
+        info = await self.authorize_info(id_tag)
+        if info.accepted:
+            self.device.start_remote(id_tag, None)
+        else:
+            logger.info("%s: remote start refused, idTag %s is %s", self.id, id_tag, info.status)
 
     @on("RemoteStopTransaction")
     def on_remote_stop_transaction(self, transaction_id: int) -> Any:
         ok = self.device.request_stop(self._local_tx(transaction_id))
         return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
 
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str, connector_id: int | None = None) -> Any:
+        """1.6 section 5.17: BootNotification, Heartbeat, MeterValues and StatusNotification."""
+        known = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
+        if requested_message == "BootNotification" and self.boot_status == "Accepted":
+            status = "Rejected"
+        else:
+            status = "Accepted" if requested_message in known else "NotImplemented"
+        self._trigger_status = status
+        return call_result.TriggerMessage(status=status)
+
+    @after("TriggerMessage")
+    def after_trigger_message(self, requested_message: str, connector_id: int | None = None) -> None:
+        if self._trigger_status == "Accepted":
+            self._spawn(self._triggered(requested_message))
+
+    async def _triggered(self, message: str) -> None:
+        if message == "BootNotification":
+            self.boot_requested.set()
+        elif message == "Heartbeat":
+            await self.heartbeat()
+        elif message == "StatusNotification":
+            busy = self.device.unlock_connector(1, 1) == "OngoingAuthorizedTransaction"
+            await self.status("Occupied" if busy else "Available")
+        elif message == "MeterValues":
+            await self.meter_values(self.device.meter_readings("Trigger"))
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, connector_id: int, type: str) -> Any:
+        status = self.device.change_availability(type, connector_id or None)
+        return call_result.ChangeAvailability(status=status)
+
+    @on("UnlockConnector")
+    def on_unlock_connector(self, connector_id: int) -> Any:
+        status = self.device.unlock_connector(1, connector_id)
+        return call_result.UnlockConnector(
+            status={"Unlocked": "Unlocked", "UnknownConnector": "NotSupported"}.get(status, "UnlockFailed")
+        )
+
+    @on("SendLocalList")
+    def on_send_local_list(self, list_version: int, update_type: str, **kw: Any) -> Any:
+        entries = [
+            (e["id_tag"], None if e.get("id_tag_info") is None else id_tag_info_from_wire(e["id_tag_info"]))
+            for e in kw.get("local_authorization_list") or []
+        ]
+        status = self.device.send_local_list(list_version, update_type, entries)
+        return call_result.SendLocalList(status=status)
+
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self) -> Any:
+        return call_result.GetLocalListVersion(list_version=self.device.local_list_version())
+
+    @on("ClearCache")
+    def on_clear_cache(self) -> Any:
+        return call_result.ClearCache(status="Accepted" if self.device.clear_cache() else "Rejected")
+
+    @on("ReserveNow")
+    def on_reserve_now(
+        self, connector_id: int, expiry_date: str, id_tag: str, reservation_id: int, **_: Any
+    ) -> Any:
+        status = self.device.reserve(reservation_id, parse_time(expiry_date), id_tag, connector_id or None)
+        return call_result.ReserveNow(
+            status=status if status in ("Accepted", "Occupied", "Unavailable") else "Rejected"
+        )
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int) -> Any:
+        ok = self.device.cancel_reservation(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
+
     # uplink
 
     async def boot(self, vendor: str, model: str, firmware: str, reason: str = "PowerUp") -> str:
+        self.boot_requested.clear()
         result = await self.call(
             call.BootNotification(
                 charge_point_vendor=vendor, charge_point_model=model, firmware_version=firmware
             ),
             suppress=False,
         )
-        return str(result.status)
+        self.boot_status, self.boot_interval_s = str(result.status), int(result.interval)
+        return self.boot_status
 
     async def heartbeat(self) -> None:
         await self.call(call.Heartbeat(), suppress=False)
@@ -456,8 +600,16 @@ class StationV16(StationBase):
         )
 
     async def authorize(self, id_token: str) -> bool:
+        return (await self.authorize_info(id_token)).accepted
+
+    async def authorize_info(self, id_token: str) -> IdTokenInfo:
         result = await self.call(call.Authorize(id_tag=id_token), suppress=False)
-        return bool(result.id_tag_info["status"] == "Accepted")
+        info = id_tag_info_from_wire(result.id_tag_info)
+        self.device.remember(id_token, info)
+        return info
+
+    async def send_message(self, message: object) -> None:
+        """2.0.1-only notifications (NotifyEvent, ...) have no 1.6 message: not sent."""
 
     async def transaction_event(self, message: TransactionMessage) -> None:
         energy = [r for r in message.readings if r.measurand == "Energy.Active.Import.Register"]
@@ -471,6 +623,11 @@ class StationV16(StationBase):
                 suppress=False,
             )
             self._remote_tx[message.transaction_id] = int(result.transaction_id)
+            verdict = id_tag_info_from_wire(result.id_tag_info)
+            if message.id_token is not None:
+                self.device.remember(message.id_token, verdict)
+                if not verdict.accepted:  # StopTransactionOnInvalidId (1.6 section 5.16)
+                    self.device.deauthorize(message.transaction_id)
             return
         remote = self._remote_tx.get(message.transaction_id)
         if remote is None:

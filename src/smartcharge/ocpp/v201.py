@@ -9,10 +9,12 @@ block waiting for our own reply).
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ocpp.exceptions import FormatViolationError, OccurrenceConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
 
@@ -22,13 +24,17 @@ from smartcharge.ocpp.csms_base import CsmsBase
 from smartcharge.ocpp.domain import (
     BootInfo,
     ChargingLimitNotice,
+    ChargingNeeds,
     ChargingProfile,
     CompositeSchedule,
+    IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
     ProfileReport,
+    ReportedVariable,
     SecurityNotice,
+    StationMessage,
     StatusReport,
     TransactionMessage,
     VariableRef,
@@ -42,6 +48,23 @@ from smartcharge.ocpp.station_base import StationBase
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_S = 300
+#: DeviceDataCtrlr limits of the emulated station (B05/B06): ItemsPerMessage, BytesPerMessage.
+ITEMS_PER_MESSAGE = 8
+BYTES_PER_MESSAGE = 4096
+#: Variables per NotifyReport part, so a full report arrives in several parts (B07).
+ITEMS_PER_REPORT = 4
+#: TriggerMessage requests the emulated station answers (F06); the rest are NotImplemented.
+TRIGGERS = frozenset(
+    {
+        "BootNotification",
+        "Heartbeat",
+        "StatusNotification",
+        "MeterValues",
+        "TransactionEvent",
+        "LogStatusNotification",
+        "FirmwareStatusNotification",
+    }
+)
 _PROFILE_STATUSES = frozenset({"Accepted", "Rejected"})
 _CLEAR_STATUSES = frozenset({"Accepted", "Unknown"})
 
@@ -91,16 +114,24 @@ def profile_from_wire(wire: dict[str, Any]) -> ChargingProfile:
     limit = float(period["limit"])
     if schedule["charging_rate_unit"] == "A":
         limit = w_from_a(limit, phases=int(period.get("number_phases", 1)))
-    valid_to = wire.get("valid_to")
+    valid_to = None if wire.get("valid_to") is None else parse_time(wire["valid_to"], "validTo")
+    valid_from = wire.get("valid_from")
+    if schedule.get("duration") is not None and schedule.get("start_schedule") is not None:
+        # An Absolute schedule with a duration ends then (K01): the earlier of that and validTo.
+        ends = parse_time(schedule["start_schedule"], "startSchedule") + timedelta(
+            seconds=int(schedule["duration"])
+        )
+        valid_to = ends if valid_to is None else min(valid_to, ends)
     custom = wire.get("custom_data") or {}
     return ChargingProfile(
         profile_id=int(wire["id"]),
         stack_level=int(wire["stack_level"]),
         purpose=ProfilePurpose(wire["charging_profile_purpose"]),
         limit_w=limit,
-        valid_to=None if valid_to is None else parse_time(valid_to, "validTo"),
+        valid_to=valid_to,
         transaction_id=wire.get("transaction_id"),
         randomised_upstream=bool(custom.get("randomised_upstream", False)),
+        valid_from=None if valid_from is None else parse_time(valid_from, "validFrom"),
     )
 
 
@@ -139,6 +170,81 @@ def _ref_from(item: dict[str, Any]) -> VariableRef:
     return VariableRef(item["component"]["name"], item["variable"]["name"])
 
 
+def id_token_info_to_wire(info: IdTokenInfo) -> dict[str, Any]:
+    wire: dict[str, Any] = {"status": info.status}
+    if info.cache_expiry_at is not None:
+        wire["cacheExpiryDateTime"] = format_time(info.cache_expiry_at)
+    if info.group_id_token is not None:
+        wire["groupIdToken"] = {"idToken": info.group_id_token, "type": "Central"}
+    return wire
+
+
+def id_token_info_from_wire(wire: dict[str, Any]) -> IdTokenInfo:
+    expiry = wire.get("cache_expiry_date_time")
+    group = wire.get("group_id_token")
+    return IdTokenInfo(
+        wire["status"],
+        None if expiry is None else parse_time(expiry, "cacheExpiryDateTime"),
+        None if group is None else group["id_token"],
+    )
+
+
+def reported_variables(item: dict[str, Any]) -> list[ReportedVariable]:
+    """The attributes of one ReportDataType (snake_case), one domain object each."""
+    component, variable = item["component"], item["variable"]
+    evse = component.get("evse") or {}
+    return [
+        ReportedVariable(
+            component=component["name"],
+            variable=variable["name"],
+            attribute_type=attribute.get("type", "Actual"),
+            value=None if attribute.get("value") is None else str(attribute["value"]),
+            mutability=attribute.get("mutability"),
+            component_instance=component.get("instance"),
+            variable_instance=variable.get("instance"),
+            evse_id=None if not evse else int(evse["id"]),
+            connector_id=None if evse.get("connector_id") is None else int(evse["connector_id"]),
+        )
+        for attribute in item["variable_attribute"]
+    ]
+
+
+def reported_variable_to_wire(v: ReportedVariable) -> dict[str, Any]:
+    component: dict[str, Any] = {"name": v.component}
+    if v.component_instance:
+        component["instance"] = v.component_instance
+    if v.evse_id is not None:
+        component["evse"] = {"id": v.evse_id}
+        if v.connector_id is not None:
+            component["evse"]["connectorId"] = v.connector_id
+    variable: dict[str, Any] = {"name": v.variable}
+    if v.variable_instance:
+        variable["instance"] = v.variable_instance
+    attribute: dict[str, Any] = {"type": v.attribute_type}
+    if v.value is not None:
+        attribute["value"] = v.value[:2500]
+    if v.mutability is not None:
+        attribute["mutability"] = v.mutability
+    return {"component": component, "variable": variable, "variableAttribute": [attribute]}
+
+
+def charging_needs_from_wire(wire: dict[str, Any], evse_id: int) -> ChargingNeeds:
+    ac = wire.get("ac_charging_parameters") or {}
+    dc = wire.get("dc_charging_parameters") or {}
+    max_power_w = None
+    if dc.get("ev_max_power") is not None:
+        max_power_w = float(dc["ev_max_power"])
+    elif ac:
+        max_power_w = w_from_a(float(ac["ev_max_current"]), phases=1)
+    departure = wire.get("departure_time")
+    return ChargingNeeds(
+        evse_id,
+        wire["requested_energy_transfer"],
+        max_power_w,
+        None if departure is None else parse_time(departure, "departureTime"),
+    )
+
+
 # ---- the CEM's side ----------------------------------------------------------------------------
 
 
@@ -150,6 +256,20 @@ class CsmsV201(CsmsBase):
     _call_result = call_result
     _ocpp_version = "2.0.1"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: DeviceDataCtrlr ItemsPerMessage / BytesPerMessage per message type, as reported (B07).
+        self.items_per_message: dict[str, int] = {}
+        self.bytes_per_message: dict[str, int] = {}
+
+    def learn_limits(self, variables: tuple[ReportedVariable, ...]) -> None:
+        for v in variables:
+            if v.component == "DeviceDataCtrlr" and v.variable_instance and v.value and v.value.isdigit():
+                if v.variable == "ItemsPerMessage":
+                    self.items_per_message[v.variable_instance] = int(v.value)
+                elif v.variable == "BytesPerMessage":
+                    self.bytes_per_message[v.variable_instance] = int(v.value)
+
     @on("BootNotification")
     async def on_boot_notification(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
         info = BootInfo(
@@ -158,9 +278,10 @@ class CsmsV201(CsmsBase):
             charging_station.get("firmware_version"),
             reason,
         )
-        accepted = await self._events.on_boot(self.station_id, self.version, info)
+        answer = await self._events.on_boot(self.station_id, self.version, info)
+        self.boot_status = answer.status
         return call_result.BootNotification(
-            current_time=_now(), interval=HEARTBEAT_INTERVAL_S, status="Accepted" if accepted else "Rejected"
+            current_time=_now(), interval=answer.interval_s, status=answer.status
         )
 
     @on("Heartbeat")
@@ -180,8 +301,8 @@ class CsmsV201(CsmsBase):
 
     @on("Authorize")
     async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
-        ok = await self._events.authorize(self.station_id, id_token["id_token"])
-        return call_result.Authorize(id_token_info={"status": "Accepted" if ok else "Invalid"})
+        info = await self._events.authorize(self.station_id, id_token["id_token"])
+        return call_result.Authorize(id_token_info=id_token_info_to_wire(info))
 
     @on("TransactionEvent")
     async def on_transaction_event(
@@ -213,8 +334,11 @@ class CsmsV201(CsmsBase):
             )
         except ValidationError as error:
             raise as_ocpp_error(error) from None
-        await self._events.on_transaction(self.station_id, message)
-        return call_result.TransactionEvent()
+        info = await self._events.on_transaction(self.station_id, message)
+        # E01.FR.11/12 (and E03, E05): a request with an idToken is answered with its idTokenInfo.
+        return call_result.TransactionEvent(
+            id_token_info=None if info is None else id_token_info_to_wire(info)
+        )
 
     @on("MeterValues")
     async def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> Any:
@@ -256,14 +380,181 @@ class CsmsV201(CsmsBase):
         charging_limit_source: str,
         charging_profile: list[dict[str, Any]],
         evse_id: int,
+        **kw: Any,
+    ) -> Any:
+        """K09: every reported profile is stored as sent; those that fit the CEM's flat-limit model
+        (one period, a purpose that matches its transaction id) also go to the profile report.
+        A valid profile the model cannot hold (many periods, Recurring) is kept, never refused."""
+        profiles = []
+        for wire in charging_profile:
+            try:
+                profiles.append(profile_from_wire(wire))
+            except (ValidationError, ValueError, KeyError):
+                pass
+        await self._store_notice(
+            "ReportChargingProfiles",
+            f"request {request_id}: {len(charging_profile)} profile(s) on EVSE {evse_id}"
+            f" from {charging_limit_source}",
+            {
+                "requestId": request_id,
+                "chargingLimitSource": charging_limit_source,
+                "evseId": evse_id,
+                "chargingProfile": charging_profile,
+                "tbc": kw.get("tbc", False),
+            },
+        )
+        await self._events.on_profile_report(self.station_id, ProfileReport(request_id, tuple(profiles)))
+        return call_result.ReportChargingProfiles()
+
+    # ---- messages stored and acknowledged (issue 10 item 1) ----------------------------------
+
+    @on("NotifyEvent")
+    async def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[dict[str, Any]], tbc: bool = False, **kw: Any
+    ) -> Any:
+        """N07 / G05: each event is stored with its component, variable, trigger and value."""
+        for event in event_data:
+            component = event["component"]["name"]
+            variable = event["variable"]["name"]
+            summary = (
+                f"{event['trigger']} {component}.{variable}={event['actual_value']}"
+                f" ({event['event_notification_type']})"
+            )
+            await self._store_notice("NotifyEvent", summary, event)
+        return call_result.NotifyEvent()
+
+    @on("NotifyReport")
+    async def on_notify_report(
+        self,
+        request_id: int,
+        generated_at: str,
+        seq_no: int,
+        tbc: bool = False,
+        report_data: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> Any:
-        try:
-            profiles = tuple(profile_from_wire(p) for p in charging_profile)
-        except ValidationError as error:
-            raise as_ocpp_error(error) from None
-        await self._events.on_profile_report(self.station_id, ProfileReport(request_id, profiles))
-        return call_result.ReportChargingProfiles()
+        """B07/B08: one part of a report; its variables become the station's device model."""
+        variables = tuple(v for item in report_data or [] for v in reported_variables(item))
+        self.learn_limits(variables)
+        await self._events.on_report(self.station_id, request_id, seq_no, tbc, variables)
+        return call_result.NotifyReport()
+
+    @on("ClearedChargingLimit")
+    async def on_cleared_charging_limit(
+        self, charging_limit_source: str, evse_id: int | None = None, **_: Any
+    ) -> Any:
+        """K13: an external limit is gone; the CEM forgets it."""
+        await self._events.on_cleared_charging_limit(self.station_id, charging_limit_source, evse_id)
+        return call_result.ClearedChargingLimit()
+
+    @on("NotifyEVChargingNeeds")
+    async def on_notify_ev_charging_needs(
+        self, charging_needs: dict[str, Any], evse_id: int, **_: Any
+    ) -> Any:
+        """K15: Accepted means a TxProfile follows, built within the CEM's limit book."""
+        needs = charging_needs_from_wire(charging_needs, evse_id)
+        await self._store_notice(
+            "NotifyEVChargingNeeds", f"EVSE {evse_id}: {needs.energy_transfer_mode}", charging_needs
+        )
+        status = await self._events.on_charging_needs(self.station_id, needs)
+        return call_result.NotifyEVChargingNeeds(status=status)
+
+    @on("NotifyEVChargingSchedule")
+    async def on_notify_ev_charging_schedule(
+        self, time_base: str, charging_schedule: dict[str, Any], evse_id: int, **_: Any
+    ) -> Any:
+        """K17: the EV's own schedule is stored; the CEM's limits stay as sent, so Accepted."""
+        await self._store_notice(
+            "NotifyEVChargingSchedule",
+            f"EVSE {evse_id}: {len(charging_schedule['charging_schedule_period'])} period(s)",
+            {"timeBase": time_base, "evseId": evse_id, "chargingSchedule": charging_schedule},
+        )
+        return call_result.NotifyEVChargingSchedule(status="Accepted")
+
+    @on("ReservationStatusUpdate")
+    async def on_reservation_status_update(
+        self, reservation_id: int, reservation_update_status: str, **_: Any
+    ) -> Any:
+        """H04: a reservation expired or was removed at the station."""
+        await self._events.on_reservation_status(self.station_id, reservation_id, reservation_update_status)
+        return call_result.ReservationStatusUpdate()
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        """P01: this CEM implements no vendor extension, so every vendor is unknown (UnknownVendorId)."""
+        await self._store_notice("DataTransfer", f"vendor {vendor_id}", {"vendorId": vendor_id, **kw})
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str, **kw: Any) -> Any:
+        """L01: stored (the firmware flow itself is the security issue's)."""
+        await self._store_notice("FirmwareStatusNotification", status, {"status": status, **kw})
+        return call_result.FirmwareStatusNotification()
+
+    @on("PublishFirmwareStatusNotification")
+    async def on_publish_firmware_status_notification(self, status: str, **kw: Any) -> Any:
+        await self._store_notice("PublishFirmwareStatusNotification", status, {"status": status, **kw})
+        return call_result.PublishFirmwareStatusNotification()
+
+    @on("NotifyMonitoringReport")
+    async def on_notify_monitoring_report(
+        self, request_id: int, seq_no: int, generated_at: str, **kw: Any
+    ) -> Any:
+        await self._store_notice(
+            "NotifyMonitoringReport",
+            f"request {request_id} part {seq_no}",
+            {"requestId": request_id, "seqNo": seq_no, "generatedAt": generated_at, **kw},
+        )
+        return call_result.NotifyMonitoringReport()
+
+    @on("NotifyCustomerInformation")
+    async def on_notify_customer_information(
+        self, data: str, seq_no: int, generated_at: str, request_id: int, **kw: Any
+    ) -> Any:
+        await self._store_notice(
+            "NotifyCustomerInformation",
+            f"request {request_id} part {seq_no}",
+            {"data": data, "seqNo": seq_no, "generatedAt": generated_at, "requestId": request_id, **kw},
+        )
+        return call_result.NotifyCustomerInformation()
+
+    @on("NotifyDisplayMessages")
+    async def on_notify_display_messages(self, request_id: int, **kw: Any) -> Any:
+        await self._store_notice(
+            "NotifyDisplayMessages", f"request {request_id}", {"requestId": request_id, **kw}
+        )
+        return call_result.NotifyDisplayMessages()
+
+    @on("SignCertificate")
+    async def on_sign_certificate(self, csr: str, **kw: Any) -> Any:
+        """A02/A03: this CEM holds no CA key, so it refuses to sign (Rejected is a valid answer;
+        the security issue gives the CEM a signing flow)."""
+        await self._store_notice(
+            "SignCertificate", kw.get("certificate_type", "ChargingStationCertificate"), kw
+        )
+        return call_result.SignCertificate(
+            status="Rejected", status_info={"reasonCode": "NotSupported", "additionalInfo": "no CA here"}
+        )
+
+    @on("Get15118EVCertificate")
+    async def on_get_15118_ev_certificate(self, iso15118_schema_version: str, action: str, **_: Any) -> Any:
+        """M01/M02 (ISO 15118 contract certificates): no certificate pool behind this CEM: Failed."""
+        await self._store_notice(
+            "Get15118EVCertificate",
+            action,
+            {"iso15118SchemaVersion": iso15118_schema_version, "action": action},
+        )
+        return call_result.Get15118EVCertificate(
+            status="Failed", exi_response="", status_info={"reasonCode": "NotSupported"}
+        )
+
+    @on("GetCertificateStatus")
+    async def on_get_certificate_status(self, ocsp_request_data: dict[str, Any], **_: Any) -> Any:
+        """M block OCSP check: no OCSP responder is reachable from this CEM: Failed."""
+        await self._store_notice(
+            "GetCertificateStatus", ocsp_request_data["serial_number"], ocsp_request_data
+        )
+        return call_result.GetCertificateStatus(status="Failed", status_info={"reasonCode": "NotSupported"})
 
     # commands (StationLink)
 
@@ -294,19 +585,41 @@ class CsmsV201(CsmsBase):
         result = await self._request(call.GetChargingProfiles(request_id=request_id, charging_profile={}))
         return str(result.status)
 
+    def _chunks(self, action: str, items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """B05/B06: no request larger than the station's ItemsPerMessage / BytesPerMessage for
+        ``action`` (learnt from its device model report; unknown: one request)."""
+        max_items = self.items_per_message.get(action) or len(items) or 1
+        max_bytes = self.bytes_per_message.get(action)
+        chunks: list[list[dict[str, Any]]] = [[]]
+        for item in items:
+            candidate = [*chunks[-1], item]
+            too_big = max_bytes is not None and len(json.dumps(candidate)) > max_bytes - 200
+            if chunks[-1] and (len(candidate) > max_items or too_big):
+                chunks.append([item])
+            else:
+                chunks[-1] = candidate
+        return chunks
+
     async def get_variables(self, refs: list[VariableRef]) -> list[VariableResult]:
-        result = await self._request(call.GetVariables(get_variable_data=[_ref_wire(r) for r in refs]))
-        return [
-            VariableResult(_ref_from(item), item["attribute_status"], item.get("attribute_value"))
-            for item in result.get_variable_result
-        ]
+        out = []
+        for chunk in self._chunks("GetVariables", [_ref_wire(r) for r in refs]):
+            result = await self._request(call.GetVariables(get_variable_data=chunk))
+            out += [
+                VariableResult(_ref_from(item), item["attribute_status"], item.get("attribute_value"))
+                for item in result.get_variable_result
+            ]
+        return out
 
     async def set_variables(self, values: list[tuple[VariableRef, str]]) -> list[VariableResult]:
         data = [{**_ref_wire(ref), "attributeValue": value} for ref, value in values]
-        result = await self._request(call.SetVariables(set_variable_data=data))
-        return [
-            VariableResult(_ref_from(item), item["attribute_status"]) for item in result.set_variable_result
-        ]
+        out = []
+        for chunk in self._chunks("SetVariables", data):
+            result = await self._request(call.SetVariables(set_variable_data=chunk))
+            out += [
+                VariableResult(_ref_from(item), item["attribute_status"])
+                for item in result.set_variable_result
+            ]
+        return out
 
     async def request_start(self, id_token: str, remote_start_id: int) -> str:
         result = await self._request(
@@ -346,6 +659,13 @@ class StationV201(StationBase):
 
     @on("SetChargingProfile")
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
+        """K01: any purpose, unit A or W, any kind, validFrom/validTo, duration; EVSE 0 (the
+        station) or 1 (its one EVSE). A schedule of several periods is refused (InvalidValue):
+        this station holds flat limits."""
+        if evse_id not in (0, 1):
+            return call_result.SetChargingProfile(
+                status="Rejected", status_info={"reasonCode": "UnknownEvse"}
+            )
         try:
             accepted = self.device.set_charging_profile(profile_from_wire(charging_profile))
         except (ValidationError, KeyError, ValueError) as error:
@@ -362,10 +682,14 @@ class StationV201(StationBase):
         charging_profile_criteria: dict[str, Any] | None = None,
         **_: Any,
     ) -> Any:
-        purpose = None
-        if charging_profile_criteria and "charging_profile_purpose" in charging_profile_criteria:
-            purpose = ProfilePurpose(charging_profile_criteria["charging_profile_purpose"])
-        cleared = self.device.clear_charging_profile(charging_profile_id, purpose)
+        """K10: by id, or by purpose and/or stack level."""
+        criteria = charging_profile_criteria or {}
+        purpose = criteria.get("charging_profile_purpose")
+        cleared = self.device.clear_charging_profile(
+            charging_profile_id,
+            None if purpose is None else ProfilePurpose(purpose),
+            criteria.get("stack_level"),
+        )
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
     @on("GetCompositeSchedule")
@@ -382,14 +706,31 @@ class StationV201(StationBase):
         }
         return call_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
 
+    def _matching_profiles(self, criteria: dict[str, Any]) -> tuple[ChargingProfile, ...]:
+        """K09 criteria: purpose, stack level, profile ids (a source other than CSO matches none:
+        every profile here came from the CSMS)."""
+        ids = criteria.get("charging_profile_id")
+        sources = criteria.get("charging_limit_source")
+        if sources and "CSO" not in sources:
+            return ()
+        return tuple(
+            p
+            for p in self.device.charging_profiles()
+            if criteria.get("charging_profile_purpose") in (None, p.purpose.value)
+            and criteria.get("stack_level") in (None, p.stack_level)
+            and (not ids or p.profile_id in ids)
+        )
+
     @on("GetChargingProfiles")
-    def on_get_charging_profiles(self, request_id: int, **_: Any) -> Any:
-        has_any = bool(self.device.charging_profiles())
+    def on_get_charging_profiles(self, request_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
+        has_any = bool(self._matching_profiles(charging_profile))
         return call_result.GetChargingProfiles(status="Accepted" if has_any else "NoProfiles")
 
     @after("GetChargingProfiles")
-    def after_get_charging_profiles(self, request_id: int, **_: Any) -> None:
-        profiles = self.device.charging_profiles()
+    def after_get_charging_profiles(
+        self, request_id: int, charging_profile: dict[str, Any], **_: Any
+    ) -> None:
+        profiles = self._matching_profiles(charging_profile)
         if profiles:
             self._spawn(self._report_profiles(request_id, profiles))
 
@@ -404,8 +745,20 @@ class StationV201(StationBase):
             suppress=False,
         )
 
+    def _check_size(self, items: list[dict[str, Any]]) -> None:
+        """B06.FR / B05.FR: more items than ItemsPerMessage is an OccurrenceConstraintViolation,
+        more bytes than BytesPerMessage a FormatViolation (DeviceDataCtrlr)."""
+        if len(items) > ITEMS_PER_MESSAGE:
+            raise OccurrenceConstraintViolationError(
+                description=f"{len(items)} items: ItemsPerMessage is {ITEMS_PER_MESSAGE}"
+            )
+        size = len(json.dumps(items))
+        if size > BYTES_PER_MESSAGE:
+            raise FormatViolationError(description=f"{size} bytes: BytesPerMessage is {BYTES_PER_MESSAGE}")
+
     @on("GetVariables")
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self._check_size(get_variable_data)
         results = []
         for item in get_variable_data:
             got = self.device.get_variable(_ref_from(item))
@@ -417,6 +770,7 @@ class StationV201(StationBase):
 
     @on("SetVariables")
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self._check_size(set_variable_data)
         results = []
         for item in set_variable_data:
             got = self.device.set_variable(_ref_from(item), str(item["attribute_value"]))
@@ -425,8 +779,231 @@ class StationV201(StationBase):
 
     @on("RequestStartTransaction")
     def on_request_start_transaction(self, id_token: dict[str, Any], remote_start_id: int, **_: Any) -> Any:
-        ok = self.device.request_start(id_token["id_token"])
-        return call_result.RequestStartTransaction(status="Accepted" if ok else "Rejected")
+        """F01/F02: Accepted when a session can start; the token is then authorized with the
+        CSMS (AuthorizeRemoteStart) and charging starts only if it is Accepted."""
+        free = self.device.unlock_connector(1, 1) == "Unlocked"
+        return call_result.RequestStartTransaction(status="Accepted" if free else "Rejected")
+
+    @after("RequestStartTransaction")
+    def after_request_start_transaction(
+        self,
+        id_token: dict[str, Any],
+        remote_start_id: int,
+        charging_profile: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        if self.device.unlock_connector(1, 1) == "Unlocked":
+            self._spawn(self._remote_start(id_token["id_token"], charging_profile))
+
+    async def _remote_start(self, token: str, charging_profile: dict[str, Any] | None) -> None:
+        info = await self.authorize_info(token)
+        if not info.accepted:
+            logger.info("%s: remote start refused, token %s is %s", self.id, token, info.status)
+            return
+        profile = None
+        if charging_profile is not None:
+            try:
+                profile = profile_from_wire({**charging_profile, "transaction_id": "pending"})
+            except (ValidationError, KeyError, ValueError) as error:
+                logger.warning("%s: remote-start profile ignored: %s", self.id, error)
+        self.device.start_remote(token, profile)
+
+    @on("GetTransactionStatus")
+    def on_get_transaction_status(self, transaction_id: str | None = None, **_: Any) -> Any:
+        """E14."""
+        ongoing, queued = self.device.transaction_status(transaction_id)
+        return call_result.GetTransactionStatus(messages_in_queue=queued, ongoing_indicator=ongoing)
+
+    @on("Reset")
+    def on_reset(self, type: str, evse_id: int | None = None, **_: Any) -> Any:
+        """B11/B12: OnIdle waits for the session; Immediate ends it; evseId resets that EVSE only."""
+        self._reset_status = self.device.reset_request(type, evse_id)
+        return call_result.Reset(status=self._reset_status)
+
+    @after("Reset")
+    def after_reset(self, type: str, evse_id: int | None = None, **_: Any) -> None:
+        if evse_id is None and self._reset_status == "Accepted":
+            self.device.reset()
+
+    @on("SetNetworkProfile")
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> Any:
+        """B09."""
+        return call_result.SetNetworkProfile(
+            status=self.device.set_network_profile(configuration_slot, connection_data)
+        )
+
+    @on("ChangeAvailability")
+    def on_change_availability(
+        self, operational_status: str, evse: dict[str, Any] | None = None, **_: Any
+    ) -> Any:
+        """G03 (EVSE), G04 (station)."""
+        evse_id = None if evse is None else int(evse["id"])
+        return call_result.ChangeAvailability(
+            status=self.device.change_availability(operational_status, evse_id)
+        )
+
+    @on("UnlockConnector")
+    def on_unlock_connector(self, evse_id: int, connector_id: int, **_: Any) -> Any:
+        """F05."""
+        return call_result.UnlockConnector(status=self.device.unlock_connector(evse_id, connector_id))
+
+    @on("ReserveNow")
+    def on_reserve_now(
+        self, id: int, expiry_date_time: str, id_token: dict[str, Any], evse_id: int | None = None, **_: Any
+    ) -> Any:
+        """H01."""
+        status = self.device.reserve(id, parse_time(expiry_date_time), id_token["id_token"], evse_id)
+        return call_result.ReserveNow(status=status)
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        """H02."""
+        ok = self.device.cancel_reservation(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
+
+    @on("SendLocalList")
+    def on_send_local_list(
+        self,
+        version_number: int,
+        update_type: str,
+        local_authorization_list: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> Any:
+        """D01 (Full and Differential)."""
+        entries = [
+            (
+                e["id_token"]["id_token"],
+                None if e.get("id_token_info") is None else id_token_info_from_wire(e["id_token_info"]),
+            )
+            for e in local_authorization_list or []
+        ]
+        status = self.device.send_local_list(version_number, update_type, entries)
+        return call_result.SendLocalList(status=status)
+
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self, **_: Any) -> Any:
+        """D02."""
+        return call_result.GetLocalListVersion(version_number=self.device.local_list_version())
+
+    @on("ClearCache")
+    def on_clear_cache(self, **_: Any) -> Any:
+        """C11."""
+        return call_result.ClearCache(status="Accepted" if self.device.clear_cache() else "Rejected")
+
+    @on("GetBaseReport")
+    def on_get_base_report(self, request_id: int, report_base: str, **_: Any) -> Any:
+        """B07: ConfigurationInventory (what can be set) and FullInventory; no summary here."""
+        status = "NotSupported" if report_base == "SummaryInventory" else "Accepted"
+        return call_result.GetBaseReport(status=status)
+
+    @after("GetBaseReport")
+    def after_get_base_report(self, request_id: int, report_base: str, **_: Any) -> None:
+        variables = self.device.report_variables()
+        if report_base == "ConfigurationInventory":
+            variables = [v for v in variables if v.mutability != "ReadOnly"]
+        if report_base != "SummaryInventory":
+            self._spawn(self._send_report(request_id, variables))
+
+    @on("GetReport")
+    def on_get_report(
+        self,
+        request_id: int,
+        component_variable: list[dict[str, Any]] | None = None,
+        component_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> Any:
+        """B08: the variables asked for (by component, and variable if given)."""
+        found = self._report_selection(component_variable, component_criteria)
+        return call_result.GetReport(status="Accepted" if found else "EmptyResultSet")
+
+    @after("GetReport")
+    def after_get_report(
+        self,
+        request_id: int,
+        component_variable: list[dict[str, Any]] | None = None,
+        component_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> None:
+        found = self._report_selection(component_variable, component_criteria)
+        if found:
+            self._spawn(self._send_report(request_id, found))
+
+    def _report_selection(
+        self, component_variable: list[dict[str, Any]] | None, criteria: list[str] | None
+    ) -> list[ReportedVariable]:
+        variables = self.device.report_variables()
+        if criteria and not set(criteria) & {"Active", "Available", "Enabled"}:
+            return []  # only "Problem" asked for: this station reports no component in trouble
+        if not component_variable:
+            return variables
+        chosen = []
+        for v in variables:
+            for want in component_variable:
+                if want["component"]["name"] != v.component:
+                    continue
+                wanted_var = want.get("variable")
+                if wanted_var is None or wanted_var["name"] == v.variable:
+                    chosen.append(v)
+                    break
+        return chosen
+
+    async def _send_report(self, request_id: int, variables: list[ReportedVariable]) -> None:
+        """NotifyReport in parts of ItemsPerMessage (GetReport), tbc on all but the last."""
+        parts = [variables[i : i + ITEMS_PER_REPORT] for i in range(0, len(variables), ITEMS_PER_REPORT)]
+        for seq_no, part in enumerate(parts):
+            await self.send_message(
+                StationMessage(
+                    "NotifyReport",
+                    {
+                        "requestId": request_id,
+                        "generatedAt": _now(),
+                        "seqNo": seq_no,
+                        "tbc": seq_no < len(parts) - 1,
+                        "reportData": [reported_variable_to_wire(v) for v in part],
+                    },
+                )
+            )
+
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any) -> Any:
+        """F06: the triggers this station supports; BootNotification only while not Accepted
+        (F06.FR.17: Rejected once accepted)."""
+        if requested_message == "BootNotification":
+            status = "Rejected" if self.boot_status == "Accepted" else "Accepted"
+        elif requested_message == "TransactionEvent":
+            status = "Accepted" if self._running_transaction() else "Rejected"
+        elif requested_message in TRIGGERS:
+            status = "Accepted"
+        else:
+            status = "NotImplemented"
+        self._trigger_status = status
+        return call_result.TriggerMessage(status=status)
+
+    @after("TriggerMessage")
+    def after_trigger_message(self, requested_message: str, **_: Any) -> None:
+        if self._trigger_status == "Accepted":
+            self._spawn(self._triggered(requested_message))
+
+    def _running_transaction(self) -> bool:
+        return self.device.unlock_connector(1, 1) == "OngoingAuthorizedTransaction"
+
+    async def _triggered(self, message: str) -> None:
+        if message == "BootNotification":
+            self.boot_requested.set()
+        elif message == "Heartbeat":
+            await self.heartbeat()
+        elif message == "StatusNotification":
+            await self.status("Occupied" if self._running_transaction() else "Available")
+        elif message == "MeterValues":
+            await self.meter_values(self.device.meter_readings("Trigger"))
+        elif message == "TransactionEvent":
+            self.device.trigger_transaction_event()  # queued in order with the session's events
+        elif message == "LogStatusNotification":
+            await self.call(call.LogStatusNotification(status="Idle"), suppress=False)
+        elif message == "FirmwareStatusNotification":
+            await self.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
 
     @on("RequestStopTransaction")
     def on_request_stop_transaction(self, transaction_id: str, **_: Any) -> Any:
@@ -436,6 +1013,9 @@ class StationV201(StationBase):
     # uplink (station -> CSMS)
 
     async def boot(self, vendor: str, model: str, firmware: str, reason: str = "PowerUp") -> str:
+        if self.boot_requested.is_set():
+            reason = "Triggered"
+        self.boot_requested.clear()
         result = await self.call(
             call.BootNotification(
                 charging_station={"vendorName": vendor, "model": model, "firmwareVersion": firmware},
@@ -443,7 +1023,8 @@ class StationV201(StationBase):
             ),
             suppress=False,
         )
-        return str(result.status)
+        self.boot_status, self.boot_interval_s = str(result.status), int(result.interval)
+        return self.boot_status
 
     async def heartbeat(self) -> None:
         await self.call(call.Heartbeat(), suppress=False)
@@ -455,10 +1036,19 @@ class StationV201(StationBase):
         )
 
     async def authorize(self, id_token: str) -> bool:
+        return (await self.authorize_info(id_token)).accepted
+
+    async def authorize_info(self, id_token: str) -> IdTokenInfo:
+        """C01: the CSMS's verdict, kept in the authorization cache (C10)."""
         result = await self.call(
             call.Authorize(id_token={"idToken": id_token, "type": "ISO14443"}), suppress=False
         )
-        return bool(result.id_token_info["status"] == "Accepted")
+        info = id_token_info_from_wire(result.id_token_info)
+        self.device.remember(id_token, info)
+        return info
+
+    async def send_message(self, message: StationMessage) -> None:
+        await self.call_prepared(message.action, dict(message.payload))
 
     async def transaction_event(self, message: TransactionMessage) -> None:
         info: dict[str, Any] = {"transactionId": message.transaction_id}
@@ -466,7 +1056,7 @@ class StationV201(StationBase):
             info["chargingState"] = message.charging_state
         if message.stop_reason is not None:
             info["stoppedReason"] = message.stop_reason
-        await self.call(
+        result = await self.call(
             call.TransactionEvent(
                 event_type=message.event_type,
                 timestamp=format_time(message.occurred_at),
@@ -482,6 +1072,11 @@ class StationV201(StationBase):
             ),
             suppress=False,
         )
+        if message.id_token is not None and result.id_token_info is not None:
+            verdict = id_token_info_from_wire(result.id_token_info)
+            self.device.remember(message.id_token, verdict)
+            if not verdict.accepted and message.event_type != "Ended":
+                self.device.deauthorize(message.transaction_id)  # E01.FR: never charge on it
 
     async def meter_values(self, readings: tuple[MeterReading, ...]) -> None:
         await self.call(call.MeterValues(evse_id=1, meter_value=readings_to_wire(readings)), suppress=False)

@@ -34,18 +34,24 @@ from smartcharge.core.window import WeeklySchedule
 from smartcharge.ocpp.domain import (
     ChargingLimitNotice,
     ChargingProfile,
+    IdTokenInfo,
     MeterReading,
     ProfilePurpose,
+    ReportedVariable,
     SecurityNotice,
+    StationMessage,
     TransactionMessage,
     VariableRef,
     VariableResult,
+    format_time,
 )
+from smartcharge.ocpp.v201 import BYTES_PER_MESSAGE, ITEMS_PER_MESSAGE
 from smartcharge.policy import profile_stack
 from smartcharge.policy.charge_point import ChargePointState, StepInputs, step_charge_points
 from smartcharge.policy.default_hours import GB_DEFAULT_HOURS, FirstUseChoice, ScheduleTable
 from smartcharge.policy.modes import Mode, select_mode
 from smartcharge.policy.random_delay import validate_max_delay_s
+from smartcharge.station.authorization import LocalAuthorization
 from smartcharge.station.ev import EV
 
 logger = logging.getLogger(__name__)
@@ -66,7 +72,21 @@ DEFAULT_HOURS = VariableRef("DefaultHours", "Schedule")  # the owner's own hours
 OVERRIDE = VariableRef("ConsumerOverride", "Active")  # SCP-OP-3, SCP-RD-6: "true" | "false"
 MODE = VariableRef("SmartChargingCtrlr", "Mode")  # read only: NORMAL | DSR_MANAGED | ... | FAIL_SAFE
 
-Uplink = TransactionMessage | SecurityNotice | ChargingLimitNotice | tuple[MeterReading, ...] | str
+Uplink = (
+    TransactionMessage
+    | SecurityNotice
+    | ChargingLimitNotice
+    | StationMessage
+    | tuple[MeterReading, ...]
+    | str
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    expires_at: datetime
+    id_token: str
+    evse_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +148,20 @@ class EmulatedChargePoint:
         self.reboot_requested = False
         self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
         self.now_s = 0.0
+        self.auth = LocalAuthorization()
+        self.availability = "Operative"  # of the station and its one EVSE (G03/G04)
+        self._availability_after_tx: str | None = None
+        self.reservations: dict[int, Reservation] = {}
+        self.network_profiles: dict[int, dict[str, object]] = {}
+        self._reset_after_tx = False
+        self._event_id = 0
 
     # ---- the control loop ------------------------------------------------------------------
 
     def _layer_limits(self, now_s: int) -> np.ndarray:
-        profiles = list(self._profiles.values())
+        profiles = [
+            p for p in self._profiles.values() if p.valid_from is None or p.valid_from.timestamp() <= now_s
+        ]
         if self.transaction_id is not None:
             profiles = [p for p in profiles if p.transaction_id in (None, self.transaction_id)]
         leading = profile_stack.leading_limits_w(
@@ -159,6 +188,7 @@ class EmulatedChargePoint:
     def tick(self, now_s: float) -> None:
         """One decision step at ``now_s`` (called every second by the runner)."""
         self.now_s = now_s
+        self._expire_reservations()
         dt_s = 0.0 if self._last_tick_s is None else max(now_s - self._last_tick_s, 0.0)
         self._last_tick_s = now_s
         self._account_energy(dt_s)
@@ -243,14 +273,23 @@ class EmulatedChargePoint:
         self._last_meter_s = self.now_s
         self.outbox.append(message)
 
-    def plug_in(self, ev: EV, id_token: str = "local-owner", trigger: str = "Authorized") -> str:
-        """An EV arrives and a session starts (reg 9 start); returns the transaction id."""
+    def plug_in(self, ev: EV, id_token: str | None = None, trigger: str | None = None) -> str:
+        """An EV arrives and a session starts (reg 9 start); returns the transaction id.
+
+        ``id_token`` None: the GB home charge point starts on plug-in without authorization
+        (AuthCtrlr.Enabled false); a token is given once the runner has authorized it."""
         if self.transaction_id is not None:
             raise ValidationError("transaction_id", self.transaction_id, "a session is already running")
+        if self.availability != "Operative":
+            raise ValidationError("availability", self.availability, "the EVSE is Inoperative (G03)")
         self.ev = ev
         self.transaction_id = str(uuid.uuid4())
         self._seq_no = 0
+        self.reservations = {k: r for k, r in self.reservations.items() if r.id_token != id_token}
         self.outbox.append("Occupied")
+        self._notify_event("Connector", "AvailabilityState", "Occupied")
+        if trigger is None:
+            trigger = "CablePluggedIn" if id_token is None else "Authorized"
         self._queue_tx("Started", trigger, id_token=id_token)
         return self.transaction_id
 
@@ -259,14 +298,22 @@ class EmulatedChargePoint:
         if self.transaction_id is None:
             return
         self.power_w = 0.0
-        self._queue_tx(
-            "Ended", "EVCommunicationLost" if reason == "EVDisconnected" else "RemoteStop", stop_reason=reason
+        trigger = {"EVDisconnected": "EVCommunicationLost", "DeAuthorized": "Deauthorized"}.get(
+            reason, "RemoteStop"
         )
+        self._queue_tx("Ended", trigger, stop_reason=reason)
         self.transaction_id = None
         self.ev = None
         self._override = False
         self._profiles = {k: p for k, p in self._profiles.items() if p.purpose is not ProfilePurpose.TX}
-        self.outbox.append("Available")
+        if self._availability_after_tx is not None:
+            self.availability, self._availability_after_tx = self._availability_after_tx, None
+        status = "Available" if self.availability == "Operative" else "Unavailable"
+        self.outbox.append(status)
+        self._notify_event("Connector", "AvailabilityState", status)
+        if self._reset_after_tx:
+            self._reset_after_tx = False
+            self.reset()
 
     def link_up(self) -> None:
         """Communications restored: a relevant time (RD-R1)."""
@@ -300,11 +347,18 @@ class EmulatedChargePoint:
             self._upstream_randomised = True
         return True
 
-    def clear_charging_profile(self, profile_id: int | None, purpose: ProfilePurpose | None) -> bool:
+    def clear_charging_profile(
+        self, profile_id: int | None, purpose: ProfilePurpose | None, stack_level: int | None = None
+    ) -> bool:
+        """K10: every profile matching all the criteria given (id, purpose, stack level)."""
         keep = {
             k: p
             for k, p in self._profiles.items()
-            if not ((profile_id is None or k == profile_id) and (purpose is None or p.purpose is purpose))
+            if not (
+                (profile_id is None or k == profile_id)
+                and (purpose is None or p.purpose is purpose)
+                and (stack_level is None or p.stack_level == stack_level)
+            )
         }
         cleared = len(keep) != len(self._profiles)
         self._profiles = keep
@@ -377,7 +431,7 @@ class EmulatedChargePoint:
         self._state = ChargePointState(hours, self._state.delay)
 
     def request_start(self, id_token: str) -> bool:
-        if self.transaction_id is not None:
+        if self.transaction_id is not None or self.availability != "Operative":
             return False
         self.plug_in(self.ev or EV(), id_token=id_token, trigger="RemoteStart")
         return True
@@ -397,6 +451,209 @@ class EmulatedChargePoint:
         if self.on_reboot is not None:
             self.on_reboot()
         return True
+
+    # ---- OCPP core (issue 10) ---------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return _at(self.now_s)
+
+    def _notify_event(self, component: str, variable: str, value: str) -> None:
+        """G05 / N07: a hard-wired notification of a connector's availability state."""
+        self._event_id += 1
+        event = {
+            "eventId": self._event_id,
+            "timestamp": format_time(self._now()),
+            "trigger": "Delta",
+            "actualValue": value,
+            "eventNotificationType": "HardWiredNotification",
+            "component": {"name": component, "evse": {"id": 1, "connectorId": 1}},
+            "variable": {"name": variable},
+        }
+        self.outbox.append(
+            StationMessage(
+                "NotifyEvent",
+                {"generatedAt": format_time(self._now()), "seqNo": 0, "eventData": [event]},
+            )
+        )
+
+    def offline_authorization(self, id_token: str) -> IdTokenInfo | None:
+        return self.auth.verdict(id_token, self._now())
+
+    def remember(self, id_token: str, info: IdTokenInfo) -> None:
+        self.auth.remember(id_token, info)
+
+    def deauthorize(self, transaction_id: str) -> bool:
+        if transaction_id != self.transaction_id:
+            return False
+        logger.info("%s: token refused by the CSMS, transaction %s stopped", self.station_id, transaction_id)
+        self.unplug("DeAuthorized")
+        return True
+
+    def send_local_list(
+        self, version: int, update_type: str, entries: list[tuple[str, IdTokenInfo | None]]
+    ) -> str:
+        return self.auth.send_local_list(version, update_type, entries)
+
+    def local_list_version(self) -> int:
+        return self.auth.version
+
+    def clear_cache(self) -> bool:
+        return self.auth.clear_cache()
+
+    def start_remote(self, id_token: str, profile: ChargingProfile | None) -> bool:
+        if not self.request_start(id_token):
+            return False
+        if profile is not None:
+            assert self.transaction_id is not None
+            self.set_charging_profile(
+                ChargingProfile(
+                    profile.profile_id,
+                    profile.stack_level,
+                    ProfilePurpose.TX,
+                    profile.limit_w,
+                    profile.valid_to,
+                    self.transaction_id,
+                    profile.randomised_upstream,
+                )
+            )
+        return True
+
+    def change_availability(self, operational: str, evse_id: int | None) -> str:
+        """G03/G04: with a session running the change waits for its end (Scheduled)."""
+        if evse_id not in (None, 0, 1):
+            return "Rejected"
+        if self.transaction_id is not None and operational == "Inoperative":
+            self._availability_after_tx = operational
+            return "Scheduled"
+        if operational != self.availability:
+            self.availability = operational
+            self.outbox.append("Available" if operational == "Operative" else "Unavailable")
+        return "Accepted"
+
+    def unlock_connector(self, evse_id: int, connector_id: int) -> str:
+        """F05: a connector in an authorized session is not unlocked."""
+        if (evse_id, connector_id) != (1, 1):
+            return "UnknownConnector"
+        if self.transaction_id is not None:
+            return "OngoingAuthorizedTransaction"
+        return "Unlocked"
+
+    def reserve(self, reservation_id: int, expires_at: datetime, id_token: str, evse_id: int | None) -> str:
+        """H01: one EVSE, so one reservation at a time (replacing one with the same id is allowed)."""
+        if evse_id not in (None, 1):
+            return "Rejected"
+        if self.availability != "Operative":
+            return "Unavailable"
+        if self.transaction_id is not None:
+            return "Occupied"
+        if any(k != reservation_id for k in self.reservations):
+            return "Occupied"
+        self.reservations[reservation_id] = Reservation(expires_at, id_token, evse_id)
+        return "Accepted"
+
+    def cancel_reservation(self, reservation_id: int) -> bool:
+        return self.reservations.pop(reservation_id, None) is not None
+
+    def reserved_for_other(self, id_token: str) -> bool:
+        return any(r.id_token.lower() != id_token.lower() for r in self.reservations.values())
+
+    def _expire_reservations(self) -> None:
+        """H04: a reservation past its expiry is removed and reported."""
+        now = self._now()
+        for rid in [k for k, r in self.reservations.items() if r.expires_at <= now]:
+            del self.reservations[rid]
+            self.outbox.append(
+                StationMessage(
+                    "ReservationStatusUpdate", {"reservationId": rid, "reservationUpdateStatus": "Expired"}
+                )
+            )
+
+    def transaction_status(self, transaction_id: str | None) -> tuple[bool | None, bool]:
+        queued = any(
+            isinstance(m, TransactionMessage)
+            and (transaction_id is None or m.transaction_id == transaction_id)
+            for m in self.outbox
+        )
+        ongoing = None if transaction_id is None else transaction_id == self.transaction_id
+        return ongoing, queued
+
+    def reset_request(self, reset_type: str, evse_id: int | None) -> str:
+        """B11 (OnIdle: after the session), B12 (Immediate: the session ends now). Resetting the
+        one EVSE ends its session but keeps the station and its link up."""
+        if evse_id not in (None, 1):
+            return "Rejected"
+        if evse_id == 1:
+            if reset_type == "OnIdle" and self.transaction_id is not None:
+                return "Scheduled"  # the EVSE resets when its session ends: nothing else to do
+            self.unplug("ImmediateReset")
+            return "Accepted"
+        if reset_type == "OnIdle" and self.transaction_id is not None:
+            self._reset_after_tx = True
+            return "Scheduled"
+        return "Accepted"
+
+    def set_network_profile(self, slot: int, connection: dict[str, object]) -> str:
+        """B09: the profile is kept for its slot; this emulator connects only to its configured URL."""
+        if not 0 <= slot <= 9:
+            return "Rejected"
+        self.network_profiles[slot] = dict(connection)
+        return "Accepted"
+
+    def meter_readings(self, context: str) -> tuple[MeterReading, ...]:
+        return self._readings(context)
+
+    def trigger_transaction_event(self) -> bool:
+        if self.transaction_id is None:
+            return False
+        self._queue_tx("Updated", "Trigger")
+        return True
+
+    def report_variables(self) -> list[ReportedVariable]:
+        values = [
+            (ref, self.get_variable(ref).value, "ReadOnly" if ref in (DELAY_COUNTDOWN, MODE) else "ReadWrite")
+            for ref in (MAX_DELAY, DELAY_COUNTDOWN, DEFAULT_HOURS_CHOICE, DEFAULT_HOURS, OVERRIDE, MODE)
+        ]
+        out = [ReportedVariable(r.component, r.variable, "Actual", v, m) for r, v, m in values]
+        for instance in ("GetReport", "GetVariables", "SetVariables"):
+            out.append(
+                ReportedVariable(
+                    "DeviceDataCtrlr",
+                    "ItemsPerMessage",
+                    "Actual",
+                    str(ITEMS_PER_MESSAGE),
+                    "ReadOnly",
+                    variable_instance=instance,
+                )
+            )
+            out.append(
+                ReportedVariable(
+                    "DeviceDataCtrlr",
+                    "BytesPerMessage",
+                    "Actual",
+                    str(BYTES_PER_MESSAGE),
+                    "ReadOnly",
+                    variable_instance=instance,
+                )
+            )
+        out.append(
+            ReportedVariable(
+                "LocalAuthListCtrlr", "Entries", "Actual", str(len(self.auth.local_list)), "ReadOnly"
+            )
+        )
+        out.append(ReportedVariable("AuthCtrlr", "LocalAuthorizeOffline", "Actual", "true", "ReadOnly"))
+        out.append(
+            ReportedVariable(
+                "EVSE",
+                "AvailabilityState",
+                "Actual",
+                "Occupied"
+                if self.transaction_id
+                else ("Available" if self.availability == "Operative" else "Unavailable"),
+                "ReadOnly",
+                evse_id=1,
+            )
+        )
+        return out
 
 
 __all__ = [

@@ -22,13 +22,21 @@ from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from smartcharge.core.errors import ValidationError
-from smartcharge.ocpp.domain import ChargingLimitNotice, OcppVersion, SecurityNotice, TransactionMessage
+from smartcharge.ocpp.domain import (
+    ChargingLimitNotice,
+    IdTokenInfo,
+    OcppVersion,
+    SecurityNotice,
+    StationMessage,
+    TransactionMessage,
+)
 from smartcharge.ocpp.rpc import use_inline_validation
 from smartcharge.ocpp.server import open_station_connection
 from smartcharge.ocpp.v16 import StationV16
 from smartcharge.ocpp.v201 import StationV201
 from smartcharge.station.clock import Clock
 from smartcharge.station.device import EmulatedChargePoint, Uplink
+from smartcharge.station.ev import EV
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +76,8 @@ async def _send(session: StationV201 | StationV16, item: Uplink) -> None:
     elif isinstance(item, ChargingLimitNotice):
         if isinstance(session, StationV201):
             await session.notify_charging_limit(item)
+    elif isinstance(item, StationMessage):
+        await session.send_message(item)
     elif isinstance(item, str):
         await session.status(item)
     else:
@@ -88,6 +98,7 @@ class StationRunner:
         self._wakeup = asyncio.Event()
         self.connected = asyncio.Event()
         self.boots = 0
+        self.boot_status: str | None = None
         self.refused_messages = 0
         self.session: StationV201 | StationV16 | None = None
         self._reboot = asyncio.Event()
@@ -153,9 +164,7 @@ class StationRunner:
         try:
             async with asyncio.TaskGroup() as group:
                 receiver = group.create_task(session.start())
-                status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
-                if status != "Accepted":
-                    raise ConnectionClosed(None, None)
+                await self._boot_until_accepted(session)
                 self.boots += 1
                 self.device.link_up()
                 await session.status("Occupied" if self.device.transaction_id else "Available")
@@ -177,6 +186,42 @@ class StationRunner:
             raise
         finally:
             await ws.close()
+
+    async def _boot_until_accepted(self, session: StationV201 | StationV16) -> None:
+        """B02/B03: while Pending or Rejected the station sends nothing but BootNotification, again
+        after the interval the CSMS gave (or at once on TriggerMessage BootNotification); it still
+        answers the CSMS's calls (the receive loop runs), so a Pending station can be configured."""
+        status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
+        while status != "Accepted":
+            self.boot_status = status
+            try:
+                await asyncio.wait_for(session.boot_requested.wait(), timeout=max(session.boot_interval_s, 1))
+            except TimeoutError:
+                pass
+            status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
+        self.boot_status = status
+
+    async def authorize(self, id_token: str) -> IdTokenInfo:
+        """C01 online; offline from the local list, then the cache (C12, C13). Unknown to all:
+        not accepted, so an unknown token never starts charging."""
+        session = self.session
+        if self.connected.is_set() and session is not None:
+            try:
+                return await session.authorize_info(id_token)
+            except (OCPPError, TimeoutError, ConnectionClosed, OSError) as error:
+                logger.info("%s: Authorize failed (%s): deciding locally", self.device.station_id, error)
+        return self.device.offline_authorization(id_token) or IdTokenInfo("Unknown")
+
+    async def present_token(self, id_token: str, ev: EV | None = None) -> IdTokenInfo:
+        """A driver presents a token and plugs in: the session starts only if it is Accepted
+        and no reservation holds the EVSE for another token (H01)."""
+        if self.device.reserved_for_other(id_token):
+            return IdTokenInfo("Invalid")
+        info = await self.authorize(id_token)
+        if info.accepted:
+            self.device.plug_in(ev or EV(), id_token=id_token)
+            self._wakeup.set()
+        return info
 
     async def _until(self, stop: asyncio.Event, ws: object) -> None:
         # Wait on events, not a polling loop: ten thousand stations polling would eat a core.

@@ -156,6 +156,125 @@ class LimitBookEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# ---- OCPP core (issue 10): id tokens, boot policy, station reports ----------------------------
+
+#: OCPP 2.0.1 IdTokenType.idToken is at most 36 characters (1.6 idTag: 20).
+ID_TOKEN_MAX = 36
+#: ``DeviceVariable.evse_id`` / ``connector_id`` when the component names none (keeps the key unique).
+NO_EVSE = -1
+
+
+class IdToken(Base):
+    """One id token the CEM knows (OCPP 2.0.1 C01, C05, C09): its status, expiry and group.
+    Looked up by value; 1.6 stations send the bare idTag, so the type is kept but not part of the key."""
+
+    __tablename__ = "id_token"
+
+    id_token: Mapped[str] = mapped_column(String(ID_TOKEN_MAX), primary_key=True)
+    token_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    group_id_token: Mapped[str | None] = mapped_column(String(ID_TOKEN_MAX), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StationBootPolicy(Base):
+    """How the CEM answers a station's BootNotification (B01-B03): Accepted, Pending or Rejected.
+    A station without a row is Accepted."""
+
+    __tablename__ = "station_boot_policy"
+
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConnectorStatusRow(Base):
+    """The last status each connector reported (G01 StatusNotification)."""
+
+    __tablename__ = "connector_status"
+    __table_args__ = (UniqueConstraint("station_id", "evse_id", "connector_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE")
+    )
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeviceVariable(Base):
+    """One attribute of one variable of the station's device model, as its NotifyReport said
+    (B07/B08). ``NO_EVSE`` stands for a component that names no EVSE or connector."""
+
+    __tablename__ = "device_variable"
+    __table_args__ = (
+        UniqueConstraint(
+            "station_id",
+            "component",
+            "component_instance",
+            "evse_id",
+            "connector_id",
+            "variable",
+            "variable_instance",
+            "attribute_type",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE")
+    )
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str] = mapped_column(String(50))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str] = mapped_column(String(50))
+    attribute_type: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mutability: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StationNoticeRow(Base):
+    """A message a station sent that the CEM stores and acknowledges (NotifyEvent, DataTransfer,
+    firmware/diagnostics status, ...): its action, a one-line summary and the payload as JSON."""
+
+    __tablename__ = "station_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(50))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class ReservationRow(Base):
+    """A reservation made with ReserveNow (H01) and its last status (ReservationStatusUpdate H04)."""
+
+    __tablename__ = "reservation"
+    __table_args__ = (UniqueConstraint("station_id", "reservation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE")
+    )
+    reservation_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    id_token: Mapped[str | None] = mapped_column(String(ID_TOKEN_MAX), nullable=True)
+    evse_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # ---- web access (operator, owner and site-manager API): people, tokens, sessions, audit --------
 
 #: Longest user name accepted by the web API.
@@ -219,6 +338,8 @@ class AuditEntry(Base):
 
 
 __all__ = [
+    "ID_TOKEN_MAX",
+    "NO_EVSE",
     "NO_TRANSACTION",
     "USERNAME_MAX",
     "ApiToken",
@@ -228,10 +349,16 @@ __all__ = [
     "SITE_WIDE",
     "STATION_ID_MAX",
     "ChargingSession",
+    "ConnectorStatusRow",
+    "DeviceVariable",
+    "IdToken",
     "LimitBookEntry",
     "MeterValueRow",
     "RateChange",
+    "ReservationRow",
     "SecurityEvent",
     "Station",
+    "StationBootPolicy",
+    "StationNoticeRow",
     "TransactionEventRow",
 ]

@@ -16,6 +16,7 @@ from smartcharge.web.api import audit as audit_api
 from smartcharge.web.api import auth as auth_api
 from smartcharge.web.api import events as events_api
 from smartcharge.web.api import ocpp_calls, stations
+from smartcharge.web.api import ocpp_core as ocpp_core_api
 from smartcharge.web.audit import AuditMiddleware
 from smartcharge.web.services import WebServices
 
@@ -41,6 +42,7 @@ def create_app(services: WebServices | None) -> FastAPI:
     app.include_router(stations.router)
     app.include_router(ocpp_calls.router)
     app.include_router(events_api.router)
+    app.include_router(ocpp_core_api.router)
     return app
 
 

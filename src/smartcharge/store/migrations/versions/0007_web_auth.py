@@ -3,7 +3,7 @@
 argon2id hashes only (SEC-D-2).
 
 Revision ID: 0007_web_auth
-Revises: 0004_rate_change_seq
+Revises: 0006_ocpp_core
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_web_auth"
-down_revision = "0004_rate_change_seq"
+down_revision = "0006_ocpp_core"
 branch_labels = None
 depends_on = None
 

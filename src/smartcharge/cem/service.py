@@ -24,11 +24,15 @@ from smartcharge.ocpp.tls import server_context
 from smartcharge.store.base import make_engine
 from smartcharge.store.limit_book_repo import LimitBookRepository
 from smartcharge.store.migrate import upgrade
+from smartcharge.store.private_files import key_directory, load_or_create_key, secure_database_file
 from smartcharge.store.security_log import SecurityLog
 from smartcharge.store.session_repo import SessionRepository
 from smartcharge.store.station_repo import StationRepository
 
 logger = logging.getLogger(__name__)
+
+#: The security log's HMAC key in the data directory (store/security_log.py).
+SECURITY_LOG_KEY_FILE = "security-log.key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +44,14 @@ class CemConfig:
     cert: Path | None = None
     key: Path | None = None
     client_ca: Path | None = None
+    #: More (certificate, key) chains for the TLS port: an RSA one next to an EC one (OCPP 2.0.1
+    #: part 2 asks a CSMS for both the ECDHE-ECDSA and the RSA cipher suites).
+    extra_chains: tuple[tuple[Path, Path], ...] = ()
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     ping_interval_s: float | None = 60.0
     ven_config: Path | None = None
+    #: Where the CEM's keys live (security-log HMAC key, CA); see ``open_store``.
+    data_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.port is None and self.tls_port is None:
@@ -62,8 +71,13 @@ class Store:
     limits: LimitBookRepository
 
 
-def open_store(database_url: str, migrate: bool = True) -> Store:
-    """Engine and repositories for ``database_url``, migrated to the newest revision."""
+def open_store(database_url: str, migrate: bool = True, data_dir: Path | None = None) -> Store:
+    """Engine and repositories for ``database_url``, migrated to the newest revision.
+
+    A SQLite file is made 0600 before it is opened; the security log's HMAC key is kept 0600 in
+    ``data_dir`` (default: next to a SQLite file, else the default data directory)."""
+    secure_database_file(database_url)
+    key = load_or_create_key(key_directory(database_url, data_dir) / SECURITY_LOG_KEY_FILE)
     engine = make_engine(database_url)
     if migrate:
         upgrade(engine)
@@ -71,7 +85,7 @@ def open_store(database_url: str, migrate: bool = True) -> Store:
         engine,
         StationRepository(engine),
         SessionRepository(engine),
-        SecurityLog(engine),
+        SecurityLog(engine, key),
         LimitBookRepository(engine),
     )
 
@@ -87,7 +101,7 @@ async def serve_cem(
     on_ready: Callable[[CemGateway, OcppServer], None] | None = None,
 ) -> None:
     """Run the CEM until ``stop`` is set."""
-    store = await asyncio.to_thread(open_store, config.database_url)
+    store = await asyncio.to_thread(open_store, config.database_url, True, config.data_dir)
     gateway = build_gateway(store)
     # Before any station can connect: each gets what still holds after its BootNotification.
     restored = await gateway.restore_limits()
@@ -98,13 +112,16 @@ async def serve_cem(
         StationAuthenticator(store.stations, gateway.recorder),
         max_frame_bytes=config.max_frame_bytes,
         ping_interval_s=config.ping_interval_s,
+        on_tls_refused=lambda kind, reason, remote: gateway.recorder.security_event(
+            None, kind, reason, remote_address=remote
+        ),
     )
     listeners = []
     if config.port is not None:
         listeners.append(await server.start(config.host, config.port))
     if config.tls_port is not None:
         assert config.cert is not None and config.key is not None
-        context = server_context(config.cert, config.key, config.client_ca)
+        context = server_context(config.cert, config.key, config.client_ca, config.extra_chains)
         listeners.append(await server.start(config.host, config.tls_port, context))
     if on_ready is not None:
         on_ready(gateway, server)

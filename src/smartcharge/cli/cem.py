@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,10 +39,9 @@ def database_url(db: str | None, data_dir: Path | None) -> str:
     """The URL given, or SQLite in the data directory (created if missing)."""
     if db:
         return db
-    directory = data_dir or Path(
-        os.environ.get("SMARTCHARGE_DATA_DIR", Path.home() / ".local/share/smartcharge")
-    )
-    directory.mkdir(parents=True, exist_ok=True)
+    from smartcharge.store.private_files import default_data_dir, ensure_private_dir
+
+    directory = ensure_private_dir(data_dir or default_data_dir())  # 0700 (SEC-D-4)
     return f"sqlite:///{directory / 'cem.db'}"
 
 
@@ -62,6 +60,10 @@ def serve(
     cert: Annotated[Path | None, typer.Option(help="Server certificate (PEM) for the TLS port.")] = None,
     key: Annotated[Path | None, typer.Option(help="Server private key (PEM).")] = None,
     client_ca: Annotated[Path | None, typer.Option(help="CA of station certificates (profile 3).")] = None,
+    rsa_cert: Annotated[
+        Path | None, typer.Option(help="RSA server certificate next to an EC --cert (OCPP RSA suites).")
+    ] = None,
+    rsa_key: Annotated[Path | None, typer.Option(help="Private key of --rsa-cert (PEM).")] = None,
     max_frame_bytes: int = typer.Option(64 * 1024, help="Largest websocket frame accepted."),
     ping_interval: float = typer.Option(60.0, help="Websocket ping interval in seconds; 0 to disable."),
     ven_config: Annotated[
@@ -82,9 +84,11 @@ def serve(
             cert=cert,
             key=key,
             client_ca=client_ca,
+            extra_chains=((rsa_cert, rsa_key),) if rsa_cert and rsa_key else (),
             max_frame_bytes=max_frame_bytes,
             ping_interval_s=ping_interval or None,
             ven_config=ven_config,
+            data_dir=data_dir,
         )
     except ValidationError as error:
         _fail(error)
@@ -115,7 +119,7 @@ def add_station(
             raise ValidationError("id", station_id, "1-48 characters of a-z A-Z 0-9 * - _ = + | @ .")
         if profile not in (1, 2, 3):
             raise ValidationError("profile", profile, "OCPP security profile is 1, 2 or 3")
-        store = open_store(database_url(db, data_dir))
+        store = open_store(database_url(db, data_dir), data_dir=data_dir)
         password = new_password() if profile in (1, 2) else None
         store.stations.add(
             station_id, profile, None if password is None else hash_password(password), datetime.now(UTC)
@@ -137,7 +141,7 @@ def sessions(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Every session of the last 12 months: start, stop, energy and rate changes (reg 9)."""
-    store = open_store(database_url(db, data_dir))
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
     table = Table("station", "transaction", "start (UTC)", "stop (UTC)", "energy kWh", "rate changes")
     for view in store.sessions.sessions_last_12_months(station_id, datetime.now(UTC)):
         changes = ", ".join(f"{r.changed_at:%H:%M:%S} {r.power_w:.0f} W" for r in view.rate_changes)
@@ -161,7 +165,7 @@ def export(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Export every session and meter value of a station as JSON (PRIV-6 access and portability)."""
-    store = open_store(database_url(db, data_dir))
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
     data = store.sessions.export(station_id)
     out.write_text(json.dumps(data, indent=2), encoding="utf-8")
     console.print(f"{len(data['sessions'])} sessions, {len(data['meter_values'])} meter values -> {out}")
@@ -175,7 +179,7 @@ def erase(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Erase a station's session data, or one session (PRIV-6 erasure). The security log is kept."""
-    store = open_store(database_url(db, data_dir))
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
     deleted = store.sessions.erase(station_id, transaction_id)
     console.print(f"{deleted} rows erased")
 
@@ -183,18 +187,27 @@ def erase(
 @app.command("security-log")
 def security_log(
     limit: int = typer.Option(50, help="How many of the newest events."),
+    verify: bool = typer.Option(
+        False, "--verify", help="Check the HMAC chain; name the first edited or removed entry."
+    ),
     db: str | None = DbOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """The newest security events: refused handshakes, invalid messages, station notifications."""
-    store = open_store(database_url(db, data_dir))
-    table = Table("time (UTC)", "station", "event", "detail", "remote")
+    """The newest security events: refused handshakes, invalid messages, station notifications.
+    With --verify: one line, exit code 1 if any entry was edited, inserted or removed."""
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
+    if verify:
+        result = store.security.verify()
+        typer.echo(result.line())
+        raise typer.Exit(0 if result.ok else 1)
+    table = Table("time (UTC)", "station", "event", "detail", "count", "remote")
     for e in store.security.recent(limit):
         table.add_row(
             f"{e.occurred_at:%Y-%m-%d %H:%M:%S}",
             e.station_id or "",
             e.event_type,
             e.detail,
+            str(e.count),
             e.remote_address or "",
         )
     console.print(table)

@@ -103,6 +103,22 @@ TlsRefusalHook = Callable[[str, str, str], Awaitable[None]]
 TLS_HANDSHAKE_TIMEOUT_S = 10.0
 
 
+class _Holding(asyncio.Protocol):
+    """Stands in for the websockets connection during the TLS handshake: keeps early data, and
+    takes the connection_lost of a failed handshake (the connection never began)."""
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.lost = False
+        self.error: BaseException | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.data.append(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost, self.error = True, exc
+
+
 class TlsGate(asyncio.Protocol):
     """The asyncio protocol of one TLS connection until its handshake is done: it runs the
     handshake with ``loop.start_tls``, reports a refusal, and on success hands the TLS transport to
@@ -123,24 +139,28 @@ class TlsGate(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         remote = str(peer[0]) if peer else "?"
         loop = asyncio.get_running_loop()
+        holding = _Holding()
         try:
             tls = await loop.start_tls(
                 transport,
-                self._inner,
+                holding,
                 self._context,
                 server_side=True,
                 ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT_S,
             )
         except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as error:
             transport.abort()
-            kind, reason = describe_tls_failure(error)
+            kind, reason = describe_tls_failure(holding.error or error)
             logger.warning("TLS handshake from %s refused: %s", remote, reason)
             await self._on_refused(kind, reason, remote)
             return
-        if tls is None:  # the peer closed during the handshake
+        if tls is None or holding.lost:  # the peer closed right after the handshake
             transport.abort()
             return
+        tls.set_protocol(self._inner)
         self._inner.connection_made(tls)
+        for chunk in holding.data:  # what arrived between the handshake and the hand-over
+            self._inner.data_received(chunk)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._task is not None and not self._task.done():

@@ -150,11 +150,17 @@ class CertificateAuthority:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         )
 
-    def sign(self, csr: x509.CertificateSigningRequest, station_id: str) -> str:
+    def sign(
+        self,
+        csr: x509.CertificateSigningRequest,
+        station_id: str,
+        days: float = STATION_CERT_DAYS,
+        not_before: datetime | None = None,
+    ) -> str:
         """Sign a checked CSR as a station (TLS client) certificate; PEM leaf then this CA."""
-        now = datetime.now(UTC)
+        start = not_before or datetime.now(UTC) - timedelta(minutes=5)
         cert = (
-            self._builder(station_id, csr.public_key(), now - timedelta(minutes=5), STATION_CERT_DAYS)
+            self._builder(station_id, csr.public_key(), start, days)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(self._key, hashes.SHA256())
         )

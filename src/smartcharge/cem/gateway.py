@@ -72,6 +72,7 @@ class CemGateway:
         self.profile_reports: list[tuple[str, ProfileReport]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._push_lock = asyncio.Lock()
+        self.security: Any = None  # cem.security.CemSecurity, set by the service (SEC-S-4..6)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -16,8 +16,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from smartcharge.cem.auth import StationAuthenticator
+from smartcharge.cem.ca import CertificateAuthority
+from smartcharge.cem.file_server import FileServer
 from smartcharge.cem.gateway import CemGateway
 from smartcharge.cem.recorder import Recorder
+from smartcharge.cem.security import CemSecurity
 from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.server import DEFAULT_MAX_FRAME_BYTES, OcppServer
 from smartcharge.ocpp.tls import server_context
@@ -52,10 +55,20 @@ class CemConfig:
     ven_config: Path | None = None
     #: Where the CEM's keys live (security-log HMAC key, CA); see ``open_store``.
     data_dir: Path | None = None
+    #: The CA that signs station CSRs (default: ``ca`` in the key directory, created 0700/0600).
+    ca_dir: Path | None = None
+    #: HTTPS port of the file endpoint (firmware downloads, GetLog uploads); None: not served.
+    files_port: int | None = None
+    #: Published firmware images (default: ``firmware`` in the key directory).
+    firmware_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.port is None and self.tls_port is None:
             raise ValidationError("port", None, "give --port, --tls-port or both")
+        if self.files_port is not None and (self.cert is None or self.key is None):
+            raise ValidationError(
+                "files_port", self.files_port, "the HTTPS file endpoint needs --cert and --key"
+            )
         if self.tls_port is not None and (self.cert is None or self.key is None):
             raise ValidationError("cert", self.cert, "a TLS listener needs --cert and --key")
         if not 1024 <= self.max_frame_bytes <= 16 * 1024 * 1024:
@@ -95,6 +108,24 @@ def build_gateway(store: Store) -> CemGateway:
     return CemGateway(Recorder(store.stations, store.sessions, store.security, store.limits, writers))
 
 
+async def _start_security(config: CemConfig, gateway: CemGateway) -> CemSecurity:
+    """The CA, the HTTPS file endpoint if asked for, and the security side of the gateway."""
+    key_dir = key_directory(config.database_url, config.data_dir)
+    ca = await asyncio.to_thread(CertificateAuthority.load_or_create, config.ca_dir or key_dir / "ca")
+    files = None
+    if config.files_port is not None:
+        assert config.cert is not None and config.key is not None
+
+        async def refused(station_id: str | None, reason: str, remote: str) -> None:
+            await gateway.recorder.security_event(
+                station_id, "LogUploadRefused", reason, remote_address=remote
+            )
+
+        files = FileServer(config.firmware_dir or key_dir / "firmware", key_dir / "uploads", refused)
+        await files.start(config.host, config.files_port, config.cert, config.key)
+    return CemSecurity(gateway.stations, gateway.recorder, ca, files)
+
+
 async def serve_cem(
     config: CemConfig,
     stop: asyncio.Event,
@@ -123,6 +154,7 @@ async def serve_cem(
         assert config.cert is not None and config.key is not None
         context = server_context(config.cert, config.key, config.client_ca, config.extra_chains)
         listeners.append(await server.start(config.host, config.tls_port, context))
+    gateway.security = await _start_security(config, gateway)
     if on_ready is not None:
         on_ready(gateway, server)
     logger.info("CEM ready")
@@ -138,6 +170,7 @@ async def serve_cem(
             listener.close()
             await listener.wait_closed()
         await gateway.close()
+        await gateway.security.close()
         gateway.recorder.close()
         store.engine.dispose()
 

@@ -38,6 +38,7 @@ from smartcharge.ocpp.domain import (
 )
 from smartcharge.ocpp.rpc import as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
+from smartcharge.ocpp.v201_security import CsmsSecurityV201, StationSecurityV201
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _ref_from(item: dict[str, Any]) -> VariableRef:
 # ---- the CEM's side ----------------------------------------------------------------------------
 
 
-class CsmsV201(CsmsBase):
+class CsmsV201(CsmsBase, CsmsSecurityV201):
     """One OCPP 2.0.1 station as the CEM sees it: its messages go to ``events``; commands go out."""
 
     version = OcppVersion.V201
@@ -336,7 +337,7 @@ class CsmsV201(CsmsBase):
 # ---- the station's side --------------------------------------------------------------------
 
 
-class StationV201(StationBase):
+class StationV201(StationBase, StationSecurityV201):
     """The station end of an OCPP 2.0.1 connection: CSMS commands go to ``device``."""
 
     version = OcppVersion.V201

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -127,6 +128,7 @@ class EmulatedChargePoint:
         self.outbox: deque[Uplink] = deque()
         self.reboot_requested = False
         self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
+        self.security: Any = None  # station.security.StationSecurity: certificates, firmware (SEC-S-4/5)
         self.now_s = 0.0
 
     # ---- the control loop ------------------------------------------------------------------
@@ -387,6 +389,13 @@ class EmulatedChargePoint:
             return False
         self.unplug("Remote")
         return True
+
+    def reconnect(self) -> None:
+        """Drop the link and connect again at once (a new client certificate, A02; a new network
+        profile, A05): no reboot, no session ends."""
+        self.reboot_requested = True
+        if self.on_reboot is not None:
+            self.on_reboot()
 
     def reset(self) -> bool:
         """Reboot: the session ends, the link drops, and power-up is a relevant time (RD-R1)."""

@@ -114,6 +114,10 @@ class StationRunner:
                 await self._session(stop)
                 attempt = 0
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, OCPPError) as error:
+                if isinstance(error, ssl.SSLCertVerificationError):  # SEC-S-6: the CSMS failed our check
+                    self.device.record_security_event(
+                        "InvalidCsmsCertificate", str(error.verify_message)[:255]
+                    )
                 if isinstance(error, InvalidStatus) and error.response.status_code == 401:
                     logger.error("%s: CSMS refused our credentials (HTTP 401)", self.device.station_id)
                     self.device.record_security_event("FailedToAuthenticateAtCsms", "HTTP 401 at handshake")
@@ -136,8 +140,13 @@ class StationRunner:
 
     async def _session(self, stop: asyncio.Event) -> None:
         url = self.link.url.rstrip("/") + "/" + self.device.station_id
+        security = self.device.security  # station.security: its roots and certificate, if any
+        ssl_context = self.link.ssl_context
+        if security is not None and url.startswith("wss:"):
+            ssl_context = security.ssl_context()  # the CSMS root and client certificate installed now
+        password = self.link.password if security is None else security.password(self.link.password)
         ws = await open_station_connection(
-            url, self.device.station_id, self.link.version, self.link.password, self.link.ssl_context
+            url, self.device.station_id, self.link.version, password, ssl_context
         )
         session: StationV201 | StationV16
 
@@ -153,7 +162,10 @@ class StationRunner:
         try:
             async with asyncio.TaskGroup() as group:
                 receiver = group.create_task(session.start())
-                status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
+                firmware = (
+                    self.link.firmware if security is None else security.firmware_version(self.link.firmware)
+                )
+                status = await session.boot(self.link.vendor, self.link.model, firmware)
                 if status != "Accepted":
                     raise ConnectionClosed(None, None)
                 self.boots += 1
@@ -164,6 +176,8 @@ class StationRunner:
                     group.create_task(self._drain(session)),
                     group.create_task(self._heartbeat(session)),
                 ]
+                if security is not None:  # e.g. FirmwareStatusNotification Installed after the reboot
+                    helpers.append(group.create_task(security.on_link_up(session)))
                 stopper = group.create_task(self._until(stop, ws))
                 await receiver
                 for task in [*helpers, stopper]:

@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from interface_b_harness import CemHandle, start_cem
+from interface_b_harness import (
+    CemHandle,
+    StationHandle,
+    free_port,
+    register,
+    start_cem,
+    start_station,
+    wait_for,
+)
 from smartcharge.cem.ca import CertificateAuthority
+from smartcharge.station.security import StationSecurity
 
 
 @dataclass
@@ -43,3 +52,32 @@ async def secure_cem(sqlite_url: str, secure_pki: SecurePki) -> AsyncIterator[Ce
     )
     yield handle
     await handle.close()
+
+
+@dataclass
+class Rig:
+    cem: CemHandle
+    station: StationHandle
+    security: StationSecurity
+    pki: SecurePki
+
+
+@pytest.fixture
+async def rig(sqlite_url: str, secure_pki: SecurePki, tmp_path: Path) -> AsyncIterator[Rig]:
+    cem = await start_cem(
+        sqlite_url,
+        tls=(*secure_pki.ec_chain, secure_pki.ca_file),
+        extra_chains=(secure_pki.rsa_chain,),
+        ca_dir=secure_pki.ca_file.parent,
+        files_port=free_port(),
+        firmware_dir=tmp_path / "published",
+    )
+    register(cem.store, "P3", profile=3)
+    station = start_station("P3", f"wss://localhost:{cem.tls_port}/ocpp")
+    security = StationSecurity(station.device, tmp_path / "station-P3")
+    security.certificates.provision(secure_pki.ca.cert_pem, *secure_pki.client("P3"))
+    station.device.security = security
+    await wait_for(lambda: station.runner.connected.is_set(), what="P3 connected over mutual TLS")
+    yield Rig(cem, station, security, secure_pki)
+    await station.close()
+    await cem.close()

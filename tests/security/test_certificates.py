@@ -4,8 +4,6 @@ with its new certificate, and every bad certificate or CSR refused, reported, no
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,22 +13,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from ocpp.v201 import call
-from security.conftest import SecurePki
+from security.conftest import Rig
 
-from interface_b_harness import CemHandle, StationHandle, register, start_cem, start_station, wait_for
+from interface_b_harness import CemHandle, wait_for
 from smartcharge.cem.ca import CertificateAuthority
 from smartcharge.station.certificates import hash_of
-from smartcharge.station.security import StationSecurity
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Rig:
-    cem: CemHandle
-    station: StationHandle
-    security: StationSecurity
-    pki: SecurePki
 
 
 def _serial_seen_by_cem(cem: CemHandle, station_id: str) -> int:
@@ -41,25 +30,6 @@ def _serial_seen_by_cem(cem: CemHandle, station_id: str) -> int:
 
 def _serial_of(path: Path) -> int:
     return int(x509.load_pem_x509_certificates(path.read_bytes())[0].serial_number)
-
-
-@pytest.fixture
-async def rig(sqlite_url: str, secure_pki: SecurePki, tmp_path: Path) -> AsyncIterator[Rig]:
-    cem = await start_cem(
-        sqlite_url,
-        tls=(*secure_pki.ec_chain, secure_pki.ca_file),
-        extra_chains=(secure_pki.rsa_chain,),
-        ca_dir=secure_pki.ca_file.parent,
-    )
-    register(cem.store, "P3", profile=3)
-    station = start_station("P3", f"wss://localhost:{cem.tls_port}/ocpp")
-    security = StationSecurity(station.device, tmp_path / "station-P3")
-    security.certificates.provision(secure_pki.ca.cert_pem, *secure_pki.client("P3"))
-    station.device.security = security
-    await wait_for(lambda: station.runner.connected.is_set(), what="P3 connected over mutual TLS")
-    yield Rig(cem, station, security, secure_pki)
-    await station.close()
-    await cem.close()
 
 
 async def test_renewal_installs_the_new_certificate_and_reconnects_with_it(rig: Rig) -> None:

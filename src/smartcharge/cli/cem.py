@@ -64,6 +64,9 @@ def serve(
         Path | None, typer.Option(help="RSA server certificate next to an EC --cert (OCPP RSA suites).")
     ] = None,
     rsa_key: Annotated[Path | None, typer.Option(help="Private key of --rsa-cert (PEM).")] = None,
+    files_port: Annotated[
+        int | None, typer.Option(help="HTTPS port for firmware downloads and GetLog uploads.")
+    ] = None,
     max_frame_bytes: int = typer.Option(64 * 1024, help="Largest websocket frame accepted."),
     ping_interval: float = typer.Option(60.0, help="Websocket ping interval in seconds; 0 to disable."),
     ven_config: Annotated[
@@ -89,6 +92,7 @@ def serve(
             ping_interval_s=ping_interval or None,
             ven_config=ven_config,
             data_dir=data_dir,
+            files_port=files_port,
         )
     except ValidationError as error:
         _fail(error)
@@ -227,3 +231,34 @@ def make_pki_command(
 
 
 __all__ = ["app", "database_url"]
+
+
+@app.command("firmware")
+def firmware(
+    image: Annotated[Path, typer.Option(help="The firmware image file to publish.")],
+    signing_key: Annotated[Path, typer.Option(help="Firmware-signing private key (PEM, EC or RSA).")],
+    signing_cert: Annotated[
+        Path, typer.Option(help="Its certificate (PEM), issued under a manufacturer root.")
+    ],
+    name: Annotated[str | None, typer.Option(help="Published file name (default: the image's).")] = None,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Sign a firmware image and publish it on the CEM's HTTPS file endpoint (OCPP L01, SEC-S-4).
+    Prints the name, SHA-256 and signature; UpdateFirmware then points stations at it."""
+    from smartcharge.cem.firmware import publish
+    from smartcharge.store.private_files import default_data_dir
+
+    directory = (data_dir or default_data_dir()) / "firmware"
+    try:
+        for given in (image, signing_key, signing_cert):
+            if not given.is_file():
+                raise ValidationError(given.name, str(given), "no such file")
+        published = publish(image, signing_key, signing_cert, directory, name)
+    except (ValidationError, ValueError) as error:
+        if not isinstance(error, ValidationError):
+            error = ValidationError("signing_key", signing_key.name, f"unreadable: {error}")
+        _fail(error)
+        return
+    typer.echo(
+        json.dumps({"name": published.name, "sha256": published.sha256, "signature": published.signature})
+    )

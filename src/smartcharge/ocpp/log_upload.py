@@ -35,7 +35,7 @@ def upload_log(location: str, filename: str, lines: list[str], context: ssl.SSLC
             with urllib.request.urlopen(
                 request, timeout=UPLOAD_TIMEOUT_S, context=context if url.scheme == "https" else None
             ) as answer:  # noqa: S310
-                return 200 <= answer.status < 300
+                return bool(200 <= int(answer.status) < 300)
         except (urllib.error.URLError, OSError) as error:
             logger.warning("log upload to %s refused or failed: %s", url.netloc, error)
             return False

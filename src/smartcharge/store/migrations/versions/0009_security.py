@@ -4,7 +4,7 @@ identical events the row stands for, the time of the last of them, and an HMAC c
 reported as unchained by ``smartcharge cem security-log --verify``.
 
 Revision ID: 0009_security
-Revises: 0004_rate_change_seq
+Revises: 0007_web_auth
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_security"
-down_revision = "0004_rate_change_seq"
+down_revision = "0007_web_auth"
 branch_labels = None
 depends_on = None
 

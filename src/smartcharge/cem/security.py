@@ -87,6 +87,64 @@ class CemSecurity:
         """A02: ask the station for a CSR (TriggerMessage SignChargingStationCertificate)."""
         return str(await self.link(station_id).trigger_message("SignChargingStationCertificate"))
 
+    # ---- A01, A05 ---------------------------------------------------------------------------
+
+    async def rotate_password(self, station_id: str) -> str:
+        """A01: a fresh random BasicAuthPassword through SetVariables; once the station accepts
+        it, only the new one is accepted (its argon2 hash replaces the old)."""
+        from smartcharge.cem.credentials import hash_password, new_password
+        from smartcharge.ocpp.domain import VariableRef
+
+        record = self._recorder.stations.get(station_id)
+        if record is None:
+            raise ValidationError("station_id", station_id, "not a registered station")
+        password = new_password()
+        ref = VariableRef("SecurityCtrlr", "BasicAuthPassword")
+        (result,) = await self.link(station_id).set_variables([(ref, password)])
+        if result.status != "Accepted":
+            await self._log(station_id, "PasswordRotationFailed", f"station answered {result.status}")
+            return str(result.status)
+        hashed = await asyncio.to_thread(hash_password, password)
+        await asyncio.to_thread(
+            self._recorder.stations.set_credentials, station_id, record.security_profile, hashed
+        )
+        await self._log(station_id, "ReconfigurationOfSecurityParameters", "BasicAuthPassword rotated")
+        return "Accepted"
+
+    async def upgrade_security_profile(
+        self, station_id: str, csms_url: str, profile: int, slot: int = 1
+    ) -> str:
+        """A05: SetNetworkProfile, NetworkConfigurationPriority, Reset; from then on the station is
+        registered at ``profile`` and any connection at a lower one is refused (no downgrade)."""
+        from smartcharge.ocpp.domain import VariableRef
+
+        record = self._recorder.stations.get(station_id)
+        if record is None:
+            raise ValidationError("station_id", station_id, "not a registered station")
+        if profile <= record.security_profile:
+            raise ValidationError(
+                "profile", profile, f"must be above the current profile {record.security_profile}"
+            )
+        link = self.link(station_id)
+        status = await link.set_network_profile(slot, csms_url, profile)
+        if status != "Accepted":
+            await self._log(
+                station_id, "SecurityProfileUpgradeFailed", f"SetNetworkProfile answered {status}"
+            )
+            return str(status)
+        (priority,) = await link.set_variables(
+            [(VariableRef("OCPPCommCtrlr", "NetworkConfigurationPriority"), str(slot))]
+        )
+        if priority.status not in ("Accepted", "RebootRequired"):
+            return str(priority.status)
+        # Raised before the reboot: the station's next connection must already meet the new profile.
+        hashed = None if profile == 3 else record.password_hash
+        await asyncio.to_thread(self._recorder.stations.set_credentials, station_id, profile, hashed)
+        await self._log(
+            station_id, "ReconfigurationOfSecurityParameters", f"security profile raised to {profile}"
+        )
+        return str(await link.reset())
+
     # ---- L01 ---------------------------------------------------------------------------------
 
     async def update_firmware(self, station_id: str, image: PublishedImage) -> tuple[int, str]:

@@ -117,6 +117,18 @@ class CsmsSecurityV201(_Tasks):
     async def delete_certificate(self, hash_data: CertificateHash) -> str:
         return await self._status(call.DeleteCertificate(certificate_hash_data=hash_data.to_wire()))
 
+    async def set_network_profile(self, slot: int, csms_url: str, security_profile: int) -> str:
+        """A05/B09: a connection profile for ``slot``."""
+        connection = {
+            "ocppVersion": "OCPP20",
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": csms_url,
+            "messageTimeout": 30,
+            "securityProfile": security_profile,
+            "ocppInterface": "Wired0",
+        }
+        return await self._status(call.SetNetworkProfile(configuration_slot=slot, connection_data=connection))
+
     async def update_firmware(self, request: FirmwareRequest) -> str:
         firmware: dict[str, Any] = {
             "location": request.location,
@@ -241,6 +253,14 @@ class StationSecurityV201(_Tasks):
             else port.delete_certificate(CertificateHash.from_wire(certificate_hash_data))
         )
         return call_result.DeleteCertificate(status=status)
+
+    @on("SetNetworkProfile")
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> Any:
+        port = self._port()
+        status = "Rejected" if port is None else port.set_network_profile(configuration_slot, connection_data)
+        return call_result.SetNetworkProfile(status=status)
 
     @on("UpdateFirmware")
     def on_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> Any:

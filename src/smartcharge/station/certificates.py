@@ -115,12 +115,14 @@ class StationCertificates:
             self.client_cert.write_bytes(client_cert.read_bytes())
             self.client_key = write_private(self.directory / "client.key", client_key.read_bytes())
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self, with_client_cert: bool = True) -> ssl.SSLContext:
         """Verify the CSMS against the installed CSMS roots; present our certificate if we have one."""
         roots = self.roots["CSMSRootCertificate"]
         if not roots:
             raise ssl.SSLError("no CSMSRootCertificate installed")
         pem = "".join(r.public_bytes(serialization.Encoding.PEM).decode("ascii") for r in roots)
+        if not with_client_cert:
+            return client_context(pem, ca_is_pem_text=True)
         return client_context(pem, self.client_cert, self.client_key, ca_is_pem_text=True)
 
     # ---- A02/A03: CSR and CertificateSigned -----------------------------------------------

@@ -335,6 +335,8 @@ class EmulatedChargePoint:
         return VariableResult(ref, "Accepted", values[ref])
 
     def set_variable(self, ref: VariableRef, value: str) -> VariableResult:
+        if self.security is not None and self.security.owns_variable(ref):  # A01, A05
+            return self.security.set_variable(ref, value)  # type: ignore[no-any-return]
         try:
             if ref == MAX_DELAY:
                 if not value.strip().lstrip("-").isdigit():
@@ -403,6 +405,8 @@ class EmulatedChargePoint:
         self.record_security_event("ResetOrReboot", "reset requested by the CSMS")
         self._restored = True
         self.reboot_requested = True
+        if self.security is not None:
+            self.security.on_reboot()  # a new network profile is taken into use at boot (A05)
         if self.on_reboot is not None:
             self.on_reboot()
         return True

@@ -139,8 +139,9 @@ class StationRunner:
                 pass
 
     async def _session(self, stop: asyncio.Event) -> None:
-        url = self.link.url.rstrip("/") + "/" + self.device.station_id
         security = self.device.security  # station.security: its roots and certificate, if any
+        base = self.link.url if security is None else security.csms_url(self.link.url)  # A05 slot
+        url = base.rstrip("/") + "/" + self.device.station_id
         ssl_context = self.link.ssl_context
         if security is not None and url.startswith("wss:"):
             ssl_context = security.ssl_context()  # the CSMS root and client certificate installed now

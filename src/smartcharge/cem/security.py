@@ -38,6 +38,7 @@ class CemSecurity:
         self.firmware_status: list[tuple[str, str, int | None]] = []
         self.signed: list[str] = []
         self.alerts: list[tuple[str, AlertEvent]] = []
+        self.monitoring_reports: dict[tuple[str, int], list[str]] = {}
         self._request_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -207,7 +208,7 @@ class CemSecurity:
             )
 
     async def on_monitoring_report(self, station_id: str, request_id: int, lines: list[str]) -> None:
-        return None
+        self.monitoring_reports.setdefault((station_id, request_id), []).extend(lines)
 
     async def on_customer_information(self, station_id: str, request_id: int, data: str, done: bool) -> None:
         return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.routing import after, on
@@ -22,10 +23,13 @@ from ocpp.v201 import call, call_result
 
 from smartcharge.ocpp.domain import format_time, parse_time
 from smartcharge.ocpp.security_ports import (
+    AlertEvent,
     CertificateHash,
     CsmsSecurityEvents,
     FirmwareRequest,
     InstalledCertificate,
+    MonitorResult,
+    MonitorSetting,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,6 +86,82 @@ class CsmsSecurityV201(_Tasks):
         if security is not None:
             await security.on_firmware_status(self.station_id, status, request_id)
         return call_result.FirmwareStatusNotification()
+
+    @on("NotifyEvent")
+    async def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[dict[str, Any]], **_: Any
+    ) -> Any:
+        security = self._security()
+        if security is not None:
+            events = [
+                AlertEvent(
+                    int(e["event_id"]),
+                    parse_time(e["timestamp"], "eventData.timestamp"),
+                    str(e["trigger"]),
+                    str(e["component"]["name"]),
+                    str(e["variable"]["name"]),
+                    str(e["actual_value"]),
+                    e.get("severity"),
+                    e.get("tech_info"),
+                )
+                for e in event_data
+            ]
+            await security.on_notify_event(self.station_id, events)
+        return call_result.NotifyEvent()
+
+    @on("NotifyMonitoringReport")
+    async def on_notify_monitoring_report(
+        self,
+        request_id: int,
+        seq_no: int,
+        generated_at: str,
+        monitor: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> Any:
+        security = self._security()
+        if security is not None:
+            lines = [
+                f"{m['component']['name']}.{m['variable']['name']} "
+                + " ".join(
+                    f"#{v['id']} {v['type']} {v['value']:g} sev {v['severity']}"
+                    for v in m["variable_monitoring"]
+                )
+                for m in monitor or []
+            ]
+            await security.on_monitoring_report(self.station_id, request_id, lines)
+        return call_result.NotifyMonitoringReport()
+
+    async def set_variable_monitoring(self, settings: list[MonitorSetting]) -> list[MonitorResult]:
+        data = []
+        for s in settings:
+            item: dict[str, Any] = {
+                "value": s.value,
+                "type": s.kind,
+                "severity": s.severity,
+                "component": {"name": s.component},
+                "variable": {"name": s.variable},
+            }
+            if s.monitor_id is not None:
+                item["id"] = s.monitor_id
+            data.append(item)
+        result = await self.call(call.SetVariableMonitoring(set_monitoring_data=data), suppress=False)
+        return [
+            MonitorResult(r["status"], settings[i], r.get("id"))
+            for i, r in enumerate(result.set_monitoring_result)
+        ]
+
+    async def set_monitoring_base(self, base: str) -> str:
+        return await self._status(call.SetMonitoringBase(monitoring_base=base))
+
+    async def set_monitoring_level(self, severity: int) -> str:
+        return await self._status(call.SetMonitoringLevel(severity=severity))
+
+    async def clear_variable_monitoring(self, ids: list[int]) -> list[tuple[int, str]]:
+        result = await self.call(call.ClearVariableMonitoring(id=ids), suppress=False)
+        return [(int(r["id"]), str(r["status"])) for r in result.clear_monitoring_result]
+
+    async def get_monitoring_report(self, request_id: int) -> str:
+        return await self._status(call.GetMonitoringReport(request_id=request_id))
 
     async def _status(self, payload: Any) -> str:
         result = await self.call(payload, suppress=False)
@@ -253,6 +333,114 @@ class StationSecurityV201(_Tasks):
             else port.delete_certificate(CertificateHash.from_wire(certificate_hash_data))
         )
         return call_result.DeleteCertificate(status=status)
+
+    def _monitoring(self) -> Any:
+        port = self._port()
+        return None if port is None else port.monitoring
+
+    @on("SetVariableMonitoring")
+    def on_set_variable_monitoring(self, set_monitoring_data: list[dict[str, Any]], **_: Any) -> Any:
+        monitoring = self._monitoring()
+        results = []
+        for item in set_monitoring_data:
+            setting = MonitorSetting(
+                item["component"]["name"],
+                item["variable"]["name"],
+                item["type"],
+                float(item["value"]),
+                int(item["severity"]),
+                item.get("id"),
+            )
+            got = MonitorResult("Rejected", setting) if monitoring is None else monitoring.set(setting)
+            entry: dict[str, Any] = {
+                "status": got.status,
+                "type": setting.kind,
+                "severity": setting.severity,
+                "component": {"name": setting.component},
+                "variable": {"name": setting.variable},
+            }
+            if got.monitor_id is not None:
+                entry["id"] = got.monitor_id
+            results.append(entry)
+        return call_result.SetVariableMonitoring(set_monitoring_result=results)
+
+    @on("SetMonitoringBase")
+    def on_set_monitoring_base(self, monitoring_base: str, **_: Any) -> Any:
+        monitoring = self._monitoring()
+        status = "Rejected" if monitoring is None else monitoring.set_base(monitoring_base)
+        return call_result.SetMonitoringBase(status=status)
+
+    @on("SetMonitoringLevel")
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> Any:
+        monitoring = self._monitoring()
+        status = "Rejected" if monitoring is None else monitoring.set_level(severity)
+        return call_result.SetMonitoringLevel(status=status)
+
+    @on("ClearVariableMonitoring")
+    def on_clear_variable_monitoring(self, id: list[int], **_: Any) -> Any:
+        monitoring = self._monitoring()
+        return call_result.ClearVariableMonitoring(
+            clear_monitoring_result=[
+                {"id": i, "status": "NotFound" if monitoring is None else monitoring.clear(i)} for i in id
+            ]
+        )
+
+    @on("GetMonitoringReport")
+    def on_get_monitoring_report(self, request_id: int, **_: Any) -> Any:
+        monitoring = self._monitoring()
+        if monitoring is None or not monitoring.report():
+            return call_result.GetMonitoringReport(status="EmptyResultSet")
+        return call_result.GetMonitoringReport(status="Accepted")
+
+    @after("GetMonitoringReport")
+    def after_get_monitoring_report(self, request_id: int, **_: Any) -> None:
+        monitoring = self._monitoring()
+        if monitoring is not None and monitoring.report():
+            self._hold(self._monitoring_report(request_id, monitoring.report()))
+
+    async def _monitoring_report(self, request_id: int, settings: list[MonitorSetting]) -> None:
+        by_variable: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for s in settings:
+            by_variable.setdefault((s.component, s.variable), []).append(
+                {
+                    "id": s.monitor_id,
+                    "transaction": s.transaction,
+                    "value": s.value,
+                    "type": s.kind,
+                    "severity": s.severity,
+                }
+            )
+        monitor = [
+            {"component": {"name": c}, "variable": {"name": v}, "variableMonitoring": items}
+            for (c, v), items in by_variable.items()
+        ]
+        await self.call(
+            call.NotifyMonitoringReport(
+                request_id=request_id, seq_no=0, generated_at=format_time(datetime.now(UTC)), monitor=monitor
+            ),
+            suppress=False,
+        )
+
+    async def notify_event(self, alerts: list[AlertEvent]) -> None:
+        """N07: monitors that tripped, sent as one NotifyEvent."""
+        data = []
+        for a in alerts:
+            item: dict[str, Any] = {
+                "eventId": a.event_id,
+                "timestamp": format_time(a.occurred_at),
+                "trigger": a.trigger,
+                "actualValue": a.actual_value,
+                "eventNotificationType": "CustomMonitor",
+                "component": {"name": a.component},
+                "variable": {"name": a.variable},
+            }
+            if a.tech_info is not None:
+                item["techInfo"] = a.tech_info
+            data.append(item)
+        await self.call(
+            call.NotifyEvent(generated_at=format_time(datetime.now(UTC)), seq_no=0, event_data=data),
+            suppress=False,
+        )
 
     @on("SetNetworkProfile")
     def on_set_network_profile(

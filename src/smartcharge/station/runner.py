@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 from ocpp.exceptions import OCPPError
@@ -24,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.domain import ChargingLimitNotice, OcppVersion, SecurityNotice, TransactionMessage
 from smartcharge.ocpp.rpc import use_inline_validation
+from smartcharge.ocpp.security_ports import AlertEvent
 from smartcharge.ocpp.server import open_station_connection
 from smartcharge.ocpp.v16 import StationV16
 from smartcharge.ocpp.v201 import StationV201
@@ -68,6 +70,9 @@ async def _send(session: StationV201 | StationV16, item: Uplink) -> None:
     elif isinstance(item, ChargingLimitNotice):
         if isinstance(session, StationV201):
             await session.notify_charging_limit(item)
+    elif isinstance(item, AlertEvent):
+        if isinstance(session, StationV201):
+            await session.notify_event([item])
     elif isinstance(item, str):
         await session.status(item)
     else:
@@ -103,6 +108,8 @@ class StationRunner:
     async def _tick_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.device.tick(self.clock.now_s())
+            if self.device.security is not None:  # variable monitors (N07)
+                self.device.security.tick(datetime.fromtimestamp(self.clock.now_s(), UTC))
             if self.device.outbox:
                 self._wakeup.set()
             await self.clock.sleep(self.link.tick_s)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from smartcharge.ocpp.domain import VariableRef, VariableResult
 from smartcharge.ocpp.security_ports import CertificateHash, FirmwareRequest, InstalledCertificate
 from smartcharge.station.certificates import StationCertificates
 from smartcharge.station.firmware import FirmwareAgent, Notify
+from smartcharge.station.monitoring import StationMonitoring
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class StationSecurity:
         self._device = device
         self.certificates = StationCertificates(device.station_id, directory)
         self.firmware = FirmwareAgent()
+        self.monitoring = StationMonitoring()
         self._reconnect_pending = False
         self._password: str | None = None
         self.security_profile: int | None = None  # None: whatever the configured link gives
@@ -118,6 +121,10 @@ class StationSecurity:
 
     def firmware_version(self, configured: str) -> str:
         return self.firmware.pending_version or self.firmware.version or configured
+
+    def tick(self, now: datetime) -> None:
+        """Each second: monitors that trip go to the outbox as NotifyEvent alerts (N07)."""
+        self._device.outbox.extend(self.monitoring.evaluate(self._device, now))
 
     async def on_link_up(self, session: Any) -> None:
         try:

@@ -18,6 +18,7 @@ from interface_b_harness import (
     wait_for,
 )
 from smartcharge.cem.ca import CertificateAuthority
+from smartcharge.ocpp.domain import OcppVersion
 from smartcharge.station.security import StationSecurity
 
 
@@ -62,8 +63,15 @@ class Rig:
     pki: SecurePki
 
 
+@pytest.fixture(params=[OcppVersion.V201])
+def version(request: pytest.FixtureRequest) -> OcppVersion:
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-async def rig(sqlite_url: str, secure_pki: SecurePki, tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(
+    sqlite_url: str, secure_pki: SecurePki, tmp_path: Path, version: OcppVersion
+) -> AsyncIterator[Rig]:
     cem = await start_cem(
         sqlite_url,
         tls=(*secure_pki.ec_chain, secure_pki.ca_file),
@@ -73,7 +81,7 @@ async def rig(sqlite_url: str, secure_pki: SecurePki, tmp_path: Path) -> AsyncIt
         firmware_dir=tmp_path / "published",
     )
     register(cem.store, "P3", profile=3)
-    station = start_station("P3", f"wss://localhost:{cem.tls_port}/ocpp")
+    station = start_station("P3", f"wss://localhost:{cem.tls_port}/ocpp", version=version)
     security = StationSecurity(station.device, tmp_path / "station-P3")
     security.certificates.provision(secure_pki.ca.cert_pem, *secure_pki.client("P3"))
     station.device.security = security

@@ -17,9 +17,17 @@ from security.conftest import Rig
 
 from interface_b_harness import CemHandle, wait_for
 from smartcharge.cem.ca import CertificateAuthority
+from smartcharge.ocpp.domain import OcppVersion
 from smartcharge.station.certificates import hash_of
 
 pytestmark = pytest.mark.integration
+
+
+def _invalid_cert_event(version: OcppVersion) -> str:
+    """The security event's name: 1.6's security extension calls the station a charge point."""
+    return (
+        "InvalidChargePointCertificate" if version is OcppVersion.V16 else "InvalidChargingStationCertificate"
+    )
 
 
 def _serial_seen_by_cem(cem: CemHandle, station_id: str) -> int:
@@ -64,7 +72,9 @@ async def test_csr_that_does_not_name_the_station_is_refused(rig: Rig) -> None:
     assert rig.cem.gateway.security.signed == []
 
 
-async def test_certificate_from_an_unknown_ca_is_refused_and_reported(rig: Rig, tmp_path: Path) -> None:
+async def test_certificate_from_an_unknown_ca_is_refused_and_reported(
+    rig: Rig, tmp_path: Path, version: OcppVersion
+) -> None:
     """CertificateSigned with a chain from a CA the station does not trust: Rejected, an
     InvalidChargingStationCertificate security event reaches the CEM, the old certificate stays."""
     before = rig.security.certificates.client_cert.read_bytes()  # type: ignore[union-attr]
@@ -73,29 +83,25 @@ async def test_certificate_from_an_unknown_ca_is_refused_and_reported(rig: Rig, 
     link = rig.cem.gateway.stations["P3"].link
     assert await link.certificate_signed(foreign.sign(csr, "P3")) == "Rejected"  # type: ignore[union-attr]
     await wait_for(
-        lambda: rig.cem.store.security.count("InvalidChargingStationCertificate") == 1,
+        lambda: rig.cem.store.security.count(_invalid_cert_event(version)) == 1,
         what="event at the CEM",
     )
-    (event,) = [
-        e for e in rig.cem.store.security.recent(10) if e.event_type == "InvalidChargingStationCertificate"
-    ]
+    (event,) = [e for e in rig.cem.store.security.recent(10) if e.event_type == _invalid_cert_event(version)]
     assert "does not chain to an installed CSMSRootCertificate" in event.detail
     assert rig.security.certificates.client_cert.read_bytes() == before  # type: ignore[union-attr]
     assert rig.security.certificates.installs == 0
 
 
-async def test_expired_certificate_is_refused_and_reported(rig: Rig) -> None:
+async def test_expired_certificate_is_refused_and_reported(rig: Rig, version: OcppVersion) -> None:
     csr = x509.load_pem_x509_csr(rig.security.new_csr("ChargingStationCertificate").encode())
     expired = rig.pki.ca.sign(csr, "P3", days=1, not_before=datetime.now(UTC) - timedelta(days=5))
     link = rig.cem.gateway.stations["P3"].link
     assert await link.certificate_signed(expired) == "Rejected"  # type: ignore[union-attr]
     await wait_for(
-        lambda: rig.cem.store.security.count("InvalidChargingStationCertificate") == 1,
+        lambda: rig.cem.store.security.count(_invalid_cert_event(version)) == 1,
         what="event at the CEM",
     )
-    (event,) = [
-        e for e in rig.cem.store.security.recent(10) if e.event_type == "InvalidChargingStationCertificate"
-    ]
+    (event,) = [e for e in rig.cem.store.security.recent(10) if e.event_type == _invalid_cert_event(version)]
     assert event.detail == "certificate has expired"
     assert rig.security.certificates.installs == 0
 

@@ -51,7 +51,8 @@ def _put(url: str, context: ssl.SSLContext) -> int:
         with urllib.request.urlopen(request, context=context, timeout=10) as answer:  # noqa: S310
             return int(answer.status)
     except urllib.error.HTTPError as error:
-        return int(error.code)
+        with error:  # close the connection it holds
+            return int(error.code)
 
 
 async def test_upload_endpoint_refuses_unknown_and_used_locations(rig: Rig) -> None:

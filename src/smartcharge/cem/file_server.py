@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_TOKEN_TTL_S = 3600.0
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: A refused upload's body is never read: close its connection rather than keep it alive.
+_CLOSE = {"Connection": "close"}
 Refusal = Callable[[str | None, str, str], Awaitable[None]]
 
 
@@ -85,12 +87,12 @@ class FileServer:
             slot = self.slots.get(token)
             if slot is None or slot.expires_at < time.monotonic() or slot.received is not None:
                 await self._on_refused(None, "log upload to a location this CEM did not hand out", remote)
-                raise HTTPException(403, "upload location not allowed")
+                raise HTTPException(403, "upload location not allowed", headers=_CLOSE)
             if not _FILENAME.match(filename):
                 await self._on_refused(
                     slot.station_id, f"log upload file name {filename[:60]!r} refused", remote
                 )
-                raise HTTPException(400, "filename: letters, digits, . _ - only")
+                raise HTTPException(400, "filename: letters, digits, . _ - only", headers=_CLOSE)
             body = bytearray()
             async for chunk in request.stream():
                 body.extend(chunk)
@@ -98,7 +100,7 @@ class FileServer:
                     await self._on_refused(
                         slot.station_id, f"log upload larger than {MAX_UPLOAD_BYTES} bytes", remote
                     )
-                    raise HTTPException(413, "upload too large")
+                    raise HTTPException(413, "upload too large", headers=_CLOSE)
             directory = ensure_private_dir(self.upload_dir / slot.station_id)
             slot.received = write_private(directory / f"{slot.request_id}-{filename}", bytes(body))
             return PlainTextResponse("stored\n", status_code=201)
@@ -115,6 +117,8 @@ class FileServer:
             ssl_version=ssl.PROTOCOL_TLS_SERVER,
             log_level="warning",
             lifespan="off",
+            # A refused upload may leave its connection half-read: never let it hold up shutdown.
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.get_running_loop().create_task(self._server.serve())

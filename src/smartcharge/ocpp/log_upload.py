@@ -37,6 +37,8 @@ def upload_log(location: str, filename: str, lines: list[str], context: ssl.SSLC
             ) as answer:  # noqa: S310
                 return bool(200 <= int(answer.status) < 300)
         except (urllib.error.URLError, OSError) as error:
+            if isinstance(error, urllib.error.HTTPError):
+                error.close()  # it holds the connection open until collected
             logger.warning("log upload to %s refused or failed: %s", url.netloc, error)
             return False
     if url.scheme != "file":

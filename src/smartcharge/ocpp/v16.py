@@ -47,6 +47,7 @@ from smartcharge.ocpp.domain import (
 )
 from smartcharge.ocpp.rpc import FaultCallback, as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
+from smartcharge.ocpp.v16_profiles import CsmsProfilesV16, StationProfilesV16
 from smartcharge.ocpp.v16_security import CsmsSecurityV16, StationSecurityV16
 from smartcharge.ocpp.v201 import HEARTBEAT_INTERVAL_S
 
@@ -173,7 +174,7 @@ def _ref(key: str) -> VariableRef:
     return VariableRef(component, variable)
 
 
-class CsmsV16(CsmsBase, CsmsSecurityV16):
+class CsmsV16(CsmsBase, CsmsSecurityV16, CsmsProfilesV16):
     """One OCPP 1.6J station as the CEM sees it."""
 
     version = OcppVersion.V16
@@ -338,7 +339,7 @@ class CsmsV16(CsmsBase, CsmsSecurityV16):
         return str(result.status)
 
 
-class StationV16(StationBase, StationSecurityV16):
+class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
     """The station end of an OCPP 1.6J connection."""
 
     version = OcppVersion.V16

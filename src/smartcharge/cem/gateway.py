@@ -90,6 +90,7 @@ class CemGateway:
         self.needs_answers: list[tuple[str, float, str]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._push_lock = asyncio.Lock()
+        self.security: Any = None  # cem.security.CemSecurity, set by the service (SEC-S-4..6)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -71,6 +71,7 @@ class Recorder:
         self.security = security
         self.limits = limits
         self._writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="store-writer")
+        self._flush_due: asyncio.TimerHandle | None = None
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
@@ -80,6 +81,9 @@ class Recorder:
         return await self._write(fn, *args)
 
     def close(self) -> None:
+        if self._flush_due is not None:
+            self._flush_due.cancel()
+        self._writer.submit(self.security.flush)  # counts of repeats not yet written
         self._writer.shutdown(wait=True)
 
     async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
@@ -113,6 +117,14 @@ class Recorder:
         storm of refused handshakes cannot race the session writes for SQLite's single lock."""
         record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, remote_address)
         await self._write(self.security.record, record)
+        if self._flush_due is None:
+            # Repeats of an event are counted in memory (store/security_log.py); write their
+            # count a second later even if nothing else arrives.
+            self._flush_due = asyncio.get_running_loop().call_later(1.0, self._flush_security)
+
+    def _flush_security(self) -> None:
+        self._flush_due = None
+        self._writer.submit(self.security.flush)
 
     async def save_limit(self, entry: StoredLimit) -> None:
         """Keep one limit of the CEM's limit book (ARB-5), so a restarted CEM re-applies it."""

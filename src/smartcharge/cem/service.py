@@ -16,9 +16,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from smartcharge.cem.auth import StationAuthenticator
+from smartcharge.cem.ca import CertificateAuthority
+from smartcharge.cem.file_server import FileServer
 from smartcharge.cem.gateway import CemGateway
 from smartcharge.cem.id_tokens import IdTokenService
 from smartcharge.cem.recorder import Recorder
+from smartcharge.cem.security import CemSecurity
 from smartcharge.cem.station_reports import StationReports
 from smartcharge.core.config_file import require_file
 from smartcharge.core.errors import ValidationError
@@ -28,12 +31,16 @@ from smartcharge.store.base import make_engine
 from smartcharge.store.id_token_repo import IdTokenRepository
 from smartcharge.store.limit_book_repo import LimitBookRepository
 from smartcharge.store.migrate import upgrade
+from smartcharge.store.private_files import key_directory, load_or_create_key, secure_database_file
 from smartcharge.store.security_log import SecurityLog
 from smartcharge.store.session_repo import SessionRepository
 from smartcharge.store.station_detail_repo import StationDetailRepository
 from smartcharge.store.station_repo import StationRepository
 
 logger = logging.getLogger(__name__)
+
+#: The security log's HMAC key in the data directory (store/security_log.py).
+SECURITY_LOG_KEY_FILE = "security-log.key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +52,28 @@ class CemConfig:
     cert: Path | None = None
     key: Path | None = None
     client_ca: Path | None = None
+    #: More (certificate, key) chains for the TLS port: an RSA one next to an EC one (OCPP 2.0.1
+    #: part 2 asks a CSMS for both the ECDHE-ECDSA and the RSA cipher suites).
+    extra_chains: tuple[tuple[Path, Path], ...] = ()
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     ping_interval_s: float | None = 60.0
     ven_config: Path | None = None
+    #: Where the CEM's keys live (security-log HMAC key, CA); see ``open_store``.
+    data_dir: Path | None = None
+    #: The CA that signs station CSRs (default: ``ca`` in the key directory, created 0700/0600).
+    ca_dir: Path | None = None
+    #: HTTPS port of the file endpoint (firmware downloads, GetLog uploads); None: not served.
+    files_port: int | None = None
+    #: Published firmware images (default: ``firmware`` in the key directory).
+    firmware_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.port is None and self.tls_port is None:
             raise ValidationError("port", None, "give --port, --tls-port or both")
+        if self.files_port is not None and (self.cert is None or self.key is None):
+            raise ValidationError(
+                "files_port", self.files_port, "the HTTPS file endpoint needs --cert and --key"
+            )
         if self.tls_port is not None and (self.cert is None or self.key is None):
             raise ValidationError("cert", self.cert, "a TLS listener needs --cert and --key")
         for field in ("cert", "key", "client_ca", "ven_config"):
@@ -73,8 +95,13 @@ class Store:
     details: StationDetailRepository
 
 
-def open_store(database_url: str, migrate: bool = True) -> Store:
-    """Engine and repositories for ``database_url``, migrated to the newest revision."""
+def open_store(database_url: str, migrate: bool = True, data_dir: Path | None = None) -> Store:
+    """Engine and repositories for ``database_url``, migrated to the newest revision.
+
+    A SQLite file is made 0600 before it is opened; the security log's HMAC key is kept 0600 in
+    ``data_dir`` (default: next to a SQLite file, else the default data directory)."""
+    secure_database_file(database_url)
+    key = load_or_create_key(key_directory(database_url, data_dir) / SECURITY_LOG_KEY_FILE)
     engine = make_engine(database_url)
     if migrate:
         upgrade(engine)
@@ -82,7 +109,7 @@ def open_store(database_url: str, migrate: bool = True) -> Store:
         engine,
         StationRepository(engine),
         SessionRepository(engine),
-        SecurityLog(engine),
+        SecurityLog(engine, key),
         LimitBookRepository(engine),
         IdTokenRepository(engine),
         StationDetailRepository(engine),
@@ -97,13 +124,31 @@ def build_gateway(store: Store) -> CemGateway:
     )
 
 
+async def _start_security(config: CemConfig, gateway: CemGateway) -> CemSecurity:
+    """The CA, the HTTPS file endpoint if asked for, and the security side of the gateway."""
+    key_dir = key_directory(config.database_url, config.data_dir)
+    ca = await asyncio.to_thread(CertificateAuthority.load_or_create, config.ca_dir or key_dir / "ca")
+    files = None
+    if config.files_port is not None:
+        assert config.cert is not None and config.key is not None
+
+        async def refused(station_id: str | None, reason: str, remote: str) -> None:
+            await gateway.recorder.security_event(
+                station_id, "LogUploadRefused", reason, remote_address=remote
+            )
+
+        files = FileServer(config.firmware_dir or key_dir / "firmware", key_dir / "uploads", refused)
+        await files.start(config.host, config.files_port, config.cert, config.key)
+    return CemSecurity(gateway.stations, gateway.recorder, ca, files)
+
+
 async def serve_cem(
     config: CemConfig,
     stop: asyncio.Event,
     on_ready: Callable[[CemGateway, OcppServer], None] | None = None,
 ) -> None:
     """Run the CEM until ``stop`` is set."""
-    store = await asyncio.to_thread(open_store, config.database_url)
+    store = await asyncio.to_thread(open_store, config.database_url, True, config.data_dir)
     gateway = build_gateway(store)
     # Before any station can connect: each gets what still holds after its BootNotification.
     restored = await gateway.restore_limits()
@@ -114,14 +159,18 @@ async def serve_cem(
         StationAuthenticator(store.stations, gateway.recorder),
         max_frame_bytes=config.max_frame_bytes,
         ping_interval_s=config.ping_interval_s,
+        on_tls_refused=lambda kind, reason, remote: gateway.recorder.security_event(
+            None, kind, reason, remote_address=remote
+        ),
     )
     listeners = []
     if config.port is not None:
         listeners.append(await server.start(config.host, config.port))
     if config.tls_port is not None:
         assert config.cert is not None and config.key is not None
-        context = server_context(config.cert, config.key, config.client_ca)
+        context = server_context(config.cert, config.key, config.client_ca, config.extra_chains)
         listeners.append(await server.start(config.host, config.tls_port, context))
+    gateway.security = await _start_security(config, gateway)
     if on_ready is not None:
         on_ready(gateway, server)
     logger.info("CEM ready")
@@ -137,6 +186,7 @@ async def serve_cem(
             listener.close()
             await listener.wait_closed()
         await gateway.close()
+        await gateway.security.close()
         gateway.recorder.close()
         store.engine.dispose()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +36,9 @@ def database_url(db: str | None, data_dir: Path | None) -> str:
     """The URL given, or SQLite in the data directory (created if missing)."""
     if db:
         return db
-    directory = data_dir or Path(
-        os.environ.get("SMARTCHARGE_DATA_DIR", Path.home() / ".local/share/smartcharge")
-    )
-    directory.mkdir(parents=True, exist_ok=True)
+    from smartcharge.store.private_files import default_data_dir, ensure_private_dir
+
+    directory = ensure_private_dir(data_dir or default_data_dir())  # 0700 (SEC-D-4)
     return f"sqlite:///{directory / 'cem.db'}"
 
 
@@ -58,6 +56,13 @@ def serve(
     cert: Annotated[Path | None, typer.Option(help="Server certificate (PEM) for the TLS port.")] = None,
     key: Annotated[Path | None, typer.Option(help="Server private key (PEM).")] = None,
     client_ca: Annotated[Path | None, typer.Option(help="CA of station certificates (profile 3).")] = None,
+    rsa_cert: Annotated[
+        Path | None, typer.Option(help="RSA server certificate next to an EC --cert (OCPP RSA suites).")
+    ] = None,
+    rsa_key: Annotated[Path | None, typer.Option(help="Private key of --rsa-cert (PEM).")] = None,
+    files_port: Annotated[
+        int | None, typer.Option(help="HTTPS port for firmware downloads and GetLog uploads.")
+    ] = None,
     max_frame_bytes: int = typer.Option(64 * 1024, help="Largest websocket frame accepted."),
     ping_interval: float = typer.Option(60.0, help="Websocket ping interval in seconds; 0 to disable."),
     ven_config: Annotated[
@@ -89,9 +94,12 @@ def serve(
             cert=cert,
             key=key,
             client_ca=client_ca,
+            extra_chains=((rsa_cert, rsa_key),) if rsa_cert and rsa_key else (),
             max_frame_bytes=max_frame_bytes,
             ping_interval_s=ping_interval or None,
             ven_config=ven_config,
+            data_dir=data_dir,
+            files_port=files_port,
         )
         api = None
         if api_port is not None:
@@ -149,7 +157,7 @@ def add_station(
         if profile not in (1, 2, 3):
             raise ValidationError("profile", profile, "OCPP security profile is 1, 2 or 3")
         chosen = _prompt_station_password() if own_password else None
-        store = open_store(database_url(db, data_dir))
+        store = open_store(database_url(db, data_dir), data_dir=data_dir)
         password = register(store.stations, station_id, profile, chosen)
     except ValidationError as error:
         _fail(error)
@@ -227,7 +235,7 @@ def sessions(
     """Every session of the last 12 months: start, stop, energy and rate changes (reg 9)."""
     from smartcharge.cem.service import open_store
 
-    store = open_store(database_url(db, data_dir))
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
     table = Table("station", "transaction", "start (UTC)", "stop (UTC)", "energy kWh", "rate changes")
     for view in store.sessions.sessions_last_12_months(station_id, datetime.now(UTC)):
         changes = ", ".join(f"{r.changed_at:%H:%M:%S} {r.power_w:.0f} W" for r in view.rate_changes)
@@ -253,7 +261,7 @@ def export(
     """Export every session and meter value of a station as JSON (PRIV-6 access and portability)."""
     from smartcharge.cem.service import open_store
 
-    store = open_store(database_url(db, data_dir))
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
     data = store.sessions.export(station_id)
     out.write_text(json.dumps(data, indent=2), encoding="utf-8")
     console.print(f"{len(data['sessions'])} sessions, {len(data['meter_values'])} meter values -> {out}")
@@ -269,7 +277,7 @@ def erase(
     """Erase a station's session data, or one session (PRIV-6 erasure). The security log is kept."""
     from smartcharge.cem.service import open_store
 
-    store = open_store(database_url(db, data_dir))
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
     deleted = store.sessions.erase(station_id, transaction_id)
     console.print(f"{deleted} rows erased")
 
@@ -277,20 +285,29 @@ def erase(
 @app.command("security-log")
 def security_log(
     limit: int = typer.Option(50, help="How many of the newest events."),
+    verify: bool = typer.Option(
+        False, "--verify", help="Check the HMAC chain; name the first edited or removed entry."
+    ),
     db: str | None = DbOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """The newest security events: refused handshakes, invalid messages, station notifications."""
+    """The newest security events: refused handshakes, invalid messages, station notifications.
+    With --verify: one line, exit code 1 if any entry was edited, inserted or removed."""
     from smartcharge.cem.service import open_store
 
-    store = open_store(database_url(db, data_dir))
-    table = Table("time (UTC)", "station", "event", "detail", "remote")
+    store = open_store(database_url(db, data_dir), data_dir=data_dir)
+    if verify:
+        result = store.security.verify()
+        typer.echo(result.line())
+        raise typer.Exit(0 if result.ok else 1)
+    table = Table("time (UTC)", "station", "event", "detail", "count", "remote")
     for e in store.security.recent(limit):
         table.add_row(
             f"{e.occurred_at:%Y-%m-%d %H:%M:%S}",
             e.station_id or "",
             e.event_type,
             e.detail,
+            str(e.count),
             e.remote_address or "",
         )
     console.print(table)
@@ -437,3 +454,34 @@ def make_pki_command(
 
 
 __all__ = ["app", "database_url"]
+
+
+@app.command("firmware")
+def firmware(
+    image: Annotated[Path, typer.Option(help="The firmware image file to publish.")],
+    signing_key: Annotated[Path, typer.Option(help="Firmware-signing private key (PEM, EC or RSA).")],
+    signing_cert: Annotated[
+        Path, typer.Option(help="Its certificate (PEM), issued under a manufacturer root.")
+    ],
+    name: Annotated[str | None, typer.Option(help="Published file name (default: the image's).")] = None,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Sign a firmware image and publish it on the CEM's HTTPS file endpoint (OCPP L01, SEC-S-4).
+    Prints the name, SHA-256 and signature; UpdateFirmware then points stations at it."""
+    from smartcharge.cem.firmware import publish
+    from smartcharge.store.private_files import default_data_dir
+
+    directory = (data_dir or default_data_dir()) / "firmware"
+    try:
+        for given in (image, signing_key, signing_cert):
+            if not given.is_file():
+                raise ValidationError(given.name, str(given), "no such file")
+        published = publish(image, signing_key, signing_cert, directory, name)
+    except (ValidationError, ValueError) as error:
+        if not isinstance(error, ValidationError):
+            error = ValidationError("signing_key", signing_key.name, f"unreadable: {error}")
+        _fail(error)
+        return
+    typer.echo(
+        json.dumps({"name": published.name, "sha256": published.sha256, "signature": published.signature})
+    )

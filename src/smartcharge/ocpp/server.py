@@ -5,10 +5,15 @@ reads the station id from the URL path, the basic-auth password and the TLS clie
 and asks the :class:`Authenticator` (the CEM) whether this station may connect this way. A refusal
 is answered with HTTP 401 before any OCPP traffic and reported for the security log.
 Oversize frames are refused by websockets' ``max_size`` (close code 1009) and counted.
+
+On the TLS port the TLS handshake runs in :class:`TlsGate` rather than inside asyncio's server, so
+that a refused handshake (expired or unknown-CA client certificate, TLS below 1.2, no OCPP cipher
+suite) is seen by us and reported for the security log (issue 15) instead of vanishing in asyncio.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -17,7 +22,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -29,7 +34,7 @@ from websockets.http11 import Request, Response
 from smartcharge.ocpp.csms import CsmsEvents
 from smartcharge.ocpp.domain import OcppVersion
 from smartcharge.ocpp.rpc import FaultTolerantChargePoint, FrameTap, use_inline_validation
-from smartcharge.ocpp.tls import peer_common_name
+from smartcharge.ocpp.tls import describe_tls_failure, peer_common_name
 from smartcharge.ocpp.v16 import CsmsV16
 from smartcharge.ocpp.v201 import CsmsV201
 
@@ -93,6 +98,79 @@ def _basic_password(headers: Headers, station_id: str) -> tuple[str | None, str 
     return password, None
 
 
+#: Reports a refused TLS handshake: (event type, reason, remote address).
+TlsRefusalHook = Callable[[str, str, str], Awaitable[None]]
+TLS_HANDSHAKE_TIMEOUT_S = 10.0
+
+
+class _Holding(asyncio.Protocol):
+    """Stands in for the websockets connection during the TLS handshake: keeps early data, and
+    takes the connection_lost of a failed handshake (the connection never began)."""
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.lost = False
+        self.error: BaseException | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.data.append(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost, self.error = True, exc
+
+
+class TlsGate(asyncio.Protocol):
+    """The asyncio protocol of one TLS connection until its handshake is done: it runs the
+    handshake with ``loop.start_tls``, reports a refusal, and on success hands the TLS transport to
+    the websockets connection it wraps."""
+
+    def __init__(self, inner: ServerConnection, context: ssl.SSLContext, on_refused: TlsRefusalHook) -> None:
+        self._inner = inner
+        self._context = context
+        self._on_refused = on_refused
+        self._task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # the ClientHello waits in the socket for start_tls
+        self._task = asyncio.get_running_loop().create_task(self._upgrade(transport))
+
+    async def _upgrade(self, transport: asyncio.Transport) -> None:
+        peer = transport.get_extra_info("peername")
+        remote = str(peer[0]) if peer else "?"
+        loop = asyncio.get_running_loop()
+        holding = _Holding()
+        try:
+            tls = await loop.start_tls(
+                transport,
+                holding,
+                self._context,
+                server_side=True,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT_S,
+            )
+        except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as error:
+            transport.abort()
+            kind, reason = describe_tls_failure(holding.error or error)
+            logger.warning("TLS handshake from %s refused: %s", remote, reason)
+            await self._on_refused(kind, reason, remote)
+            return
+        if tls is None or holding.lost:  # the peer closed right after the handshake
+            transport.abort()
+            return
+        tls.set_protocol(self._inner)
+        self._inner.connection_made(tls)
+        for chunk in holding.data:  # what arrived between the handshake and the hand-over
+            self._inner.data_received(chunk)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+
+async def _no_tls_hook(kind: str, reason: str, remote: str) -> None:
+    return None
+
+
 def basic_auth_header(station_id: str, password: str) -> str:
     token = base64.b64encode(f"{station_id}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
@@ -107,9 +185,11 @@ class OcppServer:
         authenticator: Authenticator,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         ping_interval_s: float | None = 60.0,
+        on_tls_refused: TlsRefusalHook | None = None,
     ) -> None:
         self._events = events
         self._auth = authenticator
+        self._on_tls_refused = on_tls_refused or _no_tls_hook
         self._max_size = max_frame_bytes
         self._ping_interval_s = ping_interval_s
         self.sessions: dict[str, FaultTolerantChargePoint] = {}
@@ -185,14 +265,22 @@ class OcppServer:
     async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> Server:
         """Listen on ``host:port`` (TLS when ``ssl_context`` is given); returns the running server."""
         use_inline_validation()
+        gate: dict[str, Any] = {}
+        if ssl_context is not None:
+            context, hook = ssl_context, self._on_tls_refused
+
+            def gated(*args: Any, **kwargs: Any) -> Any:
+                return TlsGate(ServerConnection(*args, **kwargs), context, hook)
+
+            gate["create_connection"] = gated
         server = await serve(
             self._handle,
             host,
             port,
             subprotocols=SUBPROTOCOLS,
             process_request=self._process_request,
-            ssl=ssl_context,
             max_size=self._max_size,
+            **gate,
             ping_interval=self._ping_interval_s,
             # OCPP frames are small: per-message deflate costs CPU and ~100 KiB of zlib state per link.
             compression=None,
@@ -231,6 +319,7 @@ __all__ = [
     "Authenticator",
     "Credentials",
     "OcppServer",
+    "TlsGate",
     "basic_auth_header",
     "open_station_connection",
     "station_id_from_path",

@@ -20,6 +20,10 @@ from smartcharge.ocpp.log_upload import upload_log
 from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint
 
 
+def _log_name(station_id: str, log_type: str) -> str:
+    return f"{station_id}-{'diagnostics' if log_type == 'DiagnosticsLog' else 'security'}.log"
+
+
 class StationBase(FaultTolerantChargePoint):
     """Shared station-side duties; subclasses bind ``_call`` and ``_call_result`` to their version."""
 
@@ -54,19 +58,31 @@ class StationBase(FaultTolerantChargePoint):
 
     @on("GetLog")
     def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        return self._call_result.GetLog(status="Accepted", filename=f"{self.id}-security.log")
+        return self._call_result.GetLog(status="Accepted", filename=_log_name(self.id, log_type))
 
     @after("GetLog")
     def after_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> None:
-        self._spawn(self._upload_log(log["remote_location"], request_id))
+        self._spawn(self._upload_log(log["remote_location"], request_id, log_type))
 
-    async def _upload_log(self, location: str, request_id: int) -> None:
+    def _log_lines(self, log_type: str) -> list[str]:
+        if log_type == "DiagnosticsLog":  # what an engineer asks for first: state and counters
+            device = self.device
+            return [
+                f"station {self.id} mode={getattr(device, 'mode', '?')}",
+                f"power_w={getattr(device, 'power_w', '?')}",
+                f"transaction={getattr(device, 'transaction_id', None)} faults={self.faults}",
+            ]
+        return [f"{format_time(n.occurred_at)} {n.event_type} {n.tech_info or ''}" for n in self.security_log]
+
+    async def _upload_log(self, location: str, request_id: int, log_type: str = "SecurityLog") -> None:
         notify = self._call.LogStatusNotification
         await self.call(notify(status="Uploading", request_id=request_id), suppress=False)
-        lines = [
-            f"{format_time(n.occurred_at)} {n.event_type} {n.tech_info or ''}" for n in self.security_log
-        ]
-        ok = await asyncio.to_thread(upload_log, location, f"{self.id}-security.log", lines)
+        lines = self._log_lines(log_type)
+        security = getattr(self.device, "security", None)  # verify the upload server like the CSMS
+        context = None
+        if security is not None and location.startswith("https:"):
+            context = security.ssl_context()
+        ok = await asyncio.to_thread(upload_log, location, _log_name(self.id, log_type), lines, context)
         status = "Uploaded" if ok else "UploadFailure"
         await self.call(notify(status=status, request_id=request_id), suppress=False)
 

@@ -48,6 +48,8 @@ from smartcharge.ocpp.domain import (
 )
 from smartcharge.ocpp.rpc import FaultCallback, as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
+from smartcharge.ocpp.v16_profiles import TRIGGERABLE, CsmsProfilesV16, StationProfilesV16
+from smartcharge.ocpp.v16_security import CsmsSecurityV16, StationSecurityV16
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +196,7 @@ def _ref(key: str) -> VariableRef:
     return VariableRef(component, variable)
 
 
-class CsmsV16(CsmsBase):
+class CsmsV16(CsmsBase, CsmsSecurityV16, CsmsProfilesV16):
     """One OCPP 1.6J station as the CEM sees it."""
 
     version = OcppVersion.V16
@@ -313,23 +315,24 @@ class CsmsV16(CsmsBase):
     @on("DiagnosticsStatusNotification")
     async def on_diagnostics_status_notification(self, status: str) -> Any:
         await self._store_notice("DiagnosticsStatusNotification", status, {"status": status})
-        return call_result.DiagnosticsStatusNotification()
+        return await super().on_diagnostics_status_notification(status)
 
     @on("FirmwareStatusNotification")
     async def on_firmware_status_notification(self, status: str) -> Any:
         await self._store_notice("FirmwareStatusNotification", status, {"status": status})
-        return call_result.FirmwareStatusNotification()
+        return await super().on_firmware_status_notification(status)
 
     @on("SignedFirmwareStatusNotification")
     async def on_signed_firmware_status_notification(self, status: str, **kw: Any) -> Any:
         await self._store_notice("SignedFirmwareStatusNotification", status, {"status": status, **kw})
-        return call_result.SignedFirmwareStatusNotification()
+        return await super().on_signed_firmware_status_notification(status, **kw)
 
     @on("SignCertificate")
     async def on_sign_certificate(self, csr: str) -> Any:
-        """Security whitepaper A02/A03: no CA key in this CEM, so the request is Rejected."""
+        """Security whitepaper A02/A03: stored, then checked and signed by the CEM's CA
+        (CsmsSecurityV16), Rejected when this CEM signs no certificates."""
         await self._store_notice("SignCertificate", "ChargePointCertificate", {})
-        return call_result.SignCertificate(status="Rejected")
+        return await super().on_sign_certificate(csr)
 
     # commands (StationLink)
 
@@ -395,7 +398,7 @@ class CsmsV16(CsmsBase):
         return str(result.status)
 
 
-class StationV16(StationBase):
+class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
     """The station end of an OCPP 1.6J connection."""
 
     version = OcppVersion.V16
@@ -504,8 +507,9 @@ class StationV16(StationBase):
 
     @on("TriggerMessage")
     def on_trigger_message(self, requested_message: str, connector_id: int | None = None) -> Any:
-        """1.6 section 5.17: BootNotification, Heartbeat, MeterValues and StatusNotification."""
-        known = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
+        """1.6 section 5.17 (BootNotification, Heartbeat, MeterValues, StatusNotification) and the
+        Firmware Management profile's DiagnosticsStatusNotification and FirmwareStatusNotification."""
+        known = TRIGGERABLE
         if requested_message == "BootNotification" and self.boot_status == "Accepted":
             status = "Rejected"
         else:
@@ -528,6 +532,10 @@ class StationV16(StationBase):
             await self.status("Occupied" if busy else "Available")
         elif message == "MeterValues":
             await self.meter_values(self.device.meter_readings("Trigger"))
+        elif message == "DiagnosticsStatusNotification":
+            await self.call(call.DiagnosticsStatusNotification(status="Idle"), suppress=False)
+        elif message == "FirmwareStatusNotification":
+            await self.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
 
     @on("ChangeAvailability")
     def on_change_availability(self, connector_id: int, type: str) -> Any:

@@ -44,6 +44,7 @@ from smartcharge.ocpp.domain import (
 )
 from smartcharge.ocpp.rpc import as_ocpp_error
 from smartcharge.ocpp.station_base import StationBase
+from smartcharge.ocpp.v201_security import CsmsSecurityV201, StationSecurityV201
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ def charging_needs_from_wire(wire: dict[str, Any], evse_id: int) -> ChargingNeed
 # ---- the CEM's side ----------------------------------------------------------------------------
 
 
-class CsmsV201(CsmsBase):
+class CsmsV201(CsmsBase, CsmsSecurityV201):
     """One OCPP 2.0.1 station as the CEM sees it: its messages go to ``events``; commands go out."""
 
     version = OcppVersion.V201
@@ -421,7 +422,8 @@ class CsmsV201(CsmsBase):
                 f" ({event['event_notification_type']})"
             )
             await self._store_notice("NotifyEvent", summary, event)
-        return call_result.NotifyEvent()
+        # N07: monitoring alerts also reach the operator through the security mixin.
+        return await super().on_notify_event(generated_at, seq_no, event_data, tbc=tbc, **kw)
 
     @on("NotifyReport")
     async def on_notify_report(
@@ -487,9 +489,9 @@ class CsmsV201(CsmsBase):
 
     @on("FirmwareStatusNotification")
     async def on_firmware_status_notification(self, status: str, **kw: Any) -> Any:
-        """L01: stored (the firmware flow itself is the security issue's)."""
+        """L01: stored, then followed by the signed-firmware flow (CsmsSecurityV201)."""
         await self._store_notice("FirmwareStatusNotification", status, {"status": status, **kw})
-        return call_result.FirmwareStatusNotification()
+        return await super().on_firmware_status_notification(status, **kw)
 
     @on("PublishFirmwareStatusNotification")
     async def on_publish_firmware_status_notification(self, status: str, **kw: Any) -> Any:
@@ -505,7 +507,7 @@ class CsmsV201(CsmsBase):
             f"request {request_id} part {seq_no}",
             {"requestId": request_id, "seqNo": seq_no, "generatedAt": generated_at, **kw},
         )
-        return call_result.NotifyMonitoringReport()
+        return await super().on_notify_monitoring_report(request_id, seq_no, generated_at, **kw)
 
     @on("NotifyCustomerInformation")
     async def on_notify_customer_information(
@@ -527,14 +529,12 @@ class CsmsV201(CsmsBase):
 
     @on("SignCertificate")
     async def on_sign_certificate(self, csr: str, **kw: Any) -> Any:
-        """A02/A03: this CEM holds no CA key, so it refuses to sign (Rejected is a valid answer;
-        the security issue gives the CEM a signing flow)."""
+        """A02/A03: stored, then checked and signed by the CEM's CA (CsmsSecurityV201), which
+        answers Rejected when this CEM signs no certificates."""
         await self._store_notice(
             "SignCertificate", kw.get("certificate_type", "ChargingStationCertificate"), kw
         )
-        return call_result.SignCertificate(
-            status="Rejected", status_info={"reasonCode": "NotSupported", "additionalInfo": "no CA here"}
-        )
+        return await super().on_sign_certificate(csr, **kw)
 
     @on("Get15118EVCertificate")
     async def on_get_15118_ev_certificate(self, iso15118_schema_version: str, action: str, **_: Any) -> Any:
@@ -649,7 +649,7 @@ class CsmsV201(CsmsBase):
 # ---- the station's side --------------------------------------------------------------------
 
 
-class StationV201(StationBase):
+class StationV201(StationBase, StationSecurityV201):
     """The station end of an OCPP 2.0.1 connection: CSMS commands go to ``device``."""
 
     version = OcppVersion.V201
@@ -827,9 +827,11 @@ class StationV201(StationBase):
 
     @on("SetNetworkProfile")
     def on_set_network_profile(
-        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+        self, configuration_slot: int, connection_data: dict[str, Any], **kw: Any
     ) -> Any:
-        """B09."""
+        """B09; with a security store (A05) the slot may raise the security profile."""
+        if self._port() is not None:
+            return super().on_set_network_profile(configuration_slot, connection_data, **kw)
         return call_result.SetNetworkProfile(
             status=self.device.set_network_profile(configuration_slot, connection_data)
         )
@@ -966,10 +968,10 @@ class StationV201(StationBase):
                 )
             )
 
-    @on("TriggerMessage")
-    def on_trigger_message(self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any) -> Any:
+    def on_core_trigger(self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any) -> Any:
         """F06: the triggers this station supports; BootNotification only while not Accepted
-        (F06.FR.17: Rejected once accepted)."""
+        (F06.FR.17: Rejected once accepted). TriggerMessage is routed by StationSecurityV201,
+        which takes the certificate triggers and hands every other one here."""
         if requested_message == "BootNotification":
             status = "Rejected" if self.boot_status == "Accepted" else "Accepted"
         elif requested_message == "TransactionEvent":
@@ -981,8 +983,7 @@ class StationV201(StationBase):
         self._trigger_status = status
         return call_result.TriggerMessage(status=status)
 
-    @after("TriggerMessage")
-    def after_trigger_message(self, requested_message: str, **_: Any) -> None:
+    def after_core_trigger(self, requested_message: str, **_: Any) -> None:
         if self._trigger_status == "Accepted":
             self._spawn(self._triggered(requested_message))
 

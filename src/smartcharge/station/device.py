@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -147,6 +148,7 @@ class EmulatedChargePoint:
         self.outbox: deque[Uplink] = deque()
         self.reboot_requested = False
         self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
+        self.security: Any = None  # station.security.StationSecurity: certificates, firmware (SEC-S-4/5)
         self.now_s = 0.0
         self.auth = LocalAuthorization()
         self.availability = "Operative"  # of the station and its one EVSE (G03/G04)
@@ -387,6 +389,8 @@ class EmulatedChargePoint:
         return VariableResult(ref, "Accepted", values[ref])
 
     def set_variable(self, ref: VariableRef, value: str) -> VariableResult:
+        if self.security is not None and self.security.owns_variable(ref):  # A01, A05
+            return self.security.set_variable(ref, value)  # type: ignore[no-any-return]
         try:
             if ref == MAX_DELAY:
                 if not value.strip().lstrip("-").isdigit():
@@ -442,12 +446,21 @@ class EmulatedChargePoint:
         self.unplug("Remote")
         return True
 
+    def reconnect(self) -> None:
+        """Drop the link and connect again at once (a new client certificate, A02; a new network
+        profile, A05): no reboot, no session ends."""
+        self.reboot_requested = True
+        if self.on_reboot is not None:
+            self.on_reboot()
+
     def reset(self) -> bool:
         """Reboot: the session ends, the link drops, and power-up is a relevant time (RD-R1)."""
         self.unplug("ImmediateReset")
         self.record_security_event("ResetOrReboot", "reset requested by the CSMS")
         self._restored = True
         self.reboot_requested = True
+        if self.security is not None:
+            self.security.on_reboot()  # a new network profile is taken into use at boot (A05)
         if self.on_reboot is not None:
             self.on_reboot()
         return True

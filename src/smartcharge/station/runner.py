@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 from ocpp.exceptions import OCPPError
@@ -31,6 +32,7 @@ from smartcharge.ocpp.domain import (
     TransactionMessage,
 )
 from smartcharge.ocpp.rpc import use_inline_validation
+from smartcharge.ocpp.security_ports import AlertEvent
 from smartcharge.ocpp.server import open_station_connection
 from smartcharge.ocpp.v16 import StationV16
 from smartcharge.ocpp.v201 import StationV201
@@ -78,6 +80,9 @@ async def _send(session: StationV201 | StationV16, item: Uplink) -> None:
             await session.notify_charging_limit(item)
     elif isinstance(item, StationMessage):
         await session.send_message(item)
+    elif isinstance(item, AlertEvent):
+        if isinstance(session, StationV201):
+            await session.notify_event([item])
     elif isinstance(item, str):
         await session.status(item)
     else:
@@ -114,6 +119,8 @@ class StationRunner:
     async def _tick_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.device.tick(self.clock.now_s())
+            if self.device.security is not None:  # variable monitors (N07)
+                self.device.security.tick(datetime.fromtimestamp(self.clock.now_s(), UTC))
             if self.device.outbox:
                 self._wakeup.set()
             await self.clock.sleep(self.link.tick_s)
@@ -125,6 +132,10 @@ class StationRunner:
                 await self._session(stop)
                 attempt = 0
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, OCPPError) as error:
+                if isinstance(error, ssl.SSLCertVerificationError):  # SEC-S-6: the CSMS failed our check
+                    self.device.record_security_event(
+                        "InvalidCsmsCertificate", str(error.verify_message)[:255]
+                    )
                 if isinstance(error, InvalidStatus) and error.response.status_code == 401:
                     logger.error("%s: CSMS refused our credentials (HTTP 401)", self.device.station_id)
                     self.device.record_security_event("FailedToAuthenticateAtCsms", "HTTP 401 at handshake")
@@ -146,9 +157,15 @@ class StationRunner:
                 pass
 
     async def _session(self, stop: asyncio.Event) -> None:
-        url = self.link.url.rstrip("/") + "/" + self.device.station_id
+        security = self.device.security  # station.security: its roots and certificate, if any
+        base = self.link.url if security is None else security.csms_url(self.link.url)  # A05 slot
+        url = base.rstrip("/") + "/" + self.device.station_id
+        ssl_context = self.link.ssl_context
+        if security is not None and url.startswith("wss:"):
+            ssl_context = security.ssl_context()  # the CSMS root and client certificate installed now
+        password = self.link.password if security is None else security.password(self.link.password)
         ws = await open_station_connection(
-            url, self.device.station_id, self.link.version, self.link.password, self.link.ssl_context
+            url, self.device.station_id, self.link.version, password, ssl_context
         )
         session: StationV201 | StationV16
 
@@ -173,6 +190,8 @@ class StationRunner:
                     group.create_task(self._drain(session)),
                     group.create_task(self._heartbeat(session)),
                 ]
+                if security is not None:  # e.g. FirmwareStatusNotification Installed after the reboot
+                    helpers.append(group.create_task(security.on_link_up(session)))
                 stopper = group.create_task(self._until(stop, ws))
                 await receiver
                 for task in [*helpers, stopper]:
@@ -191,14 +210,16 @@ class StationRunner:
         """B02/B03: while Pending or Rejected the station sends nothing but BootNotification, again
         after the interval the CSMS gave (or at once on TriggerMessage BootNotification); it still
         answers the CSMS's calls (the receive loop runs), so a Pending station can be configured."""
-        status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
+        security = self.device.security  # L01: the version installed by a signed update, if any
+        firmware = self.link.firmware if security is None else security.firmware_version(self.link.firmware)
+        status = await session.boot(self.link.vendor, self.link.model, firmware)
         while status != "Accepted":
             self.boot_status = status
             try:
                 await asyncio.wait_for(session.boot_requested.wait(), timeout=max(session.boot_interval_s, 1))
             except TimeoutError:
                 pass
-            status = await session.boot(self.link.vendor, self.link.model, self.link.firmware)
+            status = await session.boot(self.link.vendor, self.link.model, firmware)
         self.boot_status = status
 
     async def authorize(self, id_token: str) -> IdTokenInfo:

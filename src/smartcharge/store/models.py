@@ -131,6 +131,15 @@ class SecurityEvent(Base):
     event_type: Mapped[str] = mapped_column(String(50))
     detail: Mapped[str] = mapped_column(Text, default="")
     remote_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Tamper evidence and aggregation (revision 0009_security, see store/security_log.py): a row
+    # stands for ``count`` identical events from ``occurred_at`` to ``last_at``; ``entry_hash``
+    # is an HMAC over the row and ``prev_hash``, the previous row's ``entry_hash``; ``seq`` runs
+    # 1, 2, 3... so a removed row leaves a gap. Rows from before 0009 have no seq and no hash.
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    entry_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 #: ``LimitBookEntry.station_id`` of a site-wide limit (keeps the (station, source) key unique).

@@ -72,6 +72,18 @@ class StationRepository:
             row.firmware_version = None if firmware is None else firmware[:50]
             row.last_boot_at = at
 
+    def set_credentials(self, station_id: str, security_profile: int, password_hash: str | None) -> None:
+        """A rotated password (A01) or an upgraded security profile (A05); never a downgrade."""
+        with self._sessions.begin() as session:
+            row = session.get(Station, station_id)
+            if row is None:
+                raise ValidationError("station_id", station_id, "not a registered station")
+            if security_profile < row.security_profile:
+                raise ValidationError(
+                    "security_profile", security_profile, f"no downgrade from profile {row.security_profile}"
+                )
+            row.security_profile, row.password_hash = security_profile, password_hash
+
     def remove(self, station_id: str) -> bool:
         """Delete a station and, by cascade, all its sessions (PRIV-6 erasure)."""
         with self._sessions.begin() as session:

@@ -1,0 +1,61 @@
+"""Variable monitoring over real TLS websockets (OCPP 2.0.1 N02-N07; SEC-S-7): monitors set,
+reported, cleared, filtered by level and base; a tripped monitor reaches the operator as a
+NotifyEvent alert."""
+
+from __future__ import annotations
+
+import pytest
+from security.conftest import Rig
+
+from interface_b_harness import wait_for
+from smartcharge.ocpp.security_ports import MonitorSetting
+
+pytestmark = pytest.mark.integration
+
+
+async def test_monitor_trips_and_alert_reaches_the_cem(rig: Rig) -> None:
+    link = rig.cem.gateway.stations["P3"].link
+    results = await link.set_variable_monitoring(  # type: ignore[union-attr]
+        [
+            MonitorSetting("EVSE", "Power", "LowerThreshold", 1.0, 4),  # idle charger: trips at once
+            MonitorSetting("EVSE", "Voltage", "UpperThreshold", 260.0, 4),  # not measured here
+            MonitorSetting("Meter", "Power", "UpperThreshold", 1.0, 4),
+            MonitorSetting("EVSE", "Power", "Periodic", 60.0, 4),
+        ]
+    )
+    assert [r.status for r in results] == [
+        "Accepted",
+        "UnknownVariable",
+        "UnknownComponent",
+        "UnsupportedMonitorType",
+    ]
+    await wait_for(lambda: len(rig.cem.gateway.security.alerts) >= 1, what="NotifyEvent alert")
+    station, alert = rig.cem.gateway.security.alerts[0]
+    assert (station, alert.component, alert.variable, alert.actual_value) == ("P3", "EVSE", "Power", "0")
+    assert len(rig.cem.gateway.security.alerts) == 1  # once per crossing, not every second
+
+    assert await link.get_monitoring_report(7) == "Accepted"  # type: ignore[union-attr]
+    await wait_for(lambda: ("P3", 7) in rig.cem.gateway.security.monitoring_reports, what="report")
+    assert rig.cem.gateway.security.monitoring_reports[("P3", 7)] == [
+        f"EVSE.Power #{results[0].monitor_id} LowerThreshold 1 sev 4"
+    ]
+    assert await link.clear_variable_monitoring([results[0].monitor_id, 999]) == [  # type: ignore[union-attr]
+        (results[0].monitor_id, "Accepted"),
+        (999, "NotFound"),
+    ]
+    assert await link.get_monitoring_report(8) == "EmptyResultSet"  # type: ignore[union-attr]
+
+
+async def test_level_and_base_filter_monitors(rig: Rig) -> None:
+    link = rig.cem.gateway.stations["P3"].link
+    assert await link.set_monitoring_level(2) == "Accepted"  # type: ignore[union-attr]
+    assert await link.set_monitoring_level(12) == "Rejected"  # type: ignore[union-attr]
+    (result,) = await link.set_variable_monitoring(
+        [MonitorSetting("EVSE", "Power", "LowerThreshold", 1.0, 5)]
+    )  # type: ignore[union-attr]
+    assert result.status == "Accepted"
+    ticked_from = rig.station.device.now_s
+    await wait_for(lambda: rig.station.device.now_s >= ticked_from + 2, what="two ticks evaluated")
+    assert rig.cem.gateway.security.alerts == []  # severity 5 is above level 2: never reported
+    assert await link.set_monitoring_base("HardWiredOnly") == "Accepted"  # type: ignore[union-attr]
+    assert await link.get_monitoring_report(9) == "EmptyResultSet"  # type: ignore[union-attr]

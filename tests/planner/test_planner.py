@@ -21,6 +21,7 @@ from .instances import GRID_START_S, SLOT_S, random_instance
 from .lp import solve_lp
 
 SEEDS = range(30)
+LIMIT_SEEDS = range(12)
 
 
 def _node_power_w(
@@ -38,7 +39,7 @@ def _node_power_w(
     return total, phase
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", LIMIT_SEEDS)
 def test_plan_holds_every_limit_and_window(seed: int) -> None:
     """No node's total or per-phase headroom is exceeded in any slot, no car above its power, no
     energy outside plug-in .. ready-by (ARB-3, phases respected for 1- and 3-phase cars)."""

@@ -63,6 +63,7 @@ J_PER_KWH = 3_600_000.0
 _EPS_KWH = 1e-9
 _EPS_W = 1e-6
 _LEVEL_ITERATIONS = 40
+_LEVEL_PASSES = 2  # steps of valley filling per tier before the unlevelled pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,19 +307,27 @@ def _share(
     k = room.n_slots
     for d in range(path.shape[1] - 1, -1, -1):
         node = path[:, d]
-        key = node * k + slot
-        order = np.lexsort((rank, key))
-        key_o, node_o, slot_o = key[order], node[order], slot[order]
-        frac = np.ones(order.shape[0])
+        caps = np.minimum(room.total[node, slot], room.level[node, slot])
+        phase_caps = room.phase[node, slot, :]
+        limited = np.flatnonzero(np.isfinite(caps) | np.isfinite(phase_caps).any(axis=1))
+        if limited.size == 0:
+            continue  # no node at this depth limits these asks
+        key = node[limited] * k + slot[limited]
+        order = limited[np.lexsort((rank[limited], key))]
+        key_o = node[order] * k + slot[order]
         g = grant[order]
-        caps = np.minimum(room.total[node_o, slot_o], room.level[node_o, slot_o])
-        before = _segment_exclusive_cumsum(g, key_o)
+        frac = np.ones(order.shape[0])
         with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.minimum(frac, np.where(g > 0, np.clip((caps - before) / g, 0.0, 1.0), 1.0))
+            cap = caps[order]
+            if np.isfinite(cap).any():
+                before = _segment_exclusive_cumsum(g, key_o)
+                frac = np.minimum(frac, np.where(g > 0, np.clip((cap - before) / g, 0.0, 1.0), 1.0))
             for phase in range(3):
+                cap = phase_caps[order, phase]
+                if not np.isfinite(cap).any():
+                    continue
                 load = g * share[order, phase]
                 before = _segment_exclusive_cumsum(load, key_o)
-                cap = room.phase[node_o, slot_o, phase]
                 frac = np.minimum(frac, np.where(load > 0, np.clip((cap - before) / load, 0.0, 1.0), 1.0))
         grant[order] = g * frac
     cut = grant < ask_w * (1 - 1e-12) - _EPS_W
@@ -335,12 +344,15 @@ def _take(grant_w: FloatArray, slot: IntArray, path: IntArray, share: FloatArray
 
 
 def _is_full(slot: IntArray, path: IntArray, share: FloatArray, room: _Headroom) -> BoolArray:
+    """Whether a node on each pair's path is full in its slot, in total or on a phase it uses."""
+    bits = np.array([1, 2, 4], dtype=np.int64)
+    full_total = (room.total <= _EPS_W) | (room.level <= _EPS_W)
+    full_phase = ((room.phase <= _EPS_W) * bits).sum(axis=2)
+    uses = ((share > 0) * bits).sum(axis=1)
     full = np.zeros(slot.shape[0], dtype=np.bool_)
     for d in range(path.shape[1]):
         node = path[:, d]
-        full |= room.total[node, slot] <= _EPS_W
-        full |= room.level[node, slot] <= _EPS_W
-        full |= np.any((room.phase[node, slot, :] <= _EPS_W) & (share > 0), axis=1)
+        full |= full_total[node, slot] | ((full_phase[node, slot] & uses) != 0)
     return full
 
 
@@ -460,6 +472,31 @@ def _must_take(
     future = _sum_by(session, weights=pairs.room_kwh[later] * factor, minlength=residual.shape[0])
     must: FloatArray = np.maximum(residual - future, 0.0)
     return must
+
+
+def _set_level(
+    room: _Headroom,
+    pairs: _Pairs,
+    idx: IntArray,
+    residual: FloatArray,
+    root_of_session: IntArray,
+    roots: IntArray,
+    load_w: FloatArray,
+    m: int,
+    slot_s: int,
+) -> None:
+    """Cap each root at the flat level that holds what its sessions still want from the slots
+    they can reach in this tier (one step of valley filling)."""
+    n, k = residual.shape[0], room.n_slots
+    session = pairs.session[idx]
+    eligible = np.minimum(residual, _sum_by(session, weights=pairs.room_kwh[idx], minlength=n))
+    want = _sum_by(root_of_session, weights=eligible, minlength=m)[roots]
+    reach = np.zeros((m, k), dtype=np.bool_)
+    reach[root_of_session[session], pairs.slot[idx]] = True
+    cap = np.minimum(room.total[roots], room.phase[roots].sum(axis=2))
+    level = _valley_level(want, load_w[roots], cap, reach[roots], slot_s)
+    room.level[:] = np.inf
+    room.level[roots] = np.where(reach[roots], np.maximum(level[:, None] - load_w[roots], 0.0), np.inf)
 
 
 def _valley_level(
@@ -583,26 +620,28 @@ def _fill_tiers(
         rank = _tier_rank(pairs, idx, residual, tier, slots.price_p_per_kwh, base_rank, lead)
         must = _must_take(pairs, residual, tier, path_of_session, sessions, room)
         levelled = spread and in_tier.sum() > 1
-        if levelled:
-            eligible = np.minimum(
-                residual, _sum_by(pairs.session[idx], weights=pairs.room_kwh[idx], minlength=n)
-            )
-            want = _sum_by(root_of_session, weights=eligible, minlength=tree.size)[roots]
-            cap = np.minimum(room.total[roots], room.phase[roots].sum(axis=2))
-            level = _valley_level(want, load_w[roots], cap, np.broadcast_to(in_tier, cap.shape), slots.slot_s)
-            room.level[roots] = np.maximum(level[:, None] - load_w[roots], 0.0)
-        # Under the level (if any): first what each session must have from this tier, then the
-        # rest; then the same without the level for what it held back.
-        for release in (False, True) if levelled else (True,):
-            if release:
-                room.level[:] = np.inf
+        steps = _LEVEL_PASSES + 1 if levelled else 1
+        for step in range(steps):
+            if idx.size == 0:
+                break
+            if step == steps - 1:
+                room.level[:] = np.inf  # the last pass places what the levels held back
+            else:
+                _set_level(
+                    room, pairs, idx, residual, root_of_session, roots, load_w, tree.size, slots.slot_s
+                )
+            # What each session must have from this tier first, then the rest.
             for quota in (must, None):
                 if quota is not None and not np.any(quota > _EPS_KWH):
                     continue
                 before = granted[idx].copy()
                 _fill(pairs, idx, granted, residual, path_of_session, sessions, rank, room, max_rounds, quota)
-                used = (granted[idx] - before) * J_PER_KWH / slots.slot_s
-                np.add.at(load_w, (root_of_session[pairs.session[idx]], pairs.slot[idx]), used)
+                used_kwh = granted[idx] - before
+                np.add.at(
+                    load_w,
+                    (root_of_session[pairs.session[idx]], pairs.slot[idx]),
+                    used_kwh * J_PER_KWH / slots.slot_s,
+                )
                 idx = idx[residual[pairs.session[idx]] > _EPS_KWH]
     return granted, residual
 

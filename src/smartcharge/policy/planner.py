@@ -372,17 +372,19 @@ def _fill(
 
     Each session asks for its ``need`` (its residual when None) and no more.
     """
-    open_pair = np.ones(idx.shape[0], dtype=np.bool_)
-    session = pairs.session[idx]
+    live = idx
     for _ in range(max_rounds):
-        eligible = np.where(open_pair, pairs.room_kwh[idx] - granted[idx], 0.0)
-        before = _segment_exclusive_cumsum(eligible, session)
+        session = pairs.session[live]
         wanted = residual if need is None else np.minimum(need, residual)
+        eligible = pairs.room_kwh[live] - granted[live]
+        keep = (wanted[session] > _EPS_KWH) & (eligible > _EPS_KWH)
+        live, session, eligible = live[keep], session[keep], eligible[keep]
+        before = _segment_exclusive_cumsum(eligible, session)
         ask = np.clip(wanted[session] - before, 0.0, eligible)
         asking = np.flatnonzero(ask > _EPS_KWH)
         if asking.size == 0:
             return
-        a_idx = idx[asking]
+        a_idx = live[asking]
         a_session = session[asking]
         a_slot = pairs.slot[a_idx]
         overlap = pairs.overlap_s[a_idx]
@@ -401,14 +403,10 @@ def _fill(
         if not cut.any():
             return
         # Close the pairs whose slot is now full on a node on their path.
-        still = np.flatnonzero(open_pair & (residual[session] > _EPS_KWH))
-        full = _is_full(
-            pairs.slot[idx[still]],
-            path_of_session[session[still]],
-            sessions.phase_share[session[still]],
-            room,
-        )
-        open_pair[still[full]] = False
+        live = live[residual[session] > _EPS_KWH]
+        session = pairs.session[live]
+        full = _is_full(pairs.slot[live], path_of_session[session], sessions.phase_share[session], room)
+        live = live[~full]
 
 
 def _tier_rank(

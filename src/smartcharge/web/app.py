@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from smartcharge.web import errors
 from smartcharge.web.api import audit as audit_api
 from smartcharge.web.api import auth as auth_api
+from smartcharge.web.api import plans as plans_api
+from smartcharge.web.api import site as site_api
 from smartcharge.web.audit import AuditMiddleware
 from smartcharge.web.services import WebServices
 
@@ -36,6 +38,8 @@ def create_app(services: WebServices | None) -> FastAPI:
     # ---- routers: one line each ----------------------------------------------------------------
     app.include_router(auth_api.router)
     app.include_router(audit_api.router)
+    app.include_router(plans_api.router)
+    app.include_router(site_api.router)
     return app
 
 

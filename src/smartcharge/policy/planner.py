@@ -257,7 +257,10 @@ def _pairs(slots: SlotPrices, sessions: PlanSessions, tier_of_slot: IntArray) ->
         room_kwh[keep],
     )
     tier = tier_of_slot[slot]
-    order = np.lexsort((slot, slots.carbon_g_per_kwh[slot], tier, session))
+    # One integer key per pair: the session, then the slot's place in (tier, carbon, slot) order.
+    slot_rank = np.empty(k_all, dtype=np.int64)
+    slot_rank[np.lexsort((np.arange(k_all), slots.carbon_g_per_kwh, tier_of_slot))] = np.arange(k_all)
+    order = np.argsort(session * k_all + slot_rank[slot], kind="stable")
     return _Pairs(session[order], slot[order], tier[order], room_kwh[order], overlap_s[order], lo[order])
 
 
@@ -543,12 +546,15 @@ def plan_charging(
     max_rounds: int = 16,
     max_passes: int = 4,
     spread: bool = True,
+    level_steps: int = _LEVEL_PASSES,
 ) -> Plan:
     """Plan every session's charging by its ready-by time (issue 12 item 1; see the module doc)."""
     if not 1 <= max_rounds <= 200:
         raise ValidationError("max_rounds", max_rounds, "must be 1..200")
     if not 1 <= max_passes <= 20:
         raise ValidationError("max_passes", max_passes, "must be 1..20")
+    if not 1 <= level_steps <= 10:
+        raise ValidationError("level_steps", level_steps, "must be 1..10")
     k = slots.n_slots
     tree = Circuits.unlimited(k) if circuits is None else circuits
     if tree.total_headroom_w.shape[1] != k:
@@ -573,7 +579,18 @@ def plan_charging(
         room = _Headroom(tree)
         lead = -(sessions.priority * 64 + boost)
         granted, residual = _fill_tiers(
-            slots, sessions, tree, pairs, tier_of_slot, path_of_session, rank, lead, room, max_rounds, spread
+            slots,
+            sessions,
+            tree,
+            pairs,
+            tier_of_slot,
+            path_of_session,
+            rank,
+            lead,
+            room,
+            max_rounds,
+            spread,
+            level_steps,
         )
         # A session short of what it alone could reach lost a slot it needed to one with more
         # choice: plan again with it served first (after the owner's priority) where limits bind.
@@ -600,6 +617,7 @@ def _fill_tiers(
     room: _Headroom,
     max_rounds: int,
     spread: bool,
+    level_steps: int,
 ) -> tuple[FloatArray, FloatArray]:
     """Fill the price tiers cheapest first (with the valley level when ``spread``)."""
     n, k = sessions.size, slots.n_slots
@@ -618,7 +636,7 @@ def _fill_tiers(
         rank = _tier_rank(pairs, idx, residual, tier, slots.price_p_per_kwh, base_rank, lead)
         must = _must_take(pairs, residual, tier, path_of_session, sessions, room)
         levelled = spread and in_tier.sum() > 1
-        steps = _LEVEL_PASSES + 1 if levelled else 1
+        steps = level_steps + 1 if levelled else 1
         for step in range(steps):
             if idx.size == 0:
                 break

@@ -35,8 +35,9 @@ SLOT_S = 1800
 @dataclass(frozen=True, slots=True)
 class Config:
     max_rounds: int = 8
-    max_passes: int = 2  # a second pass serves first the sessions a cap starved
+    max_passes: int = 1  # more: another pass serving first the sessions a cap starved
     spread: bool = True  # valley level per price tier (no bunching at a tariff edge)
+    level_steps: int = 1  # steps of valley filling per tier
     batch_pairs: int = 2_000_000  # (session, slot) pairs planned at once: bounds memory
 
     def __post_init__(self) -> None:
@@ -44,6 +45,8 @@ class Config:
             raise ValidationError("strategy.max_rounds", self.max_rounds, "must be 1..50")
         if not 1 <= self.max_passes <= 5:
             raise ValidationError("strategy.max_passes", self.max_passes, "must be 1..5")
+        if not 1 <= self.level_steps <= 5:
+            raise ValidationError("strategy.level_steps", self.level_steps, "must be 1..5")
         if not 10_000 <= self.batch_pairs <= 50_000_000:
             raise ValidationError("strategy.batch_pairs", self.batch_pairs, "must be 10,000..50,000,000")
 
@@ -127,6 +130,7 @@ class SmartPlanner:
             max_rounds=self.config.max_rounds,
             max_passes=self.config.max_passes,
             spread=self.config.spread,
+            level_steps=self.config.level_steps,
         )
         self.headroom_w[groups] = plan.total_headroom_w
         np.add.at(self.ev_w, (groups[root[plan.session]], plan.slot), plan.energy_kwh * 3.6e6 / SLOT_S)

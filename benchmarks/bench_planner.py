@@ -159,7 +159,13 @@ async def _meter_rounds(n: int, rounds: int) -> list[float]:
             await client.publish(topic, json.dumps(payload), qos=1)
             while True:
                 reading = site.state.reading
-                if reading is not None and reading.taken_s == taken and site.state.shares:
+                applied = site.state.applied_at_s
+                if (
+                    reading is not None
+                    and reading.taken_s == taken
+                    and applied is not None
+                    and applied >= taken
+                ):
                     shares = site.state.shares
                     if all(station_max(d) == round(shares[d.station_id].power_w, 1) for d in devices):
                         break

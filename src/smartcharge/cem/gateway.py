@@ -170,6 +170,18 @@ class CemGateway:
         await self.recorder.save_limit(StoredLimit(station_id, limit, until_s, exempt_from_delay))
         await self._push(station_id)
 
+    async def apply_limits(self, entries: list[tuple[str | None, Limit, int | None, bool]]) -> None:
+        """Several limits at once (a site re-allocation), kept in the store, then one push: the
+        limit book's arithmetic runs once for all stations, not once per limit."""
+        if not entries:
+            return
+        for station_id, limit, until_s, exempt in entries:
+            self.book.apply(station_id, limit, until_s, exempt)
+        await asyncio.gather(
+            *(self.recorder.save_limit(StoredLimit(sid, lim, until, ex)) for sid, lim, until, ex in entries)
+        )
+        await self._push(None)
+
     async def clear_limit(self, station_id: str | None, source: LimitSource) -> None:
         if source is LimitSource.CONSUMER_OVERRIDE:
             await self.set_override(station_id, False)

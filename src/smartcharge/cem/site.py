@@ -307,17 +307,16 @@ class SiteService:
             changed = [
                 s for s in shares.values() if abs(self._sent_w.get(s.station_id, -1.0) - s.power_w) > 1.0
             ]
-            await asyncio.gather(*(self._apply(s) for s in changed))
+            await self.gateway.apply_limits(
+                [
+                    (s.station_id, Limit(s.power_w, LimitSource.SITE, f"site: {s.binding}"), None, True)
+                    for s in changed
+                ]
+            )
+            self._sent_w.update({s.station_id: s.power_w for s in changed})
             self.state.shares = shares
             self.state.applied_at_s = now
             return shares
-
-    async def _apply(self, share: ChargePointShare) -> None:
-        detail = f"site: {share.binding}"
-        await self.gateway.apply_limit(
-            share.station_id, Limit(share.power_w, LimitSource.SITE, detail), None, True
-        )
-        self._sent_w[share.station_id] = share.power_w
 
     def _failsafe_shares(self) -> dict[str, ChargePointShare]:
         out = {}

@@ -311,7 +311,8 @@ class SiteService:
                 [
                     (s.station_id, Limit(s.power_w, LimitSource.SITE, f"site: {s.binding}"), None, True)
                     for s in changed
-                ]
+                ],
+                keep=False,  # recomputed from the meter; after a restart the fail-safe holds first
             )
             self._sent_w.update({s.station_id: s.power_w for s in changed})
             self.state.shares = shares

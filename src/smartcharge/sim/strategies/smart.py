@@ -38,7 +38,7 @@ class Config:
     max_passes: int = 1  # more: another pass serving first the sessions a cap starved
     spread: bool = True  # valley level per price tier (no bunching at a tariff edge)
     level_steps: int = 1  # steps of valley filling per tier
-    batch_pairs: int = 2_000_000  # (session, slot) pairs planned at once: bounds memory
+    batch_pairs: int = 500_000  # (session, slot) pairs planned at once: bounds memory
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_rounds <= 50:

@@ -134,12 +134,26 @@ class SmartPlanner:
         )
         self.headroom_w[groups] = plan.total_headroom_w
         np.add.at(self.ev_w, (groups[root[plan.session]], plan.slot), plan.energy_kwh * 3.6e6 / SLOT_S)
-        return Boxes(
-            index[plan.session],
-            plan.start_s.astype(np.float64),
-            plan.end_s.astype(np.float64),
-            plan.power_w,
-        )
+        return _merged(index[plan.session], plan.start_s, plan.end_s, plan.power_w)
+
+
+def _merged(session: IntArray, start_s: IntArray, end_s: IntArray, power_w: FloatArray) -> Boxes:
+    """Boxes with back-to-back stretches of one session at one power joined (fewer boxes to hold)."""
+    order = np.lexsort((start_s, session))
+    session, start_s, end_s, power_w = session[order], start_s[order], end_s[order], power_w[order]
+    joins = (
+        (session[1:] == session[:-1]) & (start_s[1:] == end_s[:-1]) & (power_w[1:] == power_w[:-1])
+    )
+    first = np.ones(session.shape[0], dtype=np.bool_)
+    first[1:] = ~joins
+    head = np.flatnonzero(first)
+    last = np.append(head[1:], session.shape[0]) - 1
+    return Boxes(
+        session[head],
+        start_s[head].astype(np.float64),
+        end_s[last].astype(np.float64),
+        power_w[head],
+    )
 
 
 def prepare(config: Config, context: StrategyContext) -> Planner:

@@ -141,9 +141,7 @@ def _merged(session: IntArray, start_s: IntArray, end_s: IntArray, power_w: Floa
     """Boxes with back-to-back stretches of one session at one power joined (fewer boxes to hold)."""
     order = np.lexsort((start_s, session))
     session, start_s, end_s, power_w = session[order], start_s[order], end_s[order], power_w[order]
-    joins = (
-        (session[1:] == session[:-1]) & (start_s[1:] == end_s[:-1]) & (power_w[1:] == power_w[:-1])
-    )
+    joins = (session[1:] == session[:-1]) & (start_s[1:] == end_s[:-1]) & (power_w[1:] == power_w[:-1])
     first = np.ones(session.shape[0], dtype=np.bool_)
     first[1:] = ~joins
     head = np.flatnonzero(first)

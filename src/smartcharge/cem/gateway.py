@@ -252,6 +252,25 @@ class CemGateway:
         await self.recorder.save_limit(StoredLimit(station_id, limit, until_s, exempt_from_delay))
         await self._push(station_id)
 
+    async def apply_limits(
+        self, entries: list[tuple[str | None, Limit, int | None, bool]], keep: bool = True
+    ) -> None:
+        """Several limits at once (a site re-allocation), then one push: the limit book's
+        arithmetic runs once for all stations, not once per limit. ``keep=False`` for limits
+        recomputed from live data (the site meter), which a restarted CEM must not resume."""
+        if not entries:
+            return
+        for station_id, limit, until_s, exempt in entries:
+            self.book.apply(station_id, limit, until_s, exempt)
+        if keep:
+            await asyncio.gather(
+                *(
+                    self.recorder.save_limit(StoredLimit(sid, lim, until, ex))
+                    for sid, lim, until, ex in entries
+                )
+            )
+        await self._push(None)
+
     async def clear_limit(self, station_id: str | None, source: LimitSource) -> None:
         if source is LimitSource.CONSUMER_OVERRIDE:
             await self.set_override(station_id, False)

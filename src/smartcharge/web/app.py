@@ -17,6 +17,8 @@ from smartcharge.web.api import auth as auth_api
 from smartcharge.web.api import events as events_api
 from smartcharge.web.api import ocpp_calls, stations
 from smartcharge.web.api import ocpp_core as ocpp_core_api
+from smartcharge.web.api import plans as plans_api
+from smartcharge.web.api import site as site_api
 from smartcharge.web.audit import AuditMiddleware
 from smartcharge.web.services import WebServices
 
@@ -43,6 +45,8 @@ def create_app(services: WebServices | None) -> FastAPI:
     app.include_router(ocpp_calls.router)
     app.include_router(events_api.router)
     app.include_router(ocpp_core_api.router)
+    app.include_router(plans_api.router)
+    app.include_router(site_api.router)
     return app
 
 

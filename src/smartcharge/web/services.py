@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smartcharge.cem.gateway import CemGateway
+from smartcharge.cem.plans import OwnershipRegister, PlanService
 from smartcharge.cem.service import Store
+from smartcharge.cem.site import SiteService
 from smartcharge.ocpp.server import OcppServer
 from smartcharge.store.audit_log import AuditLogRepository
 from smartcharge.store.station_admin import StationAdmin
@@ -37,6 +39,9 @@ class WebServices:
     #: Served over TLS: cookies get the ``Secure`` attribute.
     tls: bool = False
     default_call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
+    #: Ready-by plans (issue 12): built over the gateway; ``site`` when the CEM manages a site.
+    plans: PlanService | None = None
+    site: SiteService | None = None
 
     @classmethod
     def build(cls, store: Store, gateway: CemGateway, ocpp: OcppServer, tls: bool = False) -> WebServices:
@@ -54,6 +59,7 @@ class WebServices:
             events=events,
             stations=StationAdmin(store.engine),
             tls=tls,
+            plans=PlanService(gateway, OwnershipRegister()),
         )
 
     def close(self) -> None:

@@ -25,7 +25,6 @@ from smartcharge.station.device import StationConfig
 from smartcharge.station.ev import EV
 from smartcharge.store.owner_repo import OwnerRepository
 
-
 OWN_HOURS = "Mon-Fri 00:30-05:30; Sat-Sun 00:00-24:00"
 
 

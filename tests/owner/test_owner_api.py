@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from web.support import WebCem, login
 
 from interface_b_harness import register, start_station, wait_for
 from smartcharge.policy.default_hours import FirstUseChoice
@@ -17,7 +18,6 @@ from smartcharge.station.device import StationConfig
 from smartcharge.station.ev import EV
 from smartcharge.store.session_repo import MeterSample, TransactionRecord
 from smartcharge.web.auth import Role
-from web.support import WebCem, login
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,13 @@ async def test_bad_input_and_other_owners_charge_points_are_refused(web: WebCem)
     async with await _owner_client(web) as c:
         cases = [
             ("put", "/api/v1/owner/charge-points/API-2/delay", {"max_delay_s": 1801}, 422, "max_delay_s"),
-            ("put", "/api/v1/owner/charge-points/API-2/delay", {"max_delay_s": "ten"}, 422, "body.max_delay_s"),
+            (
+                "put",
+                "/api/v1/owner/charge-points/API-2/delay",
+                {"max_delay_s": "ten"},
+                422,
+                "body.max_delay_s",
+            ),
             (
                 "put",
                 "/api/v1/owner/charge-points/API-2/default-hours",
@@ -94,7 +100,13 @@ async def test_bad_input_and_other_owners_charge_points_are_refused(web: WebCem)
                 422,
                 "schedule",
             ),
-            ("put", "/api/v1/owner/charge-points/API-2/default-hours", {"choice": "never"}, 422, "body.choice"),
+            (
+                "put",
+                "/api/v1/owner/charge-points/API-2/default-hours",
+                {"choice": "never"},
+                422,
+                "body.choice",
+            ),
             ("put", "/api/v1/owner/charge-points/API-2/tariff", {"tariff_id": "nope"}, 422, "tariff_id"),
             ("put", "/api/v1/owner/charge-points/BOB-2/delay", {"max_delay_s": 60}, 404, "station_id"),
             ("get", "/api/v1/owner/charge-points/BOB-2", None, 404, "station_id"),

@@ -177,7 +177,8 @@ async def run(repeat: int) -> list[dict[str, Any]]:
                     }
                     results.append(row)
                     print(
-                        f"{row['user']:6} {path:24} median {row['median_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms"
+                        f"{row['user']:6} {path:24} median {row['median_ms']:7.1f} ms"
+                        f"  p95 {row['p95_ms']:7.1f} ms"
                     )
         stop.set()
         await task

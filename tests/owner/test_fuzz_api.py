@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from browser_pages.live_cem import LiveCem
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from browser_pages.live_cem import LiveCem
 from smartcharge.web.auth import Role
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -56,6 +56,30 @@ def _who(path: str) -> str:
     return "operator"
 
 
+def _fuzz(operation: Any, who: dict[str, Any], base_url: str, deadline: float, errors: list[str]) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def check(case: Any) -> None:
+        if time.monotonic() > deadline:
+            return
+        response = case.call(
+            base_url=base_url, headers=dict(who["headers"]), cookies=dict(who["cookies"]), timeout=10
+        )
+        if response.status_code >= 500:
+            errors.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+
+    try:
+        check()
+    except Unsatisfiable:
+        pass
+
+
 def test_no_operation_answers_5xx(live: LiveCem) -> None:
     import schemathesis
 
@@ -70,29 +94,7 @@ def test_no_operation_answers_5xx(live: LiveCem) -> None:
         operation = result.ok()
         if operation.path in SKIPPED or time.monotonic() > deadline:
             continue
-        who = creds[_who(operation.path)]
-
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def check(case: Any) -> None:
-            if time.monotonic() > deadline:
-                return
-            response = case.call(
-                base_url=live.base_url, headers=dict(who["headers"]), cookies=dict(who["cookies"]), timeout=10
-            )
-            if response.status_code >= 500:
-                server_errors.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
-
-        try:
-            check()
-        except Unsatisfiable:
-            pass
+        _fuzz(operation, creds[_who(operation.path)], live.base_url, deadline, server_errors)
         tried += 1
     assert tried >= 10, f"only {tried} operations were fuzzed"
     assert server_errors == [], server_errors[:5]

@@ -86,8 +86,8 @@ class Visit:
         self.goto("/login")
         self.page.get_by_label("User name").fill(username)
         self.page.get_by_label("Password").fill(password)
-        self.page.keyboard.press("Enter")  # keyboard only
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")  # keyboard only
 
     def close(self) -> None:
         self.context.close()

@@ -9,6 +9,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from web.support import WebCem, login
 
@@ -22,12 +23,10 @@ from smartcharge.web.auth import Role
 pytestmark = pytest.mark.integration
 
 
-async def _owner_client(web: WebCem):
-    client = web.client()
+async def _as_owner(web: WebCem, client: httpx.AsyncClient) -> None:
     response = await login(client, "owner", web.owner_password or "")
     assert response.status_code == 200, response.text
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
 
 
 async def _station(web: WebCem, sid: str, owner: str = "owner", **kwargs: object):
@@ -44,7 +43,8 @@ async def test_owner_walks_through_first_use_delay_and_start_now(web: WebCem) ->
     """First use Pending -> accept (reg 10); maximum delay 1800 s (reg 11); a session waits its
     delay; "start now" cancels it and the charge point charges (SCP-RD-6)."""
     h = await _station(web, "API-1", config=StationConfig(max_delay_s=0), seed=3)
-    async with await _owner_client(web) as c:
+    async with web.client() as c:
+        await _as_owner(web, c)
         listed = (await c.get("/api/v1/owner/charge-points")).json()
         assert [cp["station_id"] for cp in listed] == ["API-1"]
         assert listed[0]["hours"]["first_use_pending"] and listed[0]["live"]
@@ -83,7 +83,8 @@ async def test_bad_input_and_other_owners_charge_points_are_refused(web: WebCem)
     await asyncio.to_thread(web.services.auth.create_user, "bob", Role.OWNER, "bob-password-long")
     h = await _station(web, "API-2")
     b = await _station(web, "BOB-2", owner="bob")
-    async with await _owner_client(web) as c:
+    async with web.client() as c:
+        await _as_owner(web, c)
         cases = [
             ("put", "/api/v1/owner/charge-points/API-2/delay", {"max_delay_s": 1801}, 422, "max_delay_s"),
             (
@@ -146,7 +147,8 @@ async def test_sessions_csv_export_and_erase(web: WebCem) -> None:
             rate_power_w=7000.0 if seq == 0 else None,
         )
         await asyncio.to_thread(repo.record_event, record)
-    async with await _owner_client(web) as c:
+    async with web.client() as c:
+        await _as_owner(web, c)
         report = (await c.get("/api/v1/owner/sessions")).json()
         assert [s["transaction_id"] for s in report["sessions"]] == ["TX-OLD"]
         assert report["sessions"][0]["energy_kwh"] == pytest.approx(7.0)

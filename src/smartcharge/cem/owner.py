@@ -271,7 +271,7 @@ class OwnerService:
             connected=state.link is not None,
             status="Offline" if state.link is None else state.status,
             mode=mode,
-            mode_words=MODE_WORDS.get(mode, "offline: the CEM cannot reach it"),
+            mode_words=self._mode_words(mode, countdown, state),
             power_w=state.power_w,
             offered_w=state.offered_w,
             energy_kwh=state.energy_wh / 1000.0,
@@ -287,6 +287,15 @@ class OwnerService:
             live=live is not None,
             as_of=datetime.fromtimestamp(now_s, UTC),
         )
+
+    @staticmethod
+    def _mode_words(mode: str, countdown_s: int, state: StationState) -> str:
+        if state.link is None:
+            return "offline: the CEM cannot reach it"
+        if mode == "FAIL_SAFE" and countdown_s > 0:
+            # The device counts a start held by its delay as recovering (reg 11, RD-R1).
+            return "waiting for its randomised delay before it starts (reg 11)"
+        return MODE_WORDS.get(mode, mode.lower())
 
     @staticmethod
     def _start_now_rule(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -169,7 +169,7 @@ def sessions_report(
     months = month_totals(items)
     if month is not None:
         _check_month(month)
-        items = [s for s in items if s.started_at.astimezone(GB_TZ).strftime("%Y-%m") == month]
+        items = [s for s in items if _month_of(s) == month]
     return SessionsReport(
         since,
         until,
@@ -179,6 +179,16 @@ def sessions_report(
         sum(m.cost_p for m in months),
         sum(m.carbon_g for m in months),
     )
+
+
+def _month_of(item: SessionItem) -> str:
+    return item.started_at.astimezone(GB_TZ).strftime("%Y-%m")
+
+
+def only_month(report: SessionsReport, month: str) -> SessionsReport:
+    """The same report listing only ``month``'s sessions (the totals stay whole)."""
+    _check_month(month)
+    return replace(report, sessions=tuple(s for s in report.sessions if _month_of(s) == month))
 
 
 def _check_month(month: str) -> None:
@@ -235,6 +245,7 @@ __all__ = [
     "SessionsReport",
     "carbon_g_per_kwh",
     "month_totals",
+    "only_month",
     "price_sessions",
     "sessions_csv",
     "sessions_report",

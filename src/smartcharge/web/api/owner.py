@@ -33,7 +33,9 @@ owner_only = require_role(Role.OWNER)
 
 STATION_ID = r"^[A-Za-z0-9*\-_=+|@.]{1,48}$"
 _NOT_YOURS = {404: {"description": "No charge point of yours has this id"}}
-_REFUSED = {409: {"description": "Cannot be done now (offline, nothing to cancel, refused by the charge point)"}}
+_REFUSED = {
+    409: {"description": "Cannot be done now (offline, nothing to cancel, refused by the charge point)"}
+}
 
 
 # ---- response and request bodies ----------------------------------------------------------------
@@ -226,14 +228,19 @@ async def get_charge_point(
     responses={**_NOT_YOURS, **_REFUSED},
 )
 async def put_default_hours(
-    station_id: str, body: DefaultHoursIn, who: Principal = Owner, s: tuple[OwnerService, OwnerData] = Services
+    station_id: str,
+    body: DefaultHoursIn,
+    who: Principal = Owner,
+    s: tuple[OwnerService, OwnerData] = Services,
 ) -> Any:
     """The reg 10 choice at first use or later (SCP-OP-2/3): accept, change (with ``schedule``), remove."""
     return _cp(await s[0].choose_default_hours(who.name, station_id, body.choice, body.schedule))
 
 
 @router.put(
-    "/charge-points/{station_id}/override", response_model=ChargePointOut, responses={**_NOT_YOURS, **_REFUSED}
+    "/charge-points/{station_id}/override",
+    response_model=ChargePointOut,
+    responses={**_NOT_YOURS, **_REFUSED},
 )
 async def put_override(
     station_id: str, body: OverrideIn, who: Principal = Owner, s: tuple[OwnerService, OwnerData] = Services
@@ -341,7 +348,9 @@ async def get_export(who: Principal = Owner, s: tuple[OwnerService, OwnerData] =
 
 
 @router.post("/data/erase", response_model=EraseOut)
-async def post_erase(body: EraseIn, who: Principal = Owner, s: tuple[OwnerService, OwnerData] = Services) -> Any:
+async def post_erase(
+    body: EraseIn, who: Principal = Owner, s: tuple[OwnerService, OwnerData] = Services
+) -> Any:
     """Erase your charge points' sessions, meter values and rate changes (PRIV-6 erasure)."""
     return EraseOut(rows_deleted=await asyncio.to_thread(s[1].erase, who.name))
 

@@ -14,12 +14,12 @@ from fastapi.staticfiles import StaticFiles
 
 from smartcharge.cem.owner import ActionRefusedError, NotYoursError, OwnerService
 from smartcharge.cem.owner_data import OwnerData
-from smartcharge.cem.owner_sessions import sessions_csv, sessions_report
+from smartcharge.cem.owner_sessions import only_month, sessions_csv, sessions_report
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.localtime import GB_TZ
 from smartcharge.core.tariff import load_tariffs
-from smartcharge.web.errors import refusal
 from smartcharge.web.auth import CSRF_COOKIE, SESSION_COOKIE, LoginRefused, LoginThrottled, Role, get_services
+from smartcharge.web.errors import refusal
 from smartcharge.web.pages.common import (
     LOGIN_CSRF_COOKIE,
     STATIC_DIR,
@@ -64,7 +64,12 @@ def _login_page(request: Request, status: int = 200, **context: object) -> HTMLR
         **context,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=1800, httponly=True, samesite="strict", path="/login",
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=1800,
+        httponly=True,
+        samesite="strict",
+        path="/login",
         secure=get_services(request).tls,
     )
     return response
@@ -83,7 +88,9 @@ async def login_submit(request: Request) -> Response:
     sent, expected = form.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     values = {"username": form.get("username", "")[:64]}
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        return _login_page(request, 403, values=values, form_error="The login form had expired; please try again.")
+        return _login_page(
+            request, 403, values=values, form_error="The login form had expired; please try again."
+        )
     username, password = form.get("username", ""), form.get("password", "")
     errors = {}
     if not username:
@@ -107,7 +114,10 @@ async def login_submit(request: Request) -> Response:
         return _login_page(request, 401, values=values, errors={"password": "wrong user name or password"})
     response = see_other(safe_next(form.get("next")))
     max_age = int((result.expires_at - datetime.now(result.expires_at.tzinfo)).total_seconds())
-    for name, value, http_only in ((SESSION_COOKIE, result.cookie, True), (CSRF_COOKIE, result.csrf_token, False)):
+    for name, value, http_only in (
+        (SESSION_COOKIE, result.cookie, True),
+        (CSRF_COOKIE, result.csrf_token, False),
+    ):
         response.set_cookie(
             name, value, max_age=max_age, path="/", secure=services.tls, httponly=http_only, samesite="strict"
         )
@@ -183,7 +193,14 @@ async def start_now(request: Request, station_id: str) -> Response:
         if htmx:
             return render(request, "_cp_live.html", user, 200, cp=view, card_error=refused.rule)
         return render(
-            request, "home.html", user, 409, title="Home", nav="home", charge_points=[view], form_error=refused.rule
+            request,
+            "home.html",
+            user,
+            409,
+            title="Home",
+            nav="home",
+            charge_points=[view],
+            form_error=refused.rule,
         )
     if htmx:
         return render(request, "_cp_live.html", user, cp=view)
@@ -218,9 +235,18 @@ async def _choose_hours(request: Request, station_id: str, template: str) -> Res
         status = 409 if isinstance(error, ActionRefusedError) else 422
         if template == "first_use.html":
             return render(
-                request, template, user, status, title="First use", cp=view, errors=_errors(error), values=values
+                request,
+                template,
+                user,
+                status,
+                title="First use",
+                cp=view,
+                errors=_errors(error),
+                values=values,
             )
-        return await _settings(request, user, station_id, status, hours_errors=_errors(error), hours_values=values)
+        return await _settings(
+            request, user, station_id, status, hours_errors=_errors(error), hours_values=values
+        )
     return see_other("/" if template == "first_use.html" else f"/cp/{station_id}/settings?saved=hours")
 
 
@@ -244,11 +270,16 @@ async def _settings(
     saved = request.query_params.get("saved")
     defaults: dict[str, object] = {
         "hours_errors": {},
-        "hours_values": {"choice": {"Accepted": "accept", "Changed": "change", "Removed": "remove"}.get(
-            view.hours.choice, ""
-        ), "schedule": view.hours.schedule if view.hours.choice == "Changed" else ""},
+        "hours_values": {
+            "choice": {"Accepted": "accept", "Changed": "change", "Removed": "remove"}.get(
+                view.hours.choice, ""
+            ),
+            "schedule": view.hours.schedule if view.hours.choice == "Changed" else "",
+        },
         "delay_errors": {},
-        "delay_values": {"max_delay_s": "" if view.delay.max_delay_s is None else str(view.delay.max_delay_s)},
+        "delay_values": {
+            "max_delay_s": "" if view.delay.max_delay_s is None else str(view.delay.max_delay_s)
+        },
         "tariff_errors": {},
         "override_error": None,
         "flash": f"Saved: {saved}." if saved and status == 200 else None,
@@ -256,8 +287,15 @@ async def _settings(
     defaults.update(context)
     tariffs = sorted(load_tariffs().values(), key=lambda t: t.name)
     return render(
-        request, "settings.html", user, status, title=f"Settings {station_id}", nav="home", cp=view,
-        tariffs=tariffs, **defaults,
+        request,
+        "settings.html",
+        user,
+        status,
+        title=f"Settings {station_id}",
+        nav="home",
+        cp=view,
+        tariffs=tariffs,
+        **defaults,
     )
 
 
@@ -323,16 +361,26 @@ async def sessions_page(request: Request) -> Response:
     """12 months of sessions, totals per month, one month's sessions listed (reg 9)."""
     user = await page_user(request, Role.OWNER)
     owners, _ = _owner(request)
-    month = request.query_params.get("month") or datetime.now(GB_TZ).strftime("%Y-%m")
+    report = await asyncio.to_thread(sessions_report, owners, user.principal.name, None, None)
+    asked = request.query_params.get("month")
+    month = asked or (report.months[0].month if report.months else datetime.now(GB_TZ).strftime("%Y-%m"))
     try:
-        report = await asyncio.to_thread(sessions_report, owners, user.principal.name, None, month)
+        listed = only_month(report, month)
     except ValidationError as error:
-        report = await asyncio.to_thread(sessions_report, owners, user.principal.name, None, None)
         return render(
-            request, "sessions.html", user, 422, title="Sessions", nav="sessions", report=report, month=None,
+            request,
+            "sessions.html",
+            user,
+            422,
+            title="Sessions",
+            nav="sessions",
+            report=report,
+            month=None,
             form_error=f"{error.field}: {error.rule}",
         )
-    return render(request, "sessions.html", user, title="Sessions", nav="sessions", report=report, month=month)
+    return render(
+        request, "sessions.html", user, title="Sessions", nav="sessions", report=listed, month=month
+    )
 
 
 @router.get("/sessions.csv")
@@ -398,7 +446,9 @@ async def erase_submit(request: Request) -> Response:
             request, user, 422, errors={"confirm": "tick the box to confirm: erasure cannot be undone"}
         )
     counts = await asyncio.to_thread(data.erase, user.principal.name)
-    return await _data_page(request, user, flash=f"Erased {sum(counts.values())} stored rows of your sessions.")
+    return await _data_page(
+        request, user, flash=f"Erased {sum(counts.values())} stored rows of your sessions."
+    )
 
 
 # ---- security log ---------------------------------------------------------------------------------
@@ -430,7 +480,9 @@ async def _not_yours(request: Request, error: Exception) -> Response:
     assert isinstance(error, NotYoursError)
     if request.url.path.startswith("/api/"):
         return refusal(404, [{"field": error.field, "rule": error.rule}])
-    return render(request, "error.html", None, 404, title="Not found", message=f"{error.field}: {error.rule}.")
+    return render(
+        request, "error.html", None, 404, title="Not found", message=f"{error.field}: {error.rule}."
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -68,8 +68,17 @@ def serve(
         Path | None, typer.Option(help="Also run the OpenADR VEN (its config file).")
     ] = None,
     log_level: str = typer.Option("INFO", help="Logging level."),
+    api_port: int | None = typer.Option(
+        None, help="Also serve the web API (operator, owner, site manager) on this port; 0 for any."
+    ),
+    api_host: str = typer.Option("127.0.0.1", help="Address of the web API (loopback by default)."),
+    api_cert: Annotated[Path | None, typer.Option(help="Certificate (PEM): the API speaks HTTPS.")] = None,
+    api_key: Annotated[Path | None, typer.Option(help="Private key (PEM) of --api-cert.")] = None,
 ) -> None:
-    """Run the CEM until interrupted: migrate the database, then accept OCPP 2.0.1 and 1.6J stations."""
+    """Run the CEM until interrupted: migrate the database, then accept OCPP 2.0.1 and 1.6J stations.
+
+    With --api-port the web API runs in the same process; on a database without users the first
+    start creates the user 'owner' with a random password and prints it once."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)
     logging.getLogger("smartcharge.ocpp.rpc").setLevel(logging.WARNING)
@@ -86,16 +95,34 @@ def serve(
             ping_interval_s=ping_interval or None,
             ven_config=ven_config,
         )
+        api = None
+        if api_port is not None:
+            from smartcharge.web.serve import ApiConfig
+
+            api = ApiConfig(api_port, api_host, api_cert, api_key)
     except ValidationError as error:
         _fail(error)
         return
+
+    def first_owner(username: str, password: str) -> None:
+        console.print(f"first start: web user [bold]{username}[/bold] created; password (shown once):")
+        typer.echo(password, err=False)
+
+    def api_ready(_: object, bound_port: int) -> None:
+        scheme = "https" if api_cert else "http"
+        console.print(f"web API on {scheme}://{api_host}:{bound_port}/api/v1")
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_cem(config, stop)
+        if api is None:
+            await serve_cem(config, stop)
+            return
+        from smartcharge.web.serve import serve_cem_with_api
+
+        await serve_cem_with_api(config, api, stop, on_ready=api_ready, on_first_owner=first_owner)
 
     asyncio.run(main())
 
@@ -198,6 +225,62 @@ def security_log(
             e.remote_address or "",
         )
     console.print(table)
+
+
+RoleOpt = typer.Option(..., "--role", help="owner, site-manager, operator or viewer.")
+
+
+@app.command("add-token")
+def add_token(
+    role: str = RoleOpt,
+    label: str = typer.Option("", "--label", help="What the token is for (shown in the audit log list)."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Create a web API token with a role; the token is printed once, only its argon2 hash is kept."""
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService, parse_role
+
+    try:
+        parsed = parse_role(role)
+        store = open_store(database_url(db, data_dir))
+        token_id, token = AuthService(WebAccessRepository(store.engine)).create_token(parsed, label)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"token {token_id} ({parsed.value}) created; token (shown once):")
+    typer.echo(token)
+
+
+@app.command("add-user")
+def add_user(
+    username: str = typer.Option(..., "--username", help="The name the person logs in with."),
+    role: str = RoleOpt,
+    own_password: bool = typer.Option(
+        False, "--own-password", help="Type a password (12-128 characters) instead of a random one."
+    ),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Create a web user with a role; a random password is printed once (only its argon2 hash is kept)."""
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService, check_user_password, check_username, parse_role
+
+    try:
+        parsed = parse_role(role)
+        check_username(username)
+        chosen = None
+        if own_password:
+            chosen = check_user_password(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+        store = open_store(database_url(db, data_dir))
+        password = AuthService(WebAccessRepository(store.engine)).create_user(username, parsed, chosen)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"user {username} ({parsed.value}) created")
+    if chosen is None:
+        console.print("password (shown once):")
+        typer.echo(password)
 
 
 @app.command("make-pki")

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 #: Callback for a refused frame: (kind, detail).
 FaultCallback = Callable[[str, str], Awaitable[None]]
+#: Callback for every OCPP frame on a link: (station id, "received" or "sent", raw frame). Called
+#: synchronously in the receive loop or after a send, so it must only enqueue, never block or await.
+FrameTap = Callable[[str, str, str], None]
 
 
 def use_inline_validation() -> None:
@@ -57,6 +60,8 @@ class FaultTolerantChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships
     """``ocpp.ChargePoint`` that answers malformed frames and counts every refused frame."""
 
     _ocpp_version: str
+    #: Sees every frame both ways (the operator API's message stream); None costs nothing.
+    tap: FrameTap | None = None
 
     def __init__(
         self, station_id: str, connection: Any, on_fault: FaultCallback, response_timeout: float = 30
@@ -64,6 +69,11 @@ class FaultTolerantChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships
         super().__init__(station_id, connection, response_timeout=response_timeout, logger=logger)
         self._on_fault = on_fault
         self.faults = 0
+
+    async def _send(self, message: str) -> None:
+        await super()._send(message)
+        if self.tap is not None:  # after the send: a frame the tap reports has left
+            self.tap(self.id, "sent", message)
 
     async def _refuse(self, unique_id: str, error: OCPPError, kind: str) -> None:
         self.faults += 1
@@ -88,6 +98,12 @@ class FaultTolerantChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships
         return dict(camel_to_snake_case(response.payload))
 
     async def route_message(self, raw_msg: str | bytes) -> None:
+        if self.tap is not None:
+            self.tap(
+                self.id,
+                "received",
+                raw_msg if isinstance(raw_msg, str) else raw_msg.decode("utf-8", "replace"),
+            )
         try:
             msg = unpack(raw_msg)
         except OCPPError as error:
@@ -107,4 +123,4 @@ class FaultTolerantChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships
             await self._refuse(msg.unique_id, error, "schema_violation")
 
 
-__all__ = ["FaultCallback", "FaultTolerantChargePoint", "as_ocpp_error", "use_inline_validation"]
+__all__ = ["FaultCallback", "FrameTap", "FaultTolerantChargePoint", "as_ocpp_error", "use_inline_validation"]

@@ -28,7 +28,7 @@ from websockets.http11 import Request, Response
 
 from smartcharge.ocpp.csms import CsmsEvents
 from smartcharge.ocpp.domain import OcppVersion
-from smartcharge.ocpp.rpc import FaultTolerantChargePoint, use_inline_validation
+from smartcharge.ocpp.rpc import FaultTolerantChargePoint, FrameTap, use_inline_validation
 from smartcharge.ocpp.tls import peer_common_name
 from smartcharge.ocpp.v16 import CsmsV16
 from smartcharge.ocpp.v201 import CsmsV201
@@ -113,6 +113,12 @@ class OcppServer:
         self._max_size = max_frame_bytes
         self._ping_interval_s = ping_interval_s
         self.sessions: dict[str, FaultTolerantChargePoint] = {}
+        #: Sees every OCPP frame of every station, both ways (set by the operator API); may be set late.
+        self.tap: FrameTap | None = None
+
+    def _tap(self, station_id: str, direction: str, raw: str) -> None:
+        if self.tap is not None:
+            self.tap(station_id, direction, raw)
 
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         remote = str(connection.remote_address[0]) if connection.remote_address else "?"
@@ -154,6 +160,7 @@ class OcppServer:
             session = CsmsV201(station_id, connection, self._events, on_fault)
         else:
             session = CsmsV16(station_id, connection, self._events, on_fault)
+        session.tap = self._tap
         previous = self.sessions.get(station_id)
         self.sessions[station_id] = session
         if previous is not None:

@@ -156,6 +156,68 @@ class LimitBookEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# ---- web access (operator, owner and site-manager API): people, tokens, sessions, audit --------
+
+#: Longest user name accepted by the web API.
+USERNAME_MAX = 64
+
+
+class WebUser(Base):
+    """A person who logs in to the web API; only the argon2id hash of the password is kept (SEC-D-2)."""
+
+    __tablename__ = "web_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts and the CLI; ``id`` is its public part, ``secret_hash`` the
+    argon2id hash of its secret part (the token itself is shown once, never kept)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginSession(Base):
+    """A person's logged-in browser session (the cookie holds ``id`` and a secret; only its argon2id
+    hash is kept); ends at ``expires_at`` or at logout."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("web_user.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Every web call that changes something: who, what, when and the answer (issue 10 item 2)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class OwnedChargePoint(Base):
     """Who owns a charge point, and the owner's settings for it as last accepted by the charge point
     (reg 10 first-use choice and hours, reg 11 maximum delay) plus the tariff that prices its sessions.
@@ -178,6 +240,11 @@ class OwnedChargePoint(Base):
 
 __all__ = [
     "NO_TRANSACTION",
+    "USERNAME_MAX",
+    "ApiToken",
+    "AuditEntry",
+    "LoginSession",
+    "WebUser",
     "SITE_WIDE",
     "STATION_ID_MAX",
     "ChargingSession",

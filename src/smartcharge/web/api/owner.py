@@ -32,8 +32,8 @@ router = APIRouter(prefix="/api/v1/owner", tags=["owner"])
 owner_only = require_role(Role.OWNER)
 
 STATION_ID = r"^[A-Za-z0-9*\-_=+|@.]{1,48}$"
-_NOT_YOURS = {404: {"description": "No charge point of yours has this id"}}
-_REFUSED = {
+_NOT_YOURS: dict[int | str, dict[str, Any]] = {404: {"description": "No charge point of yours has this id"}}
+_REFUSED: dict[int | str, dict[str, Any]] = {
     409: {"description": "Cannot be done now (offline, nothing to cancel, refused by the charge point)"}
 }
 

@@ -2,7 +2,7 @@
 delay, the tariff that prices the sessions), for the owner's API and pages.
 
 Revision ID: 0010_owner
-Revises: 0004_rate_change_seq
+Revises: 0007_web_auth
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_owner"
-down_revision = "0004_rate_change_seq"
+down_revision = "0007_web_auth"
 branch_labels = None
 depends_on = None
 

@@ -56,7 +56,9 @@ def _who(path: str) -> str:
     return "operator"
 
 
-def _fuzz(operation: Any, who: dict[str, Any], base_url: str, deadline: float, errors: list[str]) -> None:
+def _fuzz(
+    operation: Any, who: dict[str, Any], base_url: str, deadline: float, errors: list[str], calls: list[int]
+) -> None:
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
@@ -71,6 +73,7 @@ def _fuzz(operation: Any, who: dict[str, Any], base_url: str, deadline: float, e
         response = case.call(
             base_url=base_url, headers=dict(who["headers"]), cookies=dict(who["cookies"]), timeout=10
         )
+        calls.append(response.status_code)
         if response.status_code >= 500:
             errors.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
 
@@ -89,12 +92,16 @@ def test_no_operation_answers_5xx(live: LiveCem) -> None:
     creds = _credentials(live)
     deadline = time.monotonic() + BUDGET_S
     server_errors: list[str] = []
+    calls: list[int] = []
     tried = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.path in SKIPPED or time.monotonic() > deadline:
             continue
-        _fuzz(operation, creds[_who(operation.path)], live.base_url, deadline, server_errors)
+        _fuzz(operation, creds[_who(operation.path)], live.base_url, deadline, server_errors, calls)
         tried += 1
     assert tried >= 10, f"only {tried} operations were fuzzed"
+    print(f"fuzzed {tried} operations with {len(calls)} requests; statuses {sorted(set(calls))}")
+    assert len(calls) >= 10 * tried, f"only {len(calls)} requests for {tried} operations"
+    assert any(200 <= c < 300 for c in calls), "no request was accepted: the fuzzer never got past auth"
     assert server_errors == [], server_errors[:5]

@@ -20,7 +20,7 @@ from smartcharge.web.auth import Role
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 30
 BUDGET_S = 60.0
 #: Operations that would end the fuzzer's own session or hold a stream open.
 SKIPPED = ("/api/v1/auth/logout",)

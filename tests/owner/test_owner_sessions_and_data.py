@@ -13,10 +13,10 @@ import pytest
 from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.owner import ActionRefusedError, NotYoursError, OwnerService
 from smartcharge.cem.owner_data import OwnerData
-from smartcharge.cem.owner_sessions import CSV_COLUMNS, carbon_g_per_kwh, sessions_csv, sessions_report
+from smartcharge.cem.owner_sessions import CSV_COLUMNS, sessions_csv, sessions_report
 from smartcharge.cem.service import Store, open_store
+from smartcharge.core.carbon import carbon_g_per_kwh
 from smartcharge.core.errors import ValidationError
-from smartcharge.sim.behaviour import load_carbon
 from smartcharge.store.consent import ConsentStore
 from smartcharge.store.owner_repo import OwnerRepository
 from smartcharge.store.session_repo import MeterSample, TransactionRecord
@@ -98,18 +98,6 @@ def test_sessions_priced_by_tariff_and_carbon_with_monthly_totals(store: Store) 
     assert [r["transaction_id"] for r in rows] == ["T-EVE", "T-NIGHT"]  # oldest first
     assert rows[1]["energy_kwh"] == "21.000" and rows[1]["cost_gbp"] == f"{21.0 * 8.5 / 100:.2f}"
     assert rows[1]["rate_changes"] == "1" and rows[1]["rate_change_times_and_power_w"].endswith("=7000")
-
-
-def test_carbon_reference_year_lines_up_by_half_hour() -> None:
-    """1 Jan 2026 00:00 UTC reads the first half-hour of the 2023 series; 00:30 the second."""
-    series = load_carbon().intensity_g_per_kwh
-    t = np.array(
-        [
-            datetime(2026, 1, 1, 0, 0, tzinfo=UTC).timestamp(),
-            datetime(2026, 1, 1, 0, 45, tzinfo=UTC).timestamp(),
-        ]
-    )
-    assert carbon_g_per_kwh(t.astype(np.int64)).tolist() == [series[0], series[1]]
 
 
 def test_export_and_erase_only_the_owners_data(store: Store) -> None:

@@ -202,6 +202,16 @@ class OwnerService:
             raise NotYoursError(station_id)
         return record
 
+    def owns(self, owner: str, station_id: str) -> bool:
+        """Whether ``owner`` owns ``station_id`` (the plans' ownership port, cem.plans.Ownership)."""
+        record = self.repo.get(station_id)
+        return record is not None and record.owner == owner
+
+    def tariff_of(self, station_id: str) -> str:
+        """The tariff that prices this charge point (plans and sessions use the same one)."""
+        record = self.repo.get(station_id)
+        return DEFAULT_TARIFF if record is None else record.tariff_id
+
     def set_tariff(self, owner: str, station_id: str, tariff_id: str) -> OwnedRecord:
         """The tariff that prices this charge point's sessions (a packaged GB tariff)."""
         self.record_of(owner, station_id)

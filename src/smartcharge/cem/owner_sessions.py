@@ -13,20 +13,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from smartcharge.cem.owner import OwnerService
+from smartcharge.core.carbon import carbon_g_per_kwh
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.localtime import GB_TZ
 from smartcharge.core.tariff import get_tariff
-from smartcharge.sim.behaviour import load_carbon
 from smartcharge.store.owner_repo import SessionRow
 from smartcharge.store.session_repo import RETENTION
-
-HALF_HOUR_S = 1800
-YEAR_HALF_HOURS = 17520
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +65,6 @@ class SessionsReport:
     energy_kwh: float
     cost_p: float
     carbon_g: float
-
-
-#: 1 January 00:00 UTC of each year the reference-year lookup covers.
-_YEAR_STARTS_S = np.array([int(datetime(y, 1, 1, tzinfo=UTC).timestamp()) for y in range(1970, 2101)])
-
-
-def carbon_g_per_kwh(epoch_s: np.ndarray) -> np.ndarray:
-    """GB carbon intensity at the same half-hour of the reference year (2023), gCO2/kWh."""
-    t = np.asarray(epoch_s, dtype=np.int64)
-    year = np.searchsorted(_YEAR_STARTS_S, t, side="right") - 1
-    slot = ((t - _YEAR_STARTS_S[year]) // HALF_HOUR_S) % YEAR_HALF_HOURS
-    return np.asarray(load_carbon().intensity_g_per_kwh[slot], dtype=np.float64)
 
 
 def _pieces(row: SessionRow) -> tuple[list[int], list[float]]:
@@ -243,7 +228,6 @@ __all__ = [
     "RateChangeItem",
     "SessionItem",
     "SessionsReport",
-    "carbon_g_per_kwh",
     "month_totals",
     "only_month",
     "price_sessions",

@@ -15,6 +15,8 @@ from smartcharge.web import errors, pages
 from smartcharge.web.api import audit as audit_api
 from smartcharge.web.api import auth as auth_api
 from smartcharge.web.api import owner as owner_api
+from smartcharge.web.api import plans as plans_api
+from smartcharge.web.api import site as site_api
 from smartcharge.web.audit import AuditMiddleware
 from smartcharge.web.services import WebServices
 
@@ -37,6 +39,8 @@ def create_app(services: WebServices | None) -> FastAPI:
     # ---- routers: one line each ----------------------------------------------------------------
     app.include_router(auth_api.router)
     app.include_router(audit_api.router)
+    app.include_router(plans_api.router)
+    app.include_router(site_api.router)
     owner_api.install(app)
     pages.install(app)  # last: the pages answer at "/"
     return app

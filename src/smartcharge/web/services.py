@@ -14,7 +14,9 @@ from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.gateway import CemGateway
 from smartcharge.cem.owner import OwnerService
 from smartcharge.cem.owner_data import OwnerData
+from smartcharge.cem.plans import PlanService, TariffPrices
 from smartcharge.cem.service import Store
+from smartcharge.cem.site import SiteService
 from smartcharge.ocpp.server import OcppServer
 from smartcharge.store.audit_log import AuditLogRepository
 from smartcharge.store.consent import ConsentStore
@@ -45,6 +47,9 @@ class WebServices:
     #: The owner's services (issue 12 item 4, issue 13), shared by the owner API and the pages.
     owners: OwnerService | None = None
     owner_data: OwnerData | None = None
+    #: Ready-by plans (issue 12): built over the gateway; ``site`` when the CEM manages a site.
+    plans: PlanService | None = None
+    site: SiteService | None = None
 
     @classmethod
     def build(cls, store: Store, gateway: CemGateway, ocpp: OcppServer, tls: bool = False) -> WebServices:
@@ -68,6 +73,7 @@ class WebServices:
             tls=tls,
             owners=owners,
             owner_data=owner_data,
+            plans=PlanService(gateway, owners, prices=TariffPrices(owners.tariff_of)),
         )
 
     def close(self) -> None:

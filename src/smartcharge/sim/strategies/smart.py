@@ -1,16 +1,18 @@
 """``smart``: ready by departure at least cost, then least carbon, under each group's cap.
 
-Work is on half-hour slots (tariff windows and the carbon series both change on half-hours).
-Each session ranks the slots of its plug-in span by (price, carbon intensity) and asks for its
-energy in the best slots first, at up to its rated power. The asks on each feeder or
-transformer slot are shared out by the policy's tree allocation
-(:func:`smartcharge.policy.arbitration.allocate_tree`, ARB-3) within the headroom left by the
-households' base load and by sessions planned earlier; a slot that binds is closed and the
-sessions it cut short ask again in their next best slots. The energy target is a minimum: a
-session gets all of it unless its span, its power and the cap together make that impossible.
+The simulator runs the CEM's own planner, :func:`smartcharge.policy.planner.plan_charging` (one
+implementation for the product and the study, issue 12 item 1): half-hour slots (tariff windows
+and the carbon series both change on half-hours), each group (feeder or transformer) a root of
+the planner's limit tree with the headroom its cap leaves above the households' base load, and
+that base load as the valley the planner fills where price is flat. Sessions ask for their
+energy by plug-out (the target is a minimum); where a cap binds, sessions with the least choice
+go first; cars sharing a group are spread evenly over a price tier instead of bunching at its
+first half-hour.
 
-Within a slot the granted energy is spread evenly (a modulated current), so the cap holds at
-every minute.
+Groups are planned in batches of whole groups (a group's sessions are never split), so memory
+is bounded by the batch, not the fleet; headroom left by one chunk of sessions carries into the
+next. Within a slot the granted energy is spread evenly over the part the car is plugged in
+(a modulated current), so the cap holds at every minute.
 """
 
 from __future__ import annotations
@@ -20,26 +22,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from smartcharge.core.errors import ValidationError
-from smartcharge.core.limit import LimitSource
 from smartcharge.core.units import FloatArray, IntArray
-from smartcharge.policy.arbitration import allocate_tree
+from smartcharge.policy.planner import THREE_PHASE, Circuits, PlanSessions, SlotPrices, plan_charging
 from smartcharge.sim.charging import Boxes
 from smartcharge.sim.reference_year import reference_index
 from smartcharge.sim.sessions import Sessions
 from smartcharge.sim.strategies.base import Planner, StrategyContext
 
 SLOT_S = 1800
-_J_PER_KWH = 3_600_000.0
-_PRICE_WEIGHT = 10_000.0  # pence outrank grams: carbon (< 1,000 g/kWh) only breaks price ties
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     max_rounds: int = 8
+    max_passes: int = 2  # a second pass serves first the sessions a cap starved
+    spread: bool = True  # valley level per price tier (no bunching at a tariff edge)
+    batch_pairs: int = 2_000_000  # (session, slot) pairs planned at once: bounds memory
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_rounds <= 50:
             raise ValidationError("strategy.max_rounds", self.max_rounds, "must be 1..50")
+        if not 1 <= self.max_passes <= 5:
+            raise ValidationError("strategy.max_passes", self.max_passes, "must be 1..5")
+        if not 10_000 <= self.batch_pairs <= 50_000_000:
+            raise ValidationError("strategy.batch_pairs", self.batch_pairs, "must be 10,000..50,000,000")
 
 
 class SmartPlanner:
@@ -53,10 +59,12 @@ class SmartPlanner:
         minutes = slot_s[:, None] + 60 * np.arange(SLOT_S // 60, dtype=np.int64)[None, :]
         price = context.tariff.price_p_per_kwh(minutes.ravel()).reshape(minutes.shape).mean(axis=1)
         carbon = context.carbon.intensity_g_per_kwh[reference_index(slot_s, context.carbon.start_s)]
-        self.score = price * _PRICE_WEIGHT + carbon
+        self.slots = SlotPrices(self.grid_start_s, SLOT_S, price, carbon)
         self.n_slots = int(n_slots)
         base = context.group_base_w(slot_s)  # (K, G)
+        self.base_w = np.ascontiguousarray(base.T)  # (G, K)
         self.headroom_w = np.maximum(context.group_cap_w[None, :] - base, 0.0).T.copy()  # (G, K)
+        self.ev_w = np.zeros_like(self.base_w)  # what earlier chunks planned, for the valley
 
     def __call__(
         self, sessions: Sessions, power_w: FloatArray, group: IntArray, rng: np.random.Generator
@@ -70,65 +78,64 @@ class SmartPlanner:
             raise ValidationError(
                 "sessions", "outside the run", "a session lies outside the planned time span"
             )
-        counts = k1 - k0
-        offsets = np.zeros(n, dtype=np.int64)
-        np.cumsum(counts[:-1], out=offsets[1:])
-        pair_session = np.repeat(np.arange(n, dtype=np.int64), counts)
-        slot = k0[pair_session] + np.arange(pair_session.size, dtype=np.int64) - offsets[pair_session]
-        slot_start = self.grid_start_s + slot * SLOT_S
-        lo = np.maximum(slot_start, sessions.plugin_s[pair_session])
-        hi = np.minimum(slot_start + SLOT_S, sessions.plugout_s[pair_session])
-        overlap_s = (hi - lo).astype(np.float64)
-        order = np.lexsort((self.score[slot], pair_session))
-        pair_session, slot, lo, overlap_s = pair_session[order], slot[order], lo[order], overlap_s[order]
-        node = group[pair_session] * self.n_slots + slot
-        room_kwh = power_w[pair_session] * overlap_s / _J_PER_KWH
-        granted = np.zeros(pair_session.size)
-        residual = sessions.energy_kwh.copy()
-        open_pair = room_kwh > 0
-        for _ in range(self.config.max_rounds):
-            eligible = np.where(open_pair, room_kwh - granted, 0.0)
-            cum = np.cumsum(eligible)
-            before = cum - eligible - (cum - eligible)[offsets][pair_session]
-            ask = np.clip(residual[pair_session] - before, 0.0, eligible)
-            asking = np.flatnonzero(ask > 1e-12)
-            if asking.size == 0:
-                break
-            got, closed = self._share(ask[asking], node[asking], overlap_s[asking])
-            granted[asking] += got
-            residual -= np.bincount(pair_session[asking], weights=got, minlength=n)
-            open_pair &= ~np.isin(node, closed)
-        keep = granted > 1e-12
-        start = lo[keep].astype(np.float64)
-        end = start + overlap_s[keep]
-        return Boxes(pair_session[keep], start, end, granted[keep] * _J_PER_KWH / overlap_s[keep])
-
-    def _share(
-        self, ask_kwh: FloatArray, node: IntArray, overlap_s: FloatArray
-    ) -> tuple[FloatArray, IntArray]:
-        """Share each slot's headroom among its asks (ARB-3); return grants (kWh) and full nodes.
-
-        Shared as power: an ask that covers part of a slot draws its energy over that part, so it
-        counts at that power against the slot's headroom for the whole slot (never over the cap).
-        """
-        used, leaf_node = np.unique(node, return_inverse=True)
-        g, k = np.divmod(used, self.n_slots)
-        ask_w = ask_kwh * _J_PER_KWH / overlap_s
-        limit_w = self.headroom_w[g, k]
-        got_w, _ = allocate_tree(
-            ask_w,
-            leaf_node,
-            np.full(used.size, -1, dtype=np.int64),
-            limit_w,
-            np.full(used.size, int(LimitSource.SITE), dtype=np.int64),
-            np.full(ask_w.size, int(LimitSource.ROUTINE_DSR), dtype=np.int64),
+        pairs = np.maximum(k1 - k0, 0)
+        order = np.argsort(group, kind="stable")
+        groups, first = np.unique(group[order], return_index=True)
+        per_group = np.add.reduceat(pairs[order], first) if n else np.zeros(0, np.int64)
+        boxes: list[Boxes] = []
+        start = 0
+        while start < groups.size:
+            stop = start + 1
+            total = int(per_group[start])
+            while stop < groups.size and total + int(per_group[stop]) <= self.config.batch_pairs:
+                total += int(per_group[stop])
+                stop += 1
+            lo = first[start]
+            hi = first[stop] if stop < groups.size else n
+            boxes.append(self._plan_batch(sessions, power_w, group, order[lo:hi], groups[start:stop]))
+            start = stop
+        return Boxes(
+            np.concatenate([b.session for b in boxes]),
+            np.concatenate([b.start_s for b in boxes]),
+            np.concatenate([b.end_s for b in boxes]),
+            np.concatenate([b.power_w for b in boxes]),
         )
-        demand_w = np.bincount(leaf_node, weights=ask_w, minlength=used.size)
-        taken_w = np.bincount(leaf_node, weights=got_w, minlength=used.size)
-        self.headroom_w[g, k] = np.maximum(limit_w - taken_w, 0.0)
-        closed = used[demand_w > limit_w * (1 + 1e-9)]
-        got_kwh: FloatArray = got_w * overlap_s / _J_PER_KWH
-        return got_kwh, closed
+
+    def _plan_batch(
+        self, sessions: Sessions, power_w: FloatArray, group: IntArray, index: IntArray, groups: IntArray
+    ) -> Boxes:
+        root = np.searchsorted(groups, group[index])
+        m = groups.size
+        tree = Circuits(
+            np.full(m, -1, dtype=np.int64),
+            np.full((m, self.n_slots, 3), np.inf),
+            self.headroom_w[groups],
+            base_w=self.base_w[groups] + self.ev_w[groups],
+        )
+        batch = PlanSessions(
+            root,
+            sessions.plugin_s[index],
+            sessions.plugout_s[index],
+            sessions.energy_kwh[index],
+            power_w[index],
+            np.broadcast_to(THREE_PHASE, (index.size, 3)),  # group caps are totals, not per phase
+        )
+        plan = plan_charging(
+            self.slots,
+            batch,
+            tree,
+            max_rounds=self.config.max_rounds,
+            max_passes=self.config.max_passes,
+            spread=self.config.spread,
+        )
+        self.headroom_w[groups] = plan.total_headroom_w
+        np.add.at(self.ev_w, (groups[root[plan.session]], plan.slot), plan.energy_kwh * 3.6e6 / SLOT_S)
+        return Boxes(
+            index[plan.session],
+            plan.start_s.astype(np.float64),
+            plan.end_s.astype(np.float64),
+            plan.power_w,
+        )
 
 
 def prepare(config: Config, context: StrategyContext) -> Planner:

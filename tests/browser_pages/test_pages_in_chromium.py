@@ -21,6 +21,7 @@ import pytest
 
 from browser import CHROMIUM_ARGS, chromium_path
 from browser_pages.live_cem import LiveCem
+from smartcharge.core.localtime import GB_TZ
 from smartcharge.station.device import StationConfig
 from smartcharge.station.ev import EV
 from smartcharge.store.session_repo import MeterSample, TransactionRecord
@@ -218,6 +219,78 @@ def test_owner_journey(live: LiveCem, browser: Any, tmp_path: Path) -> None:
     assert "tick the box" in page.locator("#e-confirm").inner_text()
     visit.shot("data")
     visit.close()
+
+
+def test_plan_created_and_drawn(live: LiveCem, browser: Any, tmp_path: Path) -> None:
+    """A ready-by date in the past is refused next to its field with the form kept; a plan for
+    tomorrow 07:30 is created, drawn over the price and carbon bars, and said to be met."""
+    if "CP-1" not in live.stations:  # run alone: the journey made it otherwise
+        live.add_station("CP-1")
+    visit = Visit(browser, live, tmp_path)
+    page = visit.page
+    visit.login("owner", live.owner_password)
+    if "/first-use" in page.url:
+        page.get_by_label("Accept the default hours").check()
+        page.get_by_role("button", name="Save my choice").click()
+    visit.goto("/plans")
+    page.get_by_label("Date (for a plan once)").fill("2020-01-01")
+    page.get_by_label("Ready by (local time)").fill("07:30")
+    energy = page.get_by_label("Energy wanted (kWh), or leave empty and give a state of charge")
+    energy.fill("12")
+    page.get_by_role("button", name="Create plan").click()
+    assert page.locator("#e-ready_by").is_visible()
+    assert page.get_by_label("Date (for a plan once)").input_value() == "2020-01-01"
+    assert (
+        page.get_by_label("Energy wanted (kWh), or leave empty and give a state of charge").input_value()
+        == "12"
+    )
+    tomorrow = (datetime.now(GB_TZ) + timedelta(days=1)).strftime("%Y-%m-%d")
+    page.get_by_label("Date (for a plan once)").fill(tomorrow)
+    page.get_by_role("button", name="Create plan").click()
+    page.wait_for_function("() => window.planCharts && window.planCharts['CP-1']")
+    planned_kw = page.evaluate(
+        "() => window.planCharts['CP-1'].data.datasets[0].data.reduce((a, b) => a + b, 0)"
+    )
+    bars = page.evaluate("() => window.planCharts['CP-1'].data.datasets.map(d => d.data.length)")
+    assert planned_kw * 0.25 == pytest.approx(12.0, rel=0.02)  # 15-minute slots: kW x 0.25 h = kWh
+    assert bars[0] == bars[1] == bars[2] >= 96  # power, price and carbon over at least 24 h
+    assert "will be met" in page.get_by_test_id("plan-summary-CP-1").inner_text()
+    visit.shot("plans")
+    visit.close()
+
+
+def test_site_page_for_the_site_manager(live: LiveCem, browser: Any, tmp_path: Path) -> None:
+    """The site manager sees circuits with limits and load, the meter's reading and age, the
+    fail-safe state (report 7.21, SCN-WRK)."""
+    from smartcharge.cem.meter import EmulatedMeter
+    from smartcharge.cem.site import Circuit, SiteChargePoint, SiteConfig, SiteService
+
+    assert live.services is not None
+    services = live.services
+    services.auth.create_user("sam", Role.SITE_MANAGER, "site-manager-password")
+    meter = EmulatedMeter()
+    config = SiteConfig(
+        circuits=(
+            Circuit("site", None, phase_limit_a=100.0),
+            Circuit("car-park", "site", power_limit_w=22_000),
+        ),
+        charge_points=(SiteChargePoint("CP-1", "car-park", "L1L2L3"),),
+    )
+
+    async def set_up() -> None:
+        services.site = SiteService(services.gateway, config, meter)
+        await meter.publish(18_500.0, (27.0, 26.0, 28.0))
+
+    live.call(set_up())
+    visit = Visit(browser, live, tmp_path)
+    visit.login("sam", "site-manager-password")
+    assert visit.page.url.endswith("/site"), visit.page.url
+    assert visit.page.get_by_role("rowheader", name="car-park").is_visible()
+    assert "s old" in visit.page.get_by_test_id("meter-age").inner_text()
+    assert "off" in visit.page.get_by_test_id("failsafe").inner_text()
+    visit.shot("site")
+    visit.close()
+    live.run(lambda: setattr(services, "site", None))
 
 
 def test_security_log_for_the_operator(live: LiveCem, browser: Any, tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def _credentials(live: LiveCem) -> dict[str, dict[str, Any]]:
 
 
 def _who(path: str) -> str:
-    if path.startswith("/api/v1/owner") or path.startswith("/api/v1/plans"):
+    if path.startswith("/api/v1/owner") or "/plan" in path:
         return "owner"
     if path.startswith("/api/v1/site"):
         return "site-manager"

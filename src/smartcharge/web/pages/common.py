@@ -43,7 +43,15 @@ def _local_time(at: datetime | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(local=_local, local_date=_local_date, local_time=_local_time)
+
+
+def _local_epoch(epoch_s: float | None) -> str:
+    return "" if epoch_s is None else _local(datetime.fromtimestamp(epoch_s, GB_TZ))
+
+
+templates.env.globals.update(
+    local=_local, local_date=_local_date, local_time=_local_time, local_epoch=_local_epoch
+)
 templates.env.globals["static"] = lambda path: f"/static/{path}"
 
 

@@ -20,6 +20,7 @@ from smartcharge.core.localtime import GB_TZ
 from smartcharge.core.tariff import load_tariffs
 from smartcharge.web.auth import CSRF_COOKIE, SESSION_COOKIE, LoginRefused, LoginThrottled, Role, get_services
 from smartcharge.web.errors import refusal
+from smartcharge.web.pages import plans_site
 from smartcharge.web.pages.common import (
     LOGIN_CSRF_COOKIE,
     STATIC_DIR,
@@ -155,8 +156,6 @@ async def home(request: Request) -> Response:
     user = await page_user(request)
     if user.principal.role is not Role.OWNER:
         target = _landing(user)
-        if target == "/site" and not _has_site_page(request):
-            target = "/security"
         return see_other(target)
     owners, _ = _owner(request)
     views = await owners.charge_points(user.principal.name)
@@ -164,10 +163,6 @@ async def home(request: Request) -> Response:
     if pending:
         return see_other(f"/cp/{pending[0].station_id}/first-use")
     return render(request, "home.html", user, title="Home", nav="home", charge_points=views)
-
-
-def _has_site_page(request: Request) -> bool:
-    return any(getattr(r, "path", None) == "/site" for r in request.app.routes)
 
 
 @router.get("/cp/{station_id}/live", response_class=HTMLResponse)
@@ -493,6 +488,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotYoursError, _not_yours)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(router)
+    app.include_router(plans_site.router)
 
 
 __all__ = ["install", "router"]

@@ -14,6 +14,7 @@ import csv
 import io
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -128,6 +129,28 @@ def price_sessions(rows: list[SessionRow], tariff_of: dict[str, str]) -> list[Se
     return items
 
 
+#: Priced sessions per (owner's charge points, tariffs), reused while the store's fingerprint of
+#: those sessions is unchanged: pricing a fleet's year of sessions takes seconds, a check milliseconds.
+_CACHE: dict[tuple[tuple[str, str], ...], tuple[tuple[object, ...], datetime, list[SessionItem]]] = {}
+_CACHE_MAX = 64
+
+
+def _priced(service: OwnerService, records: list[Any], since: datetime, until: datetime) -> list[SessionItem]:
+    ids = [r.station_id for r in records]
+    key = tuple(sorted((r.station_id, r.tariff_id) for r in records))
+    # Day granularity: the window's start moves, so re-read once a day at most and trim meanwhile.
+    day_since = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    fingerprint = service.repo.sessions_fingerprint(ids, day_since)
+    cached = _CACHE.get(key)
+    if cached is None or cached[0] != fingerprint or cached[1] != day_since:
+        rows = service.repo.session_rows(ids, day_since, until + timedelta(days=1))
+        cached = (fingerprint, day_since, price_sessions(rows, {r.station_id: r.tariff_id for r in records}))
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = cached
+    return [s for s in cached[2] if since <= s.started_at < until]
+
+
 def month_totals(items: list[SessionItem]) -> tuple[MonthTotal, ...]:
     """Totals per GB local calendar month, newest first."""
     totals: dict[str, list[float]] = {}
@@ -149,8 +172,7 @@ def sessions_report(
     records = service.owned(owner) if station_id is None else [service.record_of(owner, station_id)]
     until = service.now() + timedelta(seconds=1)
     since = until - RETENTION
-    rows = service.repo.session_rows([r.station_id for r in records], since, until)
-    items = price_sessions(rows, {r.station_id: r.tariff_id for r in records})
+    items = _priced(service, records, since, until)
     months = month_totals(items)
     if month is not None:
         _check_month(month)

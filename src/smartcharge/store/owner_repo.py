@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -141,6 +141,22 @@ class OwnerRepository:
                 row.tariff_id = tariff_id
             row.updated_at = now
             return _record(row)
+
+    def sessions_fingerprint(self, station_ids: list[str], since: datetime) -> tuple[object, ...]:
+        """A cheap summary that changes whenever a session of ``station_ids`` since ``since`` is
+        added, grows, ends or is erased (count, newest id, energy registers, last stop)."""
+        if not station_ids:
+            return ()
+        with self._sessions() as session:
+            row = session.execute(
+                select(
+                    func.count(ChargingSession.id),
+                    func.max(ChargingSession.id),
+                    func.sum(ChargingSession.meter_last_wh),
+                    func.max(ChargingSession.stopped_at),
+                ).where(ChargingSession.station_id.in_(station_ids), ChargingSession.started_at >= since)
+            ).one()
+            return tuple(row)
 
     def session_rows(self, station_ids: list[str], since: datetime, until: datetime) -> list[SessionRow]:
         """Sessions of ``station_ids`` started in [since, until), oldest first, in three queries."""

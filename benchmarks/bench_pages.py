@@ -169,6 +169,7 @@ async def run(repeat: int) -> list[dict[str, Any]]:
                 "/",
                 "/cp/CP-000/settings",
                 "/cp/CP-000/first-use",
+                "/plans",
                 "/sessions",
                 "/sessions.csv",
                 "/data",

@@ -46,6 +46,7 @@ class SessionItem:
     carbon_g: float
     tariff_id: str
     rate_changes: tuple[RateChangeItem, ...]
+    month: str  # YYYY-MM of the start on the GB local calendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ def price_sessions(rows: list[SessionRow], tariff_of: dict[str, str]) -> list[Se
                 float(carbon[i]),
                 tariff_of[row.station_id],
                 tuple(RateChangeItem(*r) for r in row.rate_changes),
+                row.started_at.astimezone(GB_TZ).strftime("%Y-%m"),
             )
         )
     return items
@@ -155,8 +157,7 @@ def month_totals(items: list[SessionItem]) -> tuple[MonthTotal, ...]:
     """Totals per GB local calendar month, newest first."""
     totals: dict[str, list[float]] = {}
     for s in items:
-        key = s.started_at.astimezone(GB_TZ).strftime("%Y-%m")
-        t = totals.setdefault(key, [0, 0.0, 0.0, 0.0])
+        t = totals.setdefault(s.month, [0, 0.0, 0.0, 0.0])
         t[0] += 1
         t[1] += s.energy_kwh
         t[2] += s.cost_p
@@ -189,7 +190,7 @@ def sessions_report(
 
 
 def _month_of(item: SessionItem) -> str:
-    return item.started_at.astimezone(GB_TZ).strftime("%Y-%m")
+    return item.month
 
 
 def only_month(report: SessionsReport, month: str) -> SessionsReport:

@@ -156,6 +156,12 @@ async def test_binding_limit_in_plain_words(cem: CemHandle) -> None:
     hhmm = datetime.fromtimestamp(until_s, GB_TZ).strftime("%H:%M")
     assert view.limit.words == f"Limited to 2 kW by your DSR provider's response event until {hhmm}."
     assert view.limit.source == "response_dsr" and view.limit.limit_w == pytest.approx(2000.0)
+    view = await service.set_override("alice", "PW-1", True)  # never lifts response DSR (ARB-5)
+    assert view.limit.words == (
+        "Charging now: you overrode the default hours and the randomised delay for this session; "
+        f"still limited to 2 kW by your DSR provider's response event until {hhmm}."
+    )
+    await service.set_override("alice", "PW-1", False)
     await cem.gateway.apply_limit(None, Limit(1500.0, LimitSource.SITE), None, False)
     view = await service.charge_point("alice", "PW-1")
     assert view.limit.words == "Limited to 1.5 kW by your site's supply limit."

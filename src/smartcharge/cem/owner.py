@@ -329,13 +329,42 @@ class OwnerService:
             if t.station_id != station_id:
                 continue
             source = t.binding_source
-            if source is None or source is LimitSource.CONSUMER_OVERRIDE:
+            if source is LimitSource.CONSUMER_OVERRIDE:
+                # The override sets aside layers 5 and 6 only: name a safety, site or response
+                # DSR limit that still binds (ARB-5).
+                return self._held_through_override(station_id, t.limit_w)
+            if source is None:
                 return None, None, None, ""
             entry = book.station.get(station_id, {}).get(source) or book.site.get(source)
             until_s = None if entry is None else entry[1]
             detail = "" if entry is None else entry[0].detail
             return t.limit_w, source, until_s, detail
         return None, None, None, ""
+
+    def _held_through_override(
+        self, station_id: str, limit_w: float
+    ) -> tuple[float | None, LimitSource | None, int | None, str]:
+        assert self.gateway is not None
+        book, now_s = self.gateway.book, int(self._clock())
+        held = [
+            (limit.value_w, source, until_s, limit.detail)
+            for table in (book.station.get(station_id, {}), book.site)
+            for source, (limit, until_s, _) in table.items()
+            if source < LimitSource.CONSUMER_OVERRIDE and (until_s is None or until_s > now_s)
+        ]
+        if not held:
+            return None, None, None, ""
+        value_w, source, until_s, detail = min(held, key=lambda h: h[0])
+        return (
+            (min(value_w, limit_w), source, until_s, detail)
+            if value_w <= limit_w + 1e-6
+            else (
+                None,
+                None,
+                None,
+                "",
+            )
+        )
 
     def _limit_view(
         self, sid: str, state: StationState, hours: HoursView, countdown: int, override: bool, now_s: int

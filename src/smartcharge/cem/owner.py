@@ -15,6 +15,7 @@ point of someone else is answered exactly like one that does not exist.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -149,11 +150,19 @@ def _kw(value_w: float) -> str:
     return f"{value_w / 1000:.1f}".rstrip("0").rstrip(".") + " kW"
 
 
+@functools.lru_cache(maxsize=256)
+def _minute_mask(schedule_text: str) -> np.ndarray:
+    """The schedule's week of minutes, built once per distinct schedule (a fleet shares a few)."""
+    mask = WeeklySchedule.parse(schedule_text, "schedule").minute_mask()
+    mask.setflags(write=False)
+    return mask
+
+
 def hours_allow(schedule_text: str, choice: str, now_s: int) -> tuple[bool, datetime | None]:
     """Whether the default hours allow charging at ``now_s`` and, if not, when they next do (SCP-OP-5)."""
     if choice == "Removed":
         return True, None
-    mask = WeeklySchedule.parse(schedule_text, "schedule").minute_mask()
+    mask = _minute_mask(schedule_text)
     minute = int(local_fields(np.array([now_s], dtype=np.int64)).minute_of_week[0])
     if mask[minute]:
         return True, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -45,7 +46,6 @@ class LiveCem:
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()
-        ready: dict[str, Any] = {}
 
         def on_ready(services: WebServices, port: int) -> None:
             self.services, self.base_url = services, f"http://127.0.0.1:{port}"
@@ -60,7 +60,6 @@ class LiveCem:
             on_ready=on_ready,
             on_first_owner=on_owner,
         )
-        del ready
 
     def start(self, timeout_s: float = 30.0) -> LiveCem:
         self._thread.start()
@@ -68,8 +67,6 @@ class LiveCem:
         return self
 
     def _done_or(self, predicate: Callable[[], bool], timeout_s: float) -> None:
-        import time
-
         deadline = time.monotonic() + timeout_s
         while not predicate():
             if self._done.done():

@@ -364,16 +364,9 @@ class OwnerService:
         if not held:
             return None, None, None, ""
         value_w, source, until_s, detail = min(held, key=lambda h: h[0])
-        return (
-            (min(value_w, limit_w), source, until_s, detail)
-            if value_w <= limit_w + 1e-6
-            else (
-                None,
-                None,
-                None,
-                "",
-            )
-        )
+        if value_w > limit_w + 1e-6:  # the site's share binds below it: named by the site limit
+            return None, None, None, ""
+        return value_w, source, until_s, detail
 
     def _limit_view(
         self, sid: str, state: StationState, hours: HoursView, countdown: int, override: bool, now_s: int

@@ -18,13 +18,18 @@ from smartcharge.ocpp.domain import ProfilePurpose
 from smartcharge.station.device import EV
 from smartcharge.web.auth import CSRF_HEADER, Role
 
+PASSWORDS: dict[str, str] = {}
+
 
 @pytest.fixture
 async def owner_web(sqlite_url: str) -> AsyncIterator[WebCem]:
     """A real CEM with its API; the first owner ("owner") owns cp-home, bob owns cp-other."""
     web = await start_web_cem(sqlite_url)
     assert web.services.plans is not None
-    web.services.plans.ownership.owners.update({"cp-home": "owner", "cp-other": "bob"})  # type: ignore[attr-defined]
+    assert web.services.owners is not None
+    for station_id, owner in (("cp-home", "owner"), ("cp-other", "bob")):
+        PASSWORDS[station_id] = register(web.services.store, station_id)
+        web.services.owners.assign(station_id, owner)  # the owner register the plans ask
     yield web
     await web.close()
 
@@ -47,8 +52,7 @@ def _iso(delta_h: float) -> str:
 @pytest.mark.integration
 async def test_owner_plans_and_the_plan_drives_the_charge_point(owner_web: WebCem) -> None:
     web = owner_web
-    store = web.services.store
-    password = register(store, "cp-home")
+    password = PASSWORDS["cp-home"]
     station = start_station("cp-home", web.ocpp_url, password=password, start_s=time.time())
     try:
         await wait_for(

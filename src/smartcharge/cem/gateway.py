@@ -147,7 +147,10 @@ class CemGateway:
         state = self._state(station_id)
         self._take_readings(state, message.readings)
         state.transaction_id = None if message.event_type == "Ended" else message.transaction_id
-        if message.event_type != "Ended":
+        if message.event_type == "Ended":
+            # The station ends an override with its session (SCP-OP-3); so does the book's copy.
+            self.book.override.discard(station_id)
+        else:
             state.transaction_evse = message.evse_id
         if message.id_token is None:
             return None

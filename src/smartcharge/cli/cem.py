@@ -453,6 +453,29 @@ def make_pki_command(
     console.print(f"CA {pki.ca_cert}, server {pki.server_cert}, {len(ids)} station certificates")
 
 
+@app.command("assign-owner")
+def assign_owner(
+    station_id: str = typer.Option(..., "--station", help="A registered charge point."),
+    owner: str = typer.Option(..., "--owner", help="The web user name of its owner."),
+    tariff: str = typer.Option("ofgem_cap_2025q1", "--tariff", help="Packaged tariff pricing its sessions."),
+    db: str | None = DbOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Make a web user the owner of a charge point: he then sees and controls it (and only it) in
+    the owner's API and pages; its first-use wizard (reg 10) shows at his next visit."""
+    from smartcharge.cem.owner import OwnerService
+    from smartcharge.cem.service import open_store
+    from smartcharge.store.owner_repo import OwnerRepository
+
+    try:
+        store = open_store(database_url(db, data_dir), data_dir=data_dir)
+        OwnerService(OwnerRepository(store.engine), None).assign(station_id, owner, tariff)
+    except ValidationError as error:
+        _fail(error)
+        return
+    console.print(f"{station_id} is owned by {owner} (sessions priced at {tariff})")
+
+
 __all__ = ["app", "database_url"]
 
 

@@ -346,6 +346,26 @@ class AuditEntry(Base):
     client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class OwnedChargePoint(Base):
+    """Who owns a charge point, and the owner's settings for it as last accepted by the charge point
+    (reg 10 first-use choice and hours, reg 11 maximum delay) plus the tariff that prices its sessions.
+
+    The charge point holds the settings that act (OCPP device-model variables); this row is the
+    CEM's copy, shown while the charge point is offline and kept with the owner's data (PRIV-6)."""
+
+    __tablename__ = "owned_charge_point"
+
+    station_id: Mapped[str] = mapped_column(
+        String(STATION_ID_MAX), ForeignKey("station.station_id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    tariff_id: Mapped[str] = mapped_column(String(64))
+    hours_choice: Mapped[str] = mapped_column(String(16))  # Pending | Accepted | Changed | Removed
+    hours_schedule: Mapped[str | None] = mapped_column(Text, nullable=True)
+    max_delay_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 __all__ = [
     "ID_TOKEN_MAX",
     "NO_EVSE",
@@ -363,6 +383,7 @@ __all__ = [
     "IdToken",
     "LimitBookEntry",
     "MeterValueRow",
+    "OwnedChargePoint",
     "RateChange",
     "ReservationRow",
     "SecurityEvent",

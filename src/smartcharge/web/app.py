@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from smartcharge.web import errors
+from smartcharge.web import errors, pages
 from smartcharge.web.api import audit as audit_api
 from smartcharge.web.api import auth as auth_api
 from smartcharge.web.api import events as events_api
 from smartcharge.web.api import ocpp_calls, stations
 from smartcharge.web.api import ocpp_core as ocpp_core_api
+from smartcharge.web.api import owner as owner_api
 from smartcharge.web.api import plans as plans_api
 from smartcharge.web.api import site as site_api
 from smartcharge.web.audit import AuditMiddleware
@@ -47,6 +48,8 @@ def create_app(services: WebServices | None) -> FastAPI:
     app.include_router(ocpp_core_api.router)
     app.include_router(plans_api.router)
     app.include_router(site_api.router)
+    owner_api.install(app)
+    pages.install(app)  # last: the pages answer at "/"
     return app
 
 

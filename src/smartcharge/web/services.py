@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.gateway import CemGateway
-from smartcharge.cem.plans import OwnershipRegister, PlanService
+from smartcharge.cem.owner import OwnerService
+from smartcharge.cem.owner_data import OwnerData
+from smartcharge.cem.plans import PlanService, TariffPrices
 from smartcharge.cem.service import Store
 from smartcharge.cem.site import SiteService
 from smartcharge.ocpp.server import OcppServer
 from smartcharge.store.audit_log import AuditLogRepository
+from smartcharge.store.consent import ConsentStore
+from smartcharge.store.owner_repo import OwnerRepository
 from smartcharge.store.station_admin import StationAdmin
 from smartcharge.store.web_access import WebAccessRepository
 from smartcharge.web.audit import AuditWriter
@@ -39,6 +44,9 @@ class WebServices:
     #: Served over TLS: cookies get the ``Secure`` attribute.
     tls: bool = False
     default_call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
+    #: The owner's services (issue 12 item 4, issue 13), shared by the owner API and the pages.
+    owners: OwnerService | None = None
+    owner_data: OwnerData | None = None
     #: Ready-by plans (issue 12): built over the gateway; ``site`` when the CEM manages a site.
     plans: PlanService | None = None
     site: SiteService | None = None
@@ -49,6 +57,10 @@ class WebServices:
         audit_log = AuditLogRepository(store.engine)
         events = EventBus()
         ocpp.tap = events.on_frame
+        owners = OwnerService(OwnerRepository(store.engine), gateway)
+        owner_data = OwnerData(
+            owners, store.sessions, store.security, ConsentLedger(ConsentStore(store.engine))
+        )
         return cls(
             store=store,
             gateway=gateway,
@@ -59,7 +71,9 @@ class WebServices:
             events=events,
             stations=StationAdmin(store.engine),
             tls=tls,
-            plans=PlanService(gateway, OwnershipRegister()),
+            owners=owners,
+            owner_data=owner_data,
+            plans=PlanService(gateway, owners, prices=TariffPrices(owners.tariff_of)),
         )
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ the application writes every new row with the keyed HMAC scheme 2 (see
 ``smartcharge.store.ledger_key``). No row is rewritten: the ledger stays append-only.
 
 Revision ID: 0011_consent_chain
-Revises: 0009_security
+Revises: 0010_owner
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_consent_chain"
-down_revision = "0009_security"
+down_revision = "0010_owner"
 branch_labels = None
 depends_on = None
 

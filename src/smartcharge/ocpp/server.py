@@ -28,7 +28,7 @@ from websockets.http11 import Request, Response
 
 from smartcharge.ocpp.csms import CsmsEvents
 from smartcharge.ocpp.domain import OcppVersion
-from smartcharge.ocpp.rpc import FaultTolerantChargePoint, use_inline_validation
+from smartcharge.ocpp.rpc import FaultTolerantChargePoint
 from smartcharge.ocpp.tls import peer_common_name
 from smartcharge.ocpp.v16 import CsmsV16
 from smartcharge.ocpp.v201 import CsmsV201
@@ -177,7 +177,6 @@ class OcppServer:
 
     async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> Server:
         """Listen on ``host:port`` (TLS when ``ssl_context`` is given); returns the running server."""
-        use_inline_validation()
         server = await serve(
             self._handle,
             host,

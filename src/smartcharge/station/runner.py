@@ -23,7 +23,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.domain import ChargingLimitNotice, OcppVersion, SecurityNotice, TransactionMessage
-from smartcharge.ocpp.rpc import use_inline_validation
 from smartcharge.ocpp.server import open_station_connection
 from smartcharge.ocpp.v16 import StationV16
 from smartcharge.ocpp.v201 import StationV201
@@ -94,7 +93,6 @@ class StationRunner:
         device.on_reboot = self._reboot.set
 
     async def run(self, stop: asyncio.Event) -> None:
-        use_inline_validation()
         async with asyncio.TaskGroup() as group:
             ticker = group.create_task(self._tick_loop(stop))
             await self._link_loop(stop)

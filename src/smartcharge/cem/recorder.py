@@ -7,9 +7,10 @@ acknowledged is committed; anything else it still holds and replays.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from smartcharge.core.limit import LimitSource
@@ -20,13 +21,31 @@ from smartcharge.store.session_repo import MeterSample, SessionRepository, Trans
 from smartcharge.store.station_repo import StationRepository
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+#: A station time more than this before the CEM's receipt is implausible: an offline queue holds
+#: at most the retention period (reg 9, SCP-MS-3); 1970 (clock never set) is far outside it.
+PLAUSIBLE_PAST = timedelta(days=366)
+#: A station time more than this after the CEM's receipt is implausible (clock running ahead).
+PLAUSIBLE_FUTURE = timedelta(minutes=15)
 
 
 def _samples(readings: tuple[MeterReading, ...]) -> tuple[MeterSample, ...]:
-    return tuple(MeterSample(r.measured_at, r.measurand, r.value, r.unit) for r in readings)
+    return tuple(
+        MeterSample(r.measured_at, r.measurand, r.value, r.unit, r.phase or "", r.location, r.context)
+        for r in readings
+    )
 
 
-def transaction_record(station_id: str, message: TransactionMessage) -> TransactionRecord:
+def implausible(station_time: datetime, received_at: datetime) -> bool:
+    """Whether a station's time cannot be right next to the CEM's receipt time (issue 15)."""
+    return not received_at - PLAUSIBLE_PAST <= station_time <= received_at + PLAUSIBLE_FUTURE
+
+
+def transaction_record(
+    station_id: str, message: TransactionMessage, received_at: datetime | None = None
+) -> TransactionRecord:
     """A rate change is a TransactionEvent triggered by ChargingRateChanged (2.0.1 E02) or a 1.6
     MeterValues in context Trigger; its power is the metered import, its limit Power.Offered."""
     rate_w = limit_w = None
@@ -47,6 +66,8 @@ def transaction_record(station_id: str, message: TransactionMessage) -> Transact
         rate_limit_w=limit_w,
         stop_reason=message.stop_reason,
         id_token=message.id_token,
+        received_at=received_at,
+        time_suspect=received_at is not None and implausible(message.occurred_at, received_at),
     )
 
 
@@ -90,7 +111,15 @@ class Recorder:
         )
 
     async def transaction(self, station_id: str, message: TransactionMessage) -> bool:
-        return await self._write(self.sessions.record_event, transaction_record(station_id, message))
+        record = transaction_record(station_id, message, datetime.now(UTC))
+        if record.time_suspect:
+            logger.warning(
+                "%s: implausible station time %s in transaction %s (kept; listed by receipt time)",
+                station_id,
+                message.occurred_at.isoformat(),
+                message.transaction_id,
+            )
+        return await self._write(self.sessions.record_event, record)
 
     async def meter_values(
         self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
@@ -125,4 +154,4 @@ class Recorder:
         await self.security_event(station_id, notice.event_type, notice.tech_info or "", notice.occurred_at)
 
 
-__all__ = ["Recorder", "transaction_record"]
+__all__ = ["PLAUSIBLE_FUTURE", "PLAUSIBLE_PAST", "Recorder", "implausible", "transaction_record"]

@@ -163,7 +163,7 @@ def export(
     """Export every session and meter value of a station as JSON (PRIV-6 access and portability)."""
     store = open_store(database_url(db, data_dir))
     data = store.sessions.export(station_id)
-    out.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    out.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
     console.print(f"{len(data['sessions'])} sessions, {len(data['meter_values'])} meter values -> {out}")
 
 
@@ -176,7 +176,10 @@ def erase(
 ) -> None:
     """Erase a station's session data, or one session (PRIV-6 erasure). The security log is kept."""
     store = open_store(database_url(db, data_dir))
-    deleted = store.sessions.erase(station_id, transaction_id)
+    try:
+        deleted = store.sessions.erase(station_id, transaction_id)
+    except ValidationError as error:  # a running session: the erasure would not hold
+        _fail(error)
     console.print(f"{deleted} rows erased")
 
 

@@ -128,6 +128,9 @@ class EmulatedChargePoint:
         self.reboot_requested = False
         self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
         self.now_s = 0.0
+        # A plug-in before the first tick (the clock not yet known) is reported at that tick, so
+        # no message is ever stamped 1970-01-01 (issue 15).
+        self._start_pending: tuple[str, str] | None = None
 
     # ---- the control loop ------------------------------------------------------------------
 
@@ -161,6 +164,10 @@ class EmulatedChargePoint:
         self.now_s = now_s
         dt_s = 0.0 if self._last_tick_s is None else max(now_s - self._last_tick_s, 0.0)
         self._last_tick_s = now_s
+        if self._start_pending is not None:
+            trigger, id_token = self._start_pending
+            self._start_pending = None
+            self._report_start(trigger, id_token)
         self._account_energy(dt_s)
         t = int(now_s)
         limits = self._layer_limits(t)
@@ -250,9 +257,15 @@ class EmulatedChargePoint:
         self.ev = ev
         self.transaction_id = str(uuid.uuid4())
         self._seq_no = 0
+        if self._last_tick_s is None:
+            self._start_pending = (trigger, id_token)
+        else:
+            self._report_start(trigger, id_token)
+        return self.transaction_id
+
+    def _report_start(self, trigger: str, id_token: str) -> None:
         self.outbox.append("Occupied")
         self._queue_tx("Started", trigger, id_token=id_token)
-        return self.transaction_id
 
     def unplug(self, reason: str = "EVDisconnected") -> None:
         """The session ends (reg 9 stop); an override for the session ends with it (SCP-OP-3)."""
@@ -269,10 +282,11 @@ class EmulatedChargePoint:
         self.outbox.append("Available")
 
     def link_up(self) -> None:
-        """Communications restored: a relevant time (RD-R1)."""
-        if not self.comms_ok:
-            self.comms_ok = True
-            self._restored = True
+        """Communications restored. The level in force stays: a car charging offline keeps
+        charging. What the restoration brings (new profiles) is a change of rate and goes through
+        the randomised delay like any other (RD-R1, SCP-RD-*); cutting to 0 W here would make a
+        reconnecting fleet drop its load in one step, the event the delay exists to prevent."""
+        self.comms_ok = True
 
     def link_down(self) -> None:
         self.comms_ok = False

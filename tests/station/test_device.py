@@ -123,3 +123,15 @@ def test_delay_default_is_600_s_and_owner_choice_changes_hours() -> None:
     assert device.get_variable(DEFAULT_HOURS_CHOICE).value == "Changed"
     _run(device, peak + timedelta(minutes=1).total_seconds(), 2)
     assert device.power_w == 0.0
+
+
+def test_plug_in_before_the_clock_is_set_is_stamped_at_the_first_tick() -> None:
+    """Issue 15: ``station run --plug-in-soc`` plugged in before the clock was set and the Started
+    event said 1970-01-01. The start is now reported at the first tick, with its time."""
+    device = EmulatedChargePoint("C1", np.random.default_rng(1))
+    device.plug_in(EV(soc=0.5))
+    assert not device.outbox  # nothing is stamped before the device knows the time
+    device.tick(SATURDAY_10)
+    started = [m for m in device.outbox if getattr(m, "event_type", None) == "Started"]
+    assert len(started) == 1 and started[0].occurred_at.timestamp() == SATURDAY_10
+    assert all(r.measured_at.timestamp() == SATURDAY_10 for r in started[0].readings)

@@ -6,18 +6,18 @@ acknowledged is committed; anything else it still holds and replays.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from smartcharge.cem.store_writer import StoreWriter
 from smartcharge.core.limit import LimitSource
 from smartcharge.ocpp.domain import BootInfo, MeterReading, OcppVersion, SecurityNotice, TransactionMessage
 from smartcharge.store.limit_book_repo import LimitBookRepository, StoredLimit
 from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 from smartcharge.store.session_repo import MeterSample, SessionRepository, TransactionRecord
+from smartcharge.store.spool import Spool
 from smartcharge.store.station_repo import StationRepository
 
 T = TypeVar("T")
@@ -74,9 +74,9 @@ def transaction_record(
 class Recorder:
     """Async facade over the repositories for the OCPP handlers.
 
-    Writes go through one executor: a single writer thread on SQLite (which allows one writer at
-    a time; concurrent writers time out with "database is locked" in a boot storm), a few on
-    PostgreSQL.
+    Every write goes through one :class:`~smartcharge.cem.store_writer.StoreWriter` thread:
+    session data group-committed, and spooled to ``spool`` (if given) while the database cannot
+    be reached, so a station's message is acknowledged only once it is durable somewhere.
     """
 
     def __init__(
@@ -85,19 +85,19 @@ class Recorder:
         sessions: SessionRepository,
         security: SecurityLog,
         limits: LimitBookRepository,
-        writers: int = 1,
+        spool: Spool | None = None,
     ) -> None:
         self.stations = stations
         self.sessions = sessions
         self.security = security
         self.limits = limits
-        self._writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="store-writer")
+        self.writer = StoreWriter(sessions, spool)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        return await self.writer.call(fn, *args)  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self.writer.close()
 
     async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
         await self._write(
@@ -119,12 +119,12 @@ class Recorder:
                 message.occurred_at.isoformat(),
                 message.transaction_id,
             )
-        return await self._write(self.sessions.record_event, record)
+        return bool(await self.writer.session_write("event", record))
 
     async def meter_values(
         self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
     ) -> None:
-        await self._write(self.sessions.record_meter_values, station_id, transaction_id, _samples(readings))
+        await self.writer.session_write("meter", (station_id, transaction_id, _samples(readings)))
 
     async def security_event(
         self,

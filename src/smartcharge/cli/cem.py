@@ -85,6 +85,10 @@ def serve(
             max_frame_bytes=max_frame_bytes,
             ping_interval_s=ping_interval or None,
             ven_config=ven_config,
+            # Station messages the database cannot take yet are kept here (issue 15).
+            spool_path=None
+            if db is None
+            else Path(database_url(None, data_dir)[len("sqlite:///") :] + ".spool"),
         )
     except ValidationError as error:
         _fail(error)

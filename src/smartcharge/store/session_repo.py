@@ -131,39 +131,55 @@ class SessionRepository:
     def record_event(self, event: TransactionRecord) -> bool:
         """Store one transaction event atomically; False if it had been stored before (a replay)."""
         with self._sessions.begin() as session:
-            inserted = insert_ignoring_duplicates(
-                session,
-                TransactionEventRow.__table__,  # type: ignore[arg-type]
-                [
-                    {
-                        "station_id": event.station_id,
-                        "transaction_id": event.transaction_id,
-                        "seq_no": event.seq_no,
-                        "event_type": event.event_type,
-                        "trigger_reason": event.trigger_reason,
-                        "occurred_at": event.occurred_at,
-                        "offline": event.offline,
-                        "received_at": event.received_at,
-                        "time_suspect": event.time_suspect,
-                    }
-                ],
-            )
-            if not inserted:
-                return False
-            self._update_session(session, event)
-            rows = _meter_rows(event.station_id, event.transaction_id, event.samples)
-            insert_ignoring_duplicates(session, MeterValueRow.__table__, rows)  # type: ignore[arg-type]
-            if event.rate_power_w is not None:
-                rate = {
+            return self._event_in(session, event)
+
+    def record_batch(self, writes: list[tuple[str, Any]]) -> list[Any]:
+        """Store many writes in ONE transaction (one commit, one fsync): ``("event", record)`` or
+        ``("meter", (station_id, transaction_id, samples))``. Returns each write's result.
+
+        A commit per message capped SQLite at a few hundred messages a second; 1,000 stations
+        reconnecting queued more than that behind the single writer and their calls timed out
+        (issue 15: 855 of 2,538 transaction messages). Group commit removes that ceiling."""
+        with self._sessions.begin() as session:
+            return [
+                self._event_in(session, item) if kind == "event" else self._meter_in(session, *item)
+                for kind, item in writes
+            ]
+
+    def _event_in(self, session: Session, event: TransactionRecord) -> bool:
+        inserted = insert_ignoring_duplicates(
+            session,
+            TransactionEventRow.__table__,  # type: ignore[arg-type]
+            [
+                {
                     "station_id": event.station_id,
                     "transaction_id": event.transaction_id,
                     "seq_no": event.seq_no,
-                    "changed_at": event.occurred_at,
-                    "power_w": event.rate_power_w,
-                    "limit_w": event.rate_limit_w,
+                    "event_type": event.event_type,
+                    "trigger_reason": event.trigger_reason,
+                    "occurred_at": event.occurred_at,
+                    "offline": event.offline,
+                    "received_at": event.received_at,
+                    "time_suspect": event.time_suspect,
                 }
-                insert_ignoring_duplicates(session, RateChange.__table__, [rate])  # type: ignore[arg-type]
-            return True
+            ],
+        )
+        if not inserted:
+            return False
+        self._update_session(session, event)
+        rows = _meter_rows(event.station_id, event.transaction_id, event.samples)
+        insert_ignoring_duplicates(session, MeterValueRow.__table__, rows)  # type: ignore[arg-type]
+        if event.rate_power_w is not None:
+            rate = {
+                "station_id": event.station_id,
+                "transaction_id": event.transaction_id,
+                "seq_no": event.seq_no,
+                "changed_at": event.occurred_at,
+                "power_w": event.rate_power_w,
+                "limit_w": event.rate_limit_w,
+            }
+            insert_ignoring_duplicates(session, RateChange.__table__, [rate])  # type: ignore[arg-type]
+        return True
 
     def _update_session(self, session: Session, event: TransactionRecord) -> None:
         row = session.scalar(
@@ -201,24 +217,29 @@ class SessionRepository:
         self, station_id: str, transaction_id: str | None, samples: tuple[MeterSample, ...]
     ) -> int:
         """Store meter values sent outside a transaction event; returns how many were new."""
-        tx = NO_TRANSACTION if transaction_id is None else transaction_id
         with self._sessions.begin() as session:
-            inserted = insert_ignoring_duplicates(
-                session,
-                MeterValueRow.__table__,  # type: ignore[arg-type]
-                _meter_rows(station_id, tx, samples),
-            )
-            if transaction_id is not None:
-                row = session.scalar(
-                    select(ChargingSession).where(
-                        ChargingSession.station_id == station_id, ChargingSession.transaction_id == tx
-                    )
+            return self._meter_in(session, station_id, transaction_id, samples)
+
+    def _meter_in(
+        self, session: Session, station_id: str, transaction_id: str | None, samples: tuple[MeterSample, ...]
+    ) -> int:
+        tx = NO_TRANSACTION if transaction_id is None else transaction_id
+        inserted = insert_ignoring_duplicates(
+            session,
+            MeterValueRow.__table__,  # type: ignore[arg-type]
+            _meter_rows(station_id, tx, samples),
+        )
+        if transaction_id is not None:
+            row = session.scalar(
+                select(ChargingSession).where(
+                    ChargingSession.station_id == station_id, ChargingSession.transaction_id == tx
                 )
-                for sample in samples:
-                    if row is not None and sample.measurand == ENERGY_REGISTER:
-                        wh = sample.value * 1000.0 if sample.unit == "kWh" else sample.value
-                        row.meter_last_wh = wh if row.meter_last_wh is None else max(row.meter_last_wh, wh)
-            return inserted
+            )
+            for sample in samples:
+                if row is not None and sample.measurand == ENERGY_REGISTER:
+                    wh = sample.value * 1000.0 if sample.unit == "kWh" else sample.value
+                    row.meter_last_wh = wh if row.meter_last_wh is None else max(row.meter_last_wh, wh)
+        return inserted
 
     def sessions(
         self, station_id: str | None, since: datetime, until: datetime | None = None

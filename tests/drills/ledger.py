@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from interface_b_harness import StationHandle
 from smartcharge.cem.service import Store
+from smartcharge.ocpp.domain import OcppVersion
+from smartcharge.store.session_repo import ENERGY_REGISTER
 
 
 @dataclass(frozen=True)
@@ -17,15 +19,21 @@ class Tally:
 
 
 def produced(station: StationHandle) -> Tally:
+    """What the station produced, as its OCPP version carries it: in 1.6J a periodic sample is a
+    MeterValues (meter rows, no transaction event), and Start/StopTransaction carry only the
+    energy register (meterStart/meterStop)."""
     messages = station.device.produced
+    v16 = station.runner.link.version is OcppVersion.V16
     meter_keys = {
         (m.transaction_id, r.measured_at, r.measurand, r.phase, r.location, r.context)
         for m in messages
         for r in m.readings
+        if not (v16 and m.event_type != "Updated" and r.measurand != ENERGY_REGISTER)
     }
+    events = [m for m in messages if not (v16 and m.trigger_reason == "MeterValuePeriodic")]
     return Tally(
         sessions=len({m.transaction_id for m in messages}),
-        transaction_events=len(messages),
+        transaction_events=len(events),
         meter_values=len(meter_keys),
         rate_changes=sum(1 for m in messages if m.trigger_reason == "ChargingRateChanged"),
     )

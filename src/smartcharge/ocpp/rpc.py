@@ -59,8 +59,9 @@ CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID_CHARS = 36
 #: Longest error description sent (OCPP-J: errorDescription should be short).
 MAX_DESCRIPTION_CHARS = 255
-#: A JSON escape that may encode a surrogate; only then are strings checked (cheap on normal frames).
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: A JSON escape that may encode a surrogate or NUL; only then are strings checked (cheap on
+#: normal frames). NUL cannot be stored in PostgreSQL text, and OCPP strings are printable.
+_SUSPECT_ESCAPE = re.compile(r"\\u([dD][89a-fA-F]|0000)")
 #: 1.6 fields with ``multipleOf: 0.1``: validated with decimals (floats would fail 21.4).
 _DECIMAL_CALLS_16 = frozenset({"SetChargingProfile", "RemoteStartTransaction"})
 _DECIMAL_RESULTS_16 = frozenset({"GetCompositeSchedule"})
@@ -119,22 +120,22 @@ def _occurrence_code(version: str) -> str:
     return "OccurenceConstraintViolation" if version == "1.6" else "OccurrenceConstraintViolation"
 
 
-def _lone_surrogate_path(value: Any, path: str = "") -> str | None:
-    """Path of the first string holding a lone surrogate (not encodable as UTF-8), if any."""
+def _bad_string_path(value: Any, path: str = "") -> str | None:
+    """Path of the first string holding a lone surrogate (not encodable as UTF-8) or NUL, if any."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return path or "(frame)"
-        return None
+        return (path or "(frame)") if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _lone_surrogate_path(key, path) or _lone_surrogate_path(item, f"{path}.{key}".lstrip("."))
+            found = _bad_string_path(key, path) or _bad_string_path(item, f"{path}.{key}".lstrip("."))
             if found:
                 return found
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found = _lone_surrogate_path(item, f"{path}[{i}]")
+            found = _bad_string_path(item, f"{path}[{i}]")
             if found:
                 return found
     return None
@@ -171,11 +172,17 @@ def parse_frame(raw: str | bytes, version: str) -> Frame:
         raise Fault(
             fmt, f"message id must be a string of 1..{MAX_MESSAGE_ID_CHARS} characters", "malformed_frame"
         )
-    if _SURROGATE_ESCAPE.search(raw):
-        where = _lone_surrogate_path(data)
+    if _SUSPECT_ESCAPE.search(raw):
+        payload = data[3] if type_id == CALL and len(data) == 4 and isinstance(data[3], dict) else None
+        where = (
+            _bad_string_path(data)
+            if payload is None
+            else _bad_string_path(data[:3]) or _bad_string_path(payload)
+        )
         if where is not None:
             code = fmt if where == "(frame)" else "PropertyConstraintViolation"
-            raise Fault(code, f"{where}: a lone surrogate is not valid Unicode", "malformed_frame", unique_id)
+            rule = "a lone surrogate or NUL is not valid text here"
+            raise Fault(code, f"{where}: {rule}", "malformed_frame", unique_id)
     if type_id == CALL:
         if len(data) != 4 or not isinstance(data[2], str) or not isinstance(data[3], dict):
             raise Fault(fmt, "a CALL is [2, id, action, {payload}]", "malformed_frame", unique_id)
@@ -359,7 +366,14 @@ class FaultTolerantChargePoint:
         self.faults += 1
         logger.warning("%s: refused a frame (%s): %s %s", self.id, fault.kind, fault.code, fault.description)
         await self._send_frame([CALLERROR, fault.unique_id, fault.code, fault.description, {}])
-        await self._on_fault(fault.kind, f"{fault.code}: {fault.description}"[:500])
+        if fault.kind == "internal_error":
+            return  # our own failure (e.g. the database down), not an invalid message of the peer
+        try:
+            await self._on_fault(fault.kind, f"{fault.code}: {fault.description}"[:500])
+        except Exception:
+            # Logging the fault must never take the link down (issue 15: a database outage made
+            # this raise, and the connection closed with 1011).
+            logger.exception("%s: the fault could not be recorded", self.id)
 
     # ---- sending --------------------------------------------------------------------------
 

@@ -177,3 +177,17 @@ async def test_responses_to_ids_never_sent_are_dropped_not_kept(cem: CemHandle) 
     assert got[0].value == "600"
     assert session.dropped_responses == 201
     await ws.close()
+
+
+@pytest.mark.integration
+async def test_repeated_reports_do_not_grow_the_cem(cem: CemHandle) -> None:
+    """Issue 15, bounded memory: 1,200 LogStatusNotifications keep the CEM's report list at its
+    bound (main appended every one to a list for ever)."""
+    from smartcharge.cem.gateway import KEPT_REPORTS
+
+    ws = await _raw(cem, "ocpp2.0.1")
+    for i in range(KEPT_REPORTS + 200):
+        reply = await _exchange(ws, json.dumps([2, f"l{i}", "LogStatusNotification", {"status": "Idle"}]))
+        assert reply[0] == 3
+    assert len(cem.gateway.log_status) == KEPT_REPORTS
+    await ws.close()

@@ -135,3 +135,26 @@ def test_plug_in_before_the_clock_is_set_is_stamped_at_the_first_tick() -> None:
     started = [m for m in device.outbox if getattr(m, "event_type", None) == "Started"]
     assert len(started) == 1 and started[0].occurred_at.timestamp() == SATURDAY_10
     assert all(r.measured_at.timestamp() == SATURDAY_10 for r in started[0].readings)
+
+
+def test_offline_queue_is_bounded_and_keeps_session_messages() -> None:
+    """Issue 15, bounded memory: a station offline for long holds at most ``max_items`` messages;
+    the oldest periodic samples go first (OCPP 2.0.1 E04); the start, the rate changes and the
+    end are kept."""
+    from smartcharge.station.device import Outbox
+
+    device = EmulatedChargePoint(
+        "Q1", np.random.default_rng(2), StationConfig(max_delay_s=0, meter_interval_s=1)
+    )
+    device.outbox = Outbox(max_items=50)
+    _run(device, SATURDAY_10, 1)
+    device.plug_in(EV(soc=0.1, capacity_kwh=500.0))
+    _run(device, SATURDAY_10 + 1, 300)  # one periodic sample a second, never sent
+    device.apply_local_limit(3000.0)
+    _run(device, SATURDAY_10 + 301, 300)
+    device.unplug()
+    queued = list(device.outbox)
+    assert len(queued) <= 51 and device.outbox.dropped_periodic > 500
+    events = [m for m in queued if hasattr(m, "event_type")]
+    assert events[0].event_type == "Started" and events[-1].event_type == "Ended"
+    assert any(m.trigger_reason == "ChargingRateChanged" for m in events)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +43,8 @@ from smartcharge.store.limit_book_repo import StoredLimit
 logger = logging.getLogger(__name__)
 
 OVERRIDE_VARIABLE = VariableRef("ConsumerOverride", "Active")
+#: Most log-status and profile reports kept in memory (the latest; older ones are in the logs).
+KEPT_REPORTS = 1000
 
 
 @dataclass
@@ -68,8 +70,10 @@ class CemGateway:
         self.book = LimitBook()
         self.stations: dict[str, StationState] = {}
         self.faults: Counter[str] = Counter()
-        self.log_status: list[tuple[str, str, int | None]] = []
-        self.profile_reports: list[tuple[str, ProfileReport]] = []
+        # Bounded (issue 15): a station repeating these cannot grow the CEM's memory.
+        self.log_status: deque[tuple[str, str, int | None]] = deque(maxlen=KEPT_REPORTS)
+        self.profile_reports: deque[tuple[str, ProfileReport]] = deque(maxlen=KEPT_REPORTS)
+        self._boot_pending: dict[str, tuple[OcppVersion, BootInfo]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._push_lock = asyncio.Lock()
 
@@ -104,12 +108,20 @@ class CemGateway:
 
     async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> bool:
         # Boot details are refreshed at every boot and are not session data: write them behind
-        # the answer, so a reconnect storm is not paced by the database's commit rate.
-        self._spawn(self.recorder.boot(station_id, version, info))
+        # the answer, so a reconnect storm is not paced by the database's commit rate. At most
+        # one write per station is pending; a newer boot replaces the one not yet written.
+        if station_id not in self._boot_pending:
+            self._spawn(self._write_boot(station_id))
+        self._boot_pending[station_id] = (version, info)
         state = self._state(station_id)
         if state.booted is not None:
             state.booted.set()
         return True
+
+    async def _write_boot(self, station_id: str) -> None:
+        await asyncio.sleep(0)  # let a burst of boots coalesce
+        version, info = self._boot_pending.pop(station_id)
+        await self.recorder.boot(station_id, version, info)
 
     async def on_status(self, station_id: str, report: StatusReport) -> None:
         self._state(station_id).status = report.status

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 STATION_ID = re.compile(r"^[A-Za-z0-9*\-_=+|@.]{1,48}$")
 #: Largest frame accepted; OCPP messages of this CEM are far smaller (SEC-D-6: bounded input).
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024
+#: Frames websockets buffers per connection before it stops reading (back-pressure to the peer):
+#: with 64 KiB frames at most 1 MiB per connection (bounded memory, issue 15).
+MAX_QUEUED_FRAMES = 16
 SUBPROTOCOLS = [v.value for v in (OcppVersion.V201, OcppVersion.V16)]
 
 
@@ -185,6 +188,7 @@ class OcppServer:
             process_request=self._process_request,
             ssl=ssl_context,
             max_size=self._max_size,
+            max_queue=MAX_QUEUED_FRAMES,
             ping_interval=self._ping_interval_s,
             # OCPP frames are small: per-message deflate costs CPU and ~100 KiB of zlib state per link.
             compression=None,
@@ -210,6 +214,7 @@ async def open_station_connection(
         ssl=ssl_context,
         open_timeout=open_timeout_s,
         max_size=DEFAULT_MAX_FRAME_BYTES,
+        max_queue=MAX_QUEUED_FRAMES,
         ping_interval=None,
         compression=None,
     )

@@ -94,6 +94,44 @@ def shipped_table() -> ScheduleTable:
     return ScheduleTable.build([GB_DEFAULT_HOURS])
 
 
+#: Most messages the station holds for the CSMS (its offline queue); at 1 message a minute this
+#: is about a week offline. Bounded memory (issue 15).
+OUTBOX_MAX = 10_000
+
+
+class Outbox(deque[Uplink]):
+    """The station's queue to the CSMS, bounded. When full, the oldest *periodic* meter sample
+    goes first (OCPP 2.0.1 E04: intermediate periodic values may be dropped when the queue is
+    full); session starts and ends, rate changes, status and security notices are kept."""
+
+    def __init__(self, max_items: int = OUTBOX_MAX) -> None:
+        super().__init__()
+        self.max_items = max_items
+        self.dropped_periodic = 0
+
+    def append(self, item: Uplink) -> None:
+        if len(self) >= self.max_items:
+            for i, queued in enumerate(self):
+                periodic = isinstance(queued, tuple) or (
+                    isinstance(queued, TransactionMessage) and queued.trigger_reason == "MeterValuePeriodic"
+                )
+                if periodic and i > 0:  # never the head: it may be in flight
+                    del self[i]
+                    self.dropped_periodic += 1
+                    if self.dropped_periodic == 1:
+                        logger.warning(
+                            "outbox full (%d): dropping the oldest periodic samples", self.max_items
+                        )
+                    break
+            else:
+                statuses = [i for i, queued in enumerate(self) if isinstance(queued, str) and i > 0]
+                if statuses:  # a later status notification supersedes an older one
+                    del self[statuses[0]]
+                else:
+                    logger.error("outbox full of session messages (%d): kept, not dropped", len(self))
+        super().append(item)
+
+
 def _at(now_s: float) -> datetime:
     return datetime.fromtimestamp(int(now_s), tz=UTC)
 
@@ -124,7 +162,7 @@ class EmulatedChargePoint:
         self.mode = Mode.FAIL_SAFE
         self._last_meter_s = 0.0
         self._last_tick_s: float | None = None
-        self.outbox: deque[Uplink] = deque()
+        self.outbox: Outbox = Outbox()
         self.reboot_requested = False
         self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
         self.now_s = 0.0

@@ -346,7 +346,15 @@ class FaultTolerantChargePoint:
             raise Fault(
                 "InternalError", f"{action} could not be processed", "internal_error", unique_id
             ) from None
-        return dict(snake_to_camel_case(remove_nones(serialize_as_dict(response))))
+        result = dict(snake_to_camel_case(remove_nones(serialize_as_dict(response))))
+        try:
+            validate_against_schema(CALLRESULT, action, result, version)
+        except SchemaError as error:  # our own answer is wrong: a bug here, not the peer's fault
+            logger.error("%s: our answer to %s breaks its schema: %s", self.id, action, error.message)
+            raise Fault(
+                "InternalError", f"{action} could not be answered", "internal_error", unique_id
+            ) from None
+        return result
 
     def _run_after(self, frame: Frame) -> None:
         handler = (self.route_map.get(frame.action or "") or {}).get("_after_action")

@@ -97,7 +97,7 @@ async def _kill_restart_drill(
                     config=StationConfig(max_delay_s=0, meter_interval_s=5),
                 )
             )
-        await wait_for(lambda: all(s.runner.connected.is_set() for s in stations), 120, "every boot")
+        await wait_for(lambda: all(s.runner.connected.is_set() for s in stations), 300, "every boot")
         for s in stations:
             s.device.plug_in(EV(soc=0.2, capacity_kwh=200.0))
         await wait_for(lambda: all(s.device.power_w > 0 for s in stations), 60, "every car charging")

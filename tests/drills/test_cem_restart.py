@@ -71,7 +71,7 @@ async def _start_cem(url: str, port: int, log: Path, spool: Path) -> subprocess.
 
 
 async def _kill_restart_drill(
-    url: str, tmp_path: Path, count: int, speed: float, down_s: float, prefix: str
+    url: str, tmp_path: Path, count: int, speed: float, down_s: float, prefix: str, meter_interval_s: int = 5
 ) -> tuple[list[StationHandle], float]:
     store = open_store(url)
     password = "drill-password-0123456789abcdefgh"  # one hash for all: registering 1,000 stays quick
@@ -94,7 +94,7 @@ async def _kill_restart_drill(
                     password,
                     speed=speed,
                     seed=i,
-                    config=StationConfig(max_delay_s=0, meter_interval_s=5),
+                    config=StationConfig(max_delay_s=0, meter_interval_s=meter_interval_s),
                 )
             )
         await wait_for(lambda: all(s.runner.connected.is_set() for s in stations), 300, "every boot")
@@ -137,7 +137,9 @@ async def test_cem_killed_and_restarted_on_postgres_loses_nothing(pg_url: str, t
 @pytest.mark.slow
 async def test_1000_stations_reconnecting_at_once_on_sqlite(sqlite_url: str, tmp_path: Path) -> None:
     n = 1000
-    stations, reconnect_s = await _kill_restart_drill(sqlite_url, tmp_path, n, 1.0, 8.0, "K")
+    stations, reconnect_s = await _kill_restart_drill(
+        sqlite_url, tmp_path, n, 1.0, 10.0, "K", meter_interval_s=20
+    )
     extra_boots = sum(s.runner.boots for s in stations) - 2 * n
     retried = sum(s.runner.retried_messages for s in stations)
     produced = sum(len(s.device.produced) for s in stations)

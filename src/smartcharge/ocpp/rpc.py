@@ -53,6 +53,10 @@ frame_logger = logging.getLogger("smartcharge.ocpp.frames")
 
 #: Callback for a refused frame: (kind, detail).
 FaultCallback = Callable[[str, str], Awaitable[None]]
+#: Callback for every OCPP frame on a link: (station id, "received" or "sent", raw frame). Called
+#: synchronously in the receive loop or after a send, so it must only enqueue, never block or await.
+#: (Same interface as on main, for the operator API's message stream.)
+FrameTap = Callable[[str, str, str], None]
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 #: OCPP-J: the message id is a string of at most 36 characters (1.6 section 4.1.3, 2.0.1 part 4 4.1.3).
@@ -255,6 +259,8 @@ class FaultTolerantChargePoint:
 
     _ocpp_version: str
     _call_result: Any
+    #: Sees every frame both ways (the operator API's message stream); None costs nothing.
+    tap: FrameTap | None = None
 
     def __init__(
         self, station_id: str, connection: Any, on_fault: FaultCallback, response_timeout: float = 30
@@ -281,6 +287,8 @@ class FaultTolerantChargePoint:
 
     async def route_message(self, raw: str | bytes) -> None:
         frame_logger.debug("%s: receive %s", self.id, raw[:2000])
+        if self.tap is not None:
+            self.tap(self.id, "received", raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
         try:
             frame = parse_frame(raw, self._ocpp_version)
         except Fault as fault:
@@ -389,6 +397,8 @@ class FaultTolerantChargePoint:
         text = _dump(message)
         frame_logger.debug("%s: send %s", self.id, text[:2000])
         await self._connection.send(text)
+        if self.tap is not None:  # after the send: a frame the tap reports has left
+            self.tap(self.id, "sent", text)
 
     async def _round_trip(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send one CALL and wait for its answer (one in flight); a CALLERROR is raised."""
@@ -446,6 +456,7 @@ __all__ = [
     "FaultCallback",
     "FaultTolerantChargePoint",
     "Frame",
+    "FrameTap",
     "as_ocpp_error",
     "parse_frame",
     "validate_against_schema",

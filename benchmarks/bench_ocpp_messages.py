@@ -19,7 +19,6 @@ import numpy as np
 from ocpp.v201 import call
 
 from smartcharge.ocpp.domain import ChargingProfile, ProfilePurpose
-from smartcharge.ocpp.rpc import use_inline_validation
 from smartcharge.ocpp.v201 import CsmsV201, StationV201, profile_to_wire
 from smartcharge.station.device import EmulatedChargePoint
 
@@ -81,7 +80,6 @@ async def station_side() -> float:
 
 
 async def main() -> None:
-    use_inline_validation()
     prepared, generic = await cem_side()
     handled = await station_side()
     print("| side | path | CPU ms per SetChargingProfile |")

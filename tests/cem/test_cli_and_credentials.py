@@ -77,8 +77,11 @@ def test_export_sessions_and_erase_from_cli(sqlite_url: str, tmp_path: Path) -> 
     )
     assert exported.exit_code == 0
     assert json.loads(out.read_text())["sessions"][0]["transaction_id"] == "TX-9"
+    refused = runner.invoke(app, ["cem", "erase", "--station", "OWN1", "--db", sqlite_url])
+    assert refused.exit_code == 2 and "still running" in refused.output  # issue 15: it would not hold
+    store.sessions.record_event(TransactionRecord("OWN1", "TX-9", 1, "Ended", "EVCommunicationLost", now))
     erased = runner.invoke(app, ["cem", "erase", "--station", "OWN1", "--db", sqlite_url])
-    assert erased.exit_code == 0 and "3 rows erased" in erased.output
+    assert erased.exit_code == 0 and "4 rows erased" in erased.output
     assert store.sessions.export("OWN1")["sessions"] == []
 
 

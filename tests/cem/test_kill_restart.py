@@ -109,7 +109,10 @@ async def test_kill_and_restart_loses_nothing(
             )
         )
     assert seqs == [m.seq_no for m in produced], "every transaction event stored exactly once"
-    expected_meter = {(r.measured_at, r.measurand) for m in produced for r in m.readings}
+    # The meter key holds phase, location and context too (0005_meter_key).
+    expected_meter = {
+        (r.measured_at, r.measurand, r.phase, r.location, r.context) for m in produced for r in m.readings
+    }
     counts = store.sessions.count_rows("KILL1")
     assert counts["meter_values"] == len(expected_meter)
     expected_rates = [m.occurred_at for m in produced if m.trigger_reason == "ChargingRateChanged"]

@@ -41,7 +41,7 @@ def test_migration_down_and_up_and_station_erasure(url: str, request: pytest.Fix
     config = alembic_config(store.engine)
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0004_rate_change_seq")
+        command.downgrade(config, "0005_meter_key")
     assert not CORE_TABLES & set(inspect(store.engine).get_table_names())
     upgrade(store.engine)
     assert CORE_TABLES <= set(inspect(store.engine).get_table_names())

@@ -123,3 +123,38 @@ def test_delay_default_is_600_s_and_owner_choice_changes_hours() -> None:
     assert device.get_variable(DEFAULT_HOURS_CHOICE).value == "Changed"
     _run(device, peak + timedelta(minutes=1).total_seconds(), 2)
     assert device.power_w == 0.0
+
+
+def test_plug_in_before_the_clock_is_set_is_stamped_at_the_first_tick() -> None:
+    """Issue 15: ``station run --plug-in-soc`` plugged in before the clock was set and the Started
+    event said 1970-01-01. The start is now reported at the first tick, with its time."""
+    device = EmulatedChargePoint("C1", np.random.default_rng(1))
+    device.plug_in(EV(soc=0.5))
+    assert not device.outbox  # nothing is stamped before the device knows the time
+    device.tick(SATURDAY_10)
+    started = [m for m in device.outbox if getattr(m, "event_type", None) == "Started"]
+    assert len(started) == 1 and started[0].occurred_at.timestamp() == SATURDAY_10
+    assert all(r.measured_at.timestamp() == SATURDAY_10 for r in started[0].readings)
+
+
+def test_offline_queue_is_bounded_and_keeps_session_messages() -> None:
+    """Issue 15, bounded memory: a station offline for long holds at most ``max_items`` messages;
+    the oldest periodic samples go first (OCPP 2.0.1 E04); the start, the rate changes and the
+    end are kept."""
+    from smartcharge.station.device import Outbox
+
+    device = EmulatedChargePoint(
+        "Q1", np.random.default_rng(2), StationConfig(max_delay_s=0, meter_interval_s=1)
+    )
+    device.outbox = Outbox(max_items=50)
+    _run(device, SATURDAY_10, 1)
+    device.plug_in(EV(soc=0.1, capacity_kwh=500.0))
+    _run(device, SATURDAY_10 + 1, 300)  # one periodic sample a second, never sent
+    device.apply_local_limit(3000.0)
+    _run(device, SATURDAY_10 + 301, 300)
+    device.unplug()
+    queued = list(device.outbox)
+    assert len(queued) <= 51 and device.outbox.dropped_periodic > 500
+    events = [m for m in queued if hasattr(m, "event_type")]
+    assert events[0].event_type == "Started" and events[-1].event_type == "Ended"
+    assert any(m.trigger_reason == "ChargingRateChanged" for m in events)

@@ -128,18 +128,28 @@ async def test_owner_override_charges_in_the_peak_at_once(cem: CemHandle) -> Non
 
 
 @pytest.mark.integration
-async def test_link_restoration_is_a_relevant_time(cem: CemHandle) -> None:
-    """After the link comes back the station drops to 0 W and resumes only after a random delay,
-    so a fleet does not resume in step (RD-R1, SCP-FS-3/4)."""
-    # 300 s maximum at 60x: a zero draw (no visible drop) has probability 1/301.
+async def test_link_restoration_keeps_charging_and_delays_the_change_it_brings(cem: CemHandle) -> None:
+    """Issue 15: a car charging fine offline is not cut to 0 W when the link comes back. The change
+    of rate the restoration brings (here a routine limit set while the link was down) is a
+    relevant time: the old rate holds for the randomised delay, then the new one applies; no
+    0 W in between (RD-R1, SCP-RD-2/5, SCP-FS-3/4). On main the rate fell to 0 W at reconnection."""
     station, _ = await _station(cem, SATURDAY_10, 300, speed=60.0)
     station.device.plug_in(EV(soc=0.3))
     await wait_for(lambda: len(_rates(cem)) == 1, 10, "charging")
     link = cem.gateway.stations["SCP1"].link
     await link._connection.close()
+    await wait_for(lambda: not cem.gateway.stations["SCP1"].link, 10, "link down at the CEM")
+    await cem.gateway.apply_limit("SCP1", Limit(3000.0, LimitSource.ROUTINE_DSR), None, False)
     await wait_for(lambda: station.runner.boots >= 2, 10, "reconnect")
-    await wait_for(lambda: len(_rates(cem)) >= 3, 15, "drop and resume")
-    drop, resume = _rates(cem)[1:3]
-    assert drop.power_w == 0.0 and resume.power_w == pytest.approx(7400.0)
-    assert 0 <= (resume.changed_at - drop.changed_at).total_seconds() <= 300 + 2
+    reconnected_s = station.clock.now_s()
+    await wait_for(lambda: len(_rates(cem)) >= 2, 20, "the limit after its delay")
+    rates = _rates(cem)
+    assert [r.power_w for r in rates[:2]] == [pytest.approx(7400.0), pytest.approx(3000.0)]
+    assert rates[1].changed_at.timestamp() - reconnected_s <= 300 + 2
+    powers = [
+        m["value"]
+        for m in cem.store.sessions.export("SCP1")["meter_values"]
+        if m["measurand"] == "Power.Active.Import" and m["measured_at"] > rates[0].changed_at.isoformat()
+    ]
+    assert powers and min(powers) > 0.0, powers  # never cut to 0 W by the reconnection
     await station.close()

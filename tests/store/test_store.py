@@ -97,7 +97,10 @@ def test_export_and_erase_personal_data(store: Store) -> None:
     exported = store.sessions.export("S1")
     assert [s["transaction_id"] for s in exported["sessions"]] == ["T1", "T2"]
     assert exported["meter_values"][0]["measurand"] == "Energy.Active.Import.Register"
-    assert store.sessions.erase("S1", "T1") == 3  # event, meter value, session
+    # Running sessions cannot be erased (their next messages would store them again): end them.
+    store.sessions.record_event(_event(1, "Ended", NOW + timedelta(hours=1), 100.0))
+    store.sessions.record_event(_with_tx(_event(1, "Ended", NOW + timedelta(days=1, hours=1), 100.0), "T2"))
+    assert store.sessions.erase("S1", "T1") == 5  # 2 events, 2 meter values, the session
     assert [s["transaction_id"] for s in store.sessions.export("S1")["sessions"]] == ["T2"]
     store.sessions.erase("S1")
     assert store.sessions.export("S1") == {"station_id": "S1", "sessions": [], "meter_values": []}

@@ -70,10 +70,11 @@ async def test_any_message_reaches_both_versions_and_the_answer_comes_back(web_d
             answer = await client.post("/api/v1/stations/OP-201/ocpp/ClearDisplayMessage", json={"id": 1})
             assert answer.status_code == 200
             assert answer.json()["outcome"] == "CallError"
-            assert answer.json()["error"]["code"] == "NotImplemented"
+            # A known action this station does not support: NotSupported (OCPP-J 4.2.3).
+            assert answer.json()["error"]["code"] == "NotSupported"
         entries = await asyncio.to_thread(web.services.audit_log.recent, 3)
         assert [e.status_code for e in entries] == [200, 200, 200]
-        assert entries[0].detail.startswith("ClearDisplayMessage to OP-201: CallError NotImplemented")
+        assert entries[0].detail.startswith("ClearDisplayMessage to OP-201: CallError NotSupported")
         assert entries[2].detail.startswith("GetVariables to OP-201: CallResult")
     finally:
         await v201.close()

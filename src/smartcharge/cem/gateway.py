@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +54,8 @@ OVERRIDE_VARIABLE = VariableRef("ConsumerOverride", "Active")
 #: Id of the TxProfile the CEM sends in answer to NotifyEVChargingNeeds (K15). The CEM's own
 #: profiles use ids 101-104 at stack level 0; operators keep to other ids (docs/ocpp.md).
 NEEDS_PROFILE_ID = 104
+#: Most log-status and profile reports kept in memory (the latest; older ones are in the logs).
+KEPT_REPORTS = 1000
 
 
 @dataclass
@@ -84,10 +86,12 @@ class CemGateway:
         self.book = LimitBook()
         self.stations: dict[str, StationState] = {}
         self.faults: Counter[str] = Counter()
-        self.log_status: list[tuple[str, str, int | None]] = []
-        self.profile_reports: list[tuple[str, ProfileReport]] = []
-        self.report_parts: list[tuple[str, int, int, bool]] = []
-        self.needs_answers: list[tuple[str, float, str]] = []
+        # Bounded (issue 15): a station repeating these cannot grow the CEM's memory.
+        self.log_status: deque[tuple[str, str, int | None]] = deque(maxlen=KEPT_REPORTS)
+        self.profile_reports: deque[tuple[str, ProfileReport]] = deque(maxlen=KEPT_REPORTS)
+        self._boot_pending: dict[str, tuple[OcppVersion, BootInfo]] = {}
+        self.report_parts: deque[tuple[str, int, int, bool]] = deque(maxlen=KEPT_REPORTS)
+        self.needs_answers: deque[tuple[str, float, str]] = deque(maxlen=KEPT_REPORTS)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._push_lock = asyncio.Lock()
         self.security: Any = None  # cem.security.CemSecurity, set by the service (SEC-S-4..6)
@@ -123,14 +127,22 @@ class CemGateway:
 
     async def on_boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> BootAnswer:
         # Boot details are refreshed at every boot and are not session data: write them behind
-        # the answer, so a reconnect storm is not paced by the database's commit rate.
-        self._spawn(self.recorder.boot(station_id, version, info))
+        # the answer, so a reconnect storm is not paced by the database's commit rate. At most
+        # one write per station is pending; a newer boot replaces the one not yet written.
+        if station_id not in self._boot_pending:
+            self._spawn(self._write_boot(station_id))
+        self._boot_pending[station_id] = (version, info)
         answer = await self.reports.boot_answer(station_id)
         state = self._state(station_id)
         state.boot_status = answer.status
         if state.booted is not None and answer.status == "Accepted":
             state.booted.set()  # profiles only go to an accepted station (B02: Pending configures only)
         return answer
+
+    async def _write_boot(self, station_id: str) -> None:
+        await asyncio.sleep(0)  # let a burst of boots coalesce
+        version, info = self._boot_pending.pop(station_id)
+        await self.recorder.boot(station_id, version, info)
 
     async def on_status(self, station_id: str, report: StatusReport) -> None:
         state = self._state(station_id)

@@ -7,26 +7,46 @@ acknowledged is committed; anything else it still holds and replays.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from smartcharge.cem.store_writer import StoreWriter
 from smartcharge.core.limit import LimitSource
 from smartcharge.ocpp.domain import BootInfo, MeterReading, OcppVersion, SecurityNotice, TransactionMessage
 from smartcharge.store.limit_book_repo import LimitBookRepository, StoredLimit
 from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 from smartcharge.store.session_repo import MeterSample, SessionRepository, TransactionRecord
+from smartcharge.store.spool import Spool
 from smartcharge.store.station_repo import StationRepository
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+#: A station time more than this before the CEM's receipt is implausible: an offline queue holds
+#: at most the retention period (reg 9, SCP-MS-3); 1970 (clock never set) is far outside it.
+PLAUSIBLE_PAST = timedelta(days=366)
+#: A station time more than this after the CEM's receipt is implausible (clock running ahead).
+PLAUSIBLE_FUTURE = timedelta(minutes=15)
 
 
 def _samples(readings: tuple[MeterReading, ...]) -> tuple[MeterSample, ...]:
-    return tuple(MeterSample(r.measured_at, r.measurand, r.value, r.unit) for r in readings)
+    return tuple(
+        MeterSample(r.measured_at, r.measurand, r.value, r.unit, r.phase or "", r.location, r.context)
+        for r in readings
+    )
 
 
-def transaction_record(station_id: str, message: TransactionMessage) -> TransactionRecord:
+def implausible(station_time: datetime, received_at: datetime) -> bool:
+    """Whether a station's time cannot be right next to the CEM's receipt time (issue 15)."""
+    return not received_at - PLAUSIBLE_PAST <= station_time <= received_at + PLAUSIBLE_FUTURE
+
+
+def transaction_record(
+    station_id: str, message: TransactionMessage, received_at: datetime | None = None
+) -> TransactionRecord:
     """A rate change is a TransactionEvent triggered by ChargingRateChanged (2.0.1 E02) or a 1.6
     MeterValues in context Trigger; its power is the metered import, its limit Power.Offered."""
     rate_w = limit_w = None
@@ -47,15 +67,17 @@ def transaction_record(station_id: str, message: TransactionMessage) -> Transact
         rate_limit_w=limit_w,
         stop_reason=message.stop_reason,
         id_token=message.id_token,
+        received_at=received_at,
+        time_suspect=received_at is not None and implausible(message.occurred_at, received_at),
     )
 
 
 class Recorder:
     """Async facade over the repositories for the OCPP handlers.
 
-    Writes go through one executor: a single writer thread on SQLite (which allows one writer at
-    a time; concurrent writers time out with "database is locked" in a boot storm), a few on
-    PostgreSQL.
+    Every write goes through one :class:`~smartcharge.cem.store_writer.StoreWriter` thread:
+    session data group-committed, and spooled to ``spool`` (if given) while the database cannot
+    be reached, so a station's message is acknowledged only once it is durable somewhere.
     """
 
     def __init__(
@@ -64,17 +86,17 @@ class Recorder:
         sessions: SessionRepository,
         security: SecurityLog,
         limits: LimitBookRepository,
-        writers: int = 1,
+        spool: Spool | None = None,
     ) -> None:
         self.stations = stations
         self.sessions = sessions
         self.security = security
         self.limits = limits
-        self._writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="store-writer")
+        self.writer = StoreWriter(sessions, spool)
         self._flush_due: asyncio.TimerHandle | None = None
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        return await self.writer.call(fn, *args)  # type: ignore[no-any-return]
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run one store write on the shared writer (for the CEM's other services)."""
@@ -83,8 +105,8 @@ class Recorder:
     def close(self) -> None:
         if self._flush_due is not None:
             self._flush_due.cancel()
-        self._writer.submit(self.security.flush)  # counts of repeats not yet written
-        self._writer.shutdown(wait=True)
+        self.writer.submit_nowait(self.security.flush)  # counts of repeats not yet written
+        self.writer.close()
 
     async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
         await self._write(
@@ -98,12 +120,20 @@ class Recorder:
         )
 
     async def transaction(self, station_id: str, message: TransactionMessage) -> bool:
-        return await self._write(self.sessions.record_event, transaction_record(station_id, message))
+        record = transaction_record(station_id, message, datetime.now(UTC))
+        if record.time_suspect:
+            logger.warning(
+                "%s: implausible station time %s in transaction %s (kept; listed by receipt time)",
+                station_id,
+                message.occurred_at.isoformat(),
+                message.transaction_id,
+            )
+        return bool(await self.writer.session_write("event", record))
 
     async def meter_values(
         self, station_id: str, transaction_id: str | None, readings: tuple[MeterReading, ...]
     ) -> None:
-        await self._write(self.sessions.record_meter_values, station_id, transaction_id, _samples(readings))
+        await self.writer.session_write("meter", (station_id, transaction_id, _samples(readings)))
 
     async def security_event(
         self,
@@ -124,7 +154,7 @@ class Recorder:
 
     def _flush_security(self) -> None:
         self._flush_due = None
-        self._writer.submit(self.security.flush)
+        self.writer.submit_nowait(self.security.flush)
 
     async def save_limit(self, entry: StoredLimit) -> None:
         """Keep one limit of the CEM's limit book (ARB-5), so a restarted CEM re-applies it."""
@@ -141,4 +171,4 @@ class Recorder:
         await self.security_event(station_id, notice.event_type, notice.tech_info or "", notice.occurred_at)
 
 
-__all__ = ["Recorder", "transaction_record"]
+__all__ = ["PLAUSIBLE_FUTURE", "PLAUSIBLE_PAST", "Recorder", "implausible", "transaction_record"]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from smartcharge.cem.auth import StationAuthenticator
 from smartcharge.cem.ca import CertificateAuthority
@@ -34,6 +34,7 @@ from smartcharge.store.migrate import upgrade
 from smartcharge.store.private_files import key_directory, load_or_create_key, secure_database_file
 from smartcharge.store.security_log import SecurityLog
 from smartcharge.store.session_repo import SessionRepository
+from smartcharge.store.spool import Spool
 from smartcharge.store.station_detail_repo import StationDetailRepository
 from smartcharge.store.station_repo import StationRepository
 
@@ -66,6 +67,9 @@ class CemConfig:
     files_port: int | None = None
     #: Published firmware images (default: ``firmware`` in the key directory).
     firmware_dir: Path | None = None
+    #: Local spool for station messages while the database is down (issue 15); default: beside a
+    #: SQLite file, none for a server database unless given (``cem serve`` gives one in --data-dir).
+    spool_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.port is None and self.tls_port is None:
@@ -116,9 +120,17 @@ def open_store(database_url: str, migrate: bool = True, data_dir: Path | None = 
     )
 
 
-def build_gateway(store: Store) -> CemGateway:
-    writers = 1 if store.engine.dialect.name == "sqlite" else 4
-    recorder = Recorder(store.stations, store.sessions, store.security, store.limits, writers)
+def default_spool_path(database_url: str) -> Path | None:
+    """Beside the SQLite file (``cem.db`` -> ``cem.db.spool``); None for a server database."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database + ".spool")
+    return None
+
+
+def build_gateway(store: Store, spool_path: Path | None = None) -> CemGateway:
+    spool = None if spool_path is None else Spool(spool_path)
+    recorder = Recorder(store.stations, store.sessions, store.security, store.limits, spool)
     return CemGateway(
         recorder, IdTokenService(store.id_tokens), StationReports(store.details, recorder.write)
     )
@@ -149,7 +161,7 @@ async def serve_cem(
 ) -> None:
     """Run the CEM until ``stop`` is set."""
     store = await asyncio.to_thread(open_store, config.database_url, True, config.data_dir)
-    gateway = build_gateway(store)
+    gateway = build_gateway(store, config.spool_path or default_spool_path(config.database_url))
     # Before any station can connect: each gets what still holds after its BootNotification.
     restored = await gateway.restore_limits()
     if restored:
@@ -191,4 +203,4 @@ async def serve_cem(
         store.engine.dispose()
 
 
-__all__ = ["CemConfig", "Store", "build_gateway", "open_store", "serve_cem"]
+__all__ = ["CemConfig", "Store", "build_gateway", "default_spool_path", "open_store", "serve_cem"]

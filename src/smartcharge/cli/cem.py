@@ -100,6 +100,10 @@ def serve(
             ven_config=ven_config,
             data_dir=data_dir,
             files_port=files_port,
+            # Station messages the database cannot take yet are kept here (issue 15).
+            spool_path=None
+            if db is None
+            else Path(database_url(None, data_dir)[len("sqlite:///") :] + ".spool"),
         )
         api = None
         if api_port is not None:
@@ -263,7 +267,7 @@ def export(
 
     store = open_store(database_url(db, data_dir), data_dir=data_dir)
     data = store.sessions.export(station_id)
-    out.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    out.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
     console.print(f"{len(data['sessions'])} sessions, {len(data['meter_values'])} meter values -> {out}")
 
 
@@ -278,7 +282,10 @@ def erase(
     from smartcharge.cem.service import open_store
 
     store = open_store(database_url(db, data_dir), data_dir=data_dir)
-    deleted = store.sessions.erase(station_id, transaction_id)
+    try:
+        deleted = store.sessions.erase(station_id, transaction_id)
+    except ValidationError as error:  # a running session: the erasure would not hold
+        _fail(error)
     console.print(f"{deleted} rows erased")
 
 

@@ -6,20 +6,19 @@ Subclasses bind ``_call_result`` to their version's message classes and map the 
 
 from __future__ import annotations
 
-import asyncio
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.charge_point import snake_to_camel_case
 from ocpp.exceptions import ProtocolError
-from ocpp.messages import Call, CallError, MessageType
 from ocpp.routing import on
 
 from smartcharge.ocpp.csms import CsmsEvents
 from smartcharge.ocpp.domain import StationNotice
-from smartcharge.ocpp.rpc import FaultCallback, FaultTolerantChargePoint
+from smartcharge.ocpp.rpc import CALLERROR, CallErrorReply, FaultCallback, FaultTolerantChargePoint, Frame
 from smartcharge.ocpp.schemas import validate_request
 
 
@@ -48,17 +47,17 @@ class CsmsBase(FaultTolerantChargePoint):
         #: Calls refused because the station was not Accepted (B02/B03).
         self.refused_before_accepted = 0
 
-    async def _handle_call(self, msg: Call) -> None:
+    async def _answer_call(self, frame: Frame) -> None:
         """While the last boot answer is Pending or Rejected, every station call but
         BootNotification gets CALLERROR SecurityError (OCPP 2.0.1 B02, B03; 1.6 4.2). This is the
         station obeying, or not, a state the operator chose: not a malformed message, so it is
         counted here and not written to the security log as a violation."""
-        if msg.action != "BootNotification" and self.boot_status not in (None, "Accepted"):
+        if frame.action != "BootNotification" and self.boot_status not in (None, "Accepted"):
             self.refused_before_accepted += 1
-            reason = f"{msg.action} refused: the station is not accepted (boot status {self.boot_status})"
-            await self._send(CallError(msg.unique_id, "SecurityError", reason, {}).to_json())
+            reason = f"{frame.action} refused: the station is not accepted (boot status {self.boot_status})"
+            await self._send_frame([CALLERROR, frame.unique_id, "SecurityError", reason, {}])
             return
-        await super()._handle_call(msg)
+        await super()._answer_call(frame)
 
     async def _store_notice(self, action: str, summary: str, payload: dict[str, Any]) -> None:
         """Keep a station message that needs no further action, as the station sent it."""
@@ -83,16 +82,12 @@ class CsmsBase(FaultTolerantChargePoint):
         (a fan-out checks once per version, not once per station)."""
         if not checked:
             validate_request(self._ocpp_version, action, payload)
-        call = Call(unique_id=str(self._unique_id_generator()), action=action, payload=payload)
-        async with asyncio.timeout(timeout_s):
-            async with self._call_lock:
-                await self._send(call.to_json())
-                response = await self._get_specific_response(call.unique_id, timeout_s)
-        if response.message_type_id == MessageType.CallError:
-            return CallOutcome(
-                call.unique_id, None, response.error_code, response.error_description, response.error_details
-            )
-        return CallOutcome(call.unique_id, dict(response.payload))
+        unique_id = str(uuid.uuid4())
+        try:
+            answer = await self._round_trip(action, payload, unique_id, timeout_s)
+        except CallErrorReply as error:
+            return CallOutcome(unique_id, None, error.code, str(error.description), error.details or None)
+        return CallOutcome(unique_id, answer)
 
     async def _request(self, payload: Any) -> Any:
         return await self.call(payload, suppress=False)

@@ -8,6 +8,7 @@ datetimes (``*_at``), powers are watts.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -63,13 +64,25 @@ class ChargingProfile:
             )
 
 
+#: Largest seqNo kept (the store's integer column; OCPP 2.0.1 E01 only says "integer").
+MAX_SEQ_NO = 2**31 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class MeterReading:
+    """One sampled value; ``phase`` None when the value is not per phase (OCPP SampledValueType)."""
+
     measured_at: datetime
     measurand: str
     value: float
     unit: str
     context: str = "Sample.Periodic"
+    phase: str | None = None
+    location: str = "Outlet"
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.value):
+            raise ValidationError("sampledValue.value", self.value, "must be a finite number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,10 @@ class TransactionMessage:
     stop_reason: str | None = None
     evse_id: int = 1
     charging_state: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seq_no <= MAX_SEQ_NO:
+            raise ValidationError("seqNo", self.seq_no, f"must be 0..{MAX_SEQ_NO}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,11 +275,14 @@ def parse_time(text: str, field_name: str = "timestamp") -> datetime:
     """An OCPP dateTime (RFC 3339) as an aware UTC datetime; a zone-less time is refused."""
     try:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         raise ValidationError(field_name, text, "must be an RFC 3339 date-time") from None
     if at.tzinfo is None:
         raise ValidationError(field_name, text, "must carry a UTC offset (OCPP dateTime)")
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 lies before year 1 in UTC
+        raise ValidationError(field_name, text, "must be a date-time between years 1 and 9999 UTC") from None
 
 
 def format_time(at: datetime) -> str:
@@ -354,6 +374,7 @@ __all__ = [
     "AUTHORIZATION_STATUSES",
     "BOOT_STATUSES",
     "BootAnswer",
+    "MAX_SEQ_NO",
     "BootInfo",
     "ChargingNeeds",
     "ChargingLimitNotice",

@@ -33,7 +33,7 @@ from websockets.http11 import Request, Response
 
 from smartcharge.ocpp.csms import CsmsEvents
 from smartcharge.ocpp.domain import OcppVersion
-from smartcharge.ocpp.rpc import FaultTolerantChargePoint, FrameTap, use_inline_validation
+from smartcharge.ocpp.rpc import FaultTolerantChargePoint, FrameTap
 from smartcharge.ocpp.tls import describe_tls_failure, peer_common_name
 from smartcharge.ocpp.v16 import CsmsV16
 from smartcharge.ocpp.v201 import CsmsV201
@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 STATION_ID = re.compile(r"^[A-Za-z0-9*\-_=+|@.]{1,48}$")
 #: Largest frame accepted; OCPP messages of this CEM are far smaller (SEC-D-6: bounded input).
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024
+#: Frames websockets buffers per connection before it stops reading (back-pressure to the peer):
+#: with 64 KiB frames at most 1 MiB per connection (bounded memory, issue 15).
+MAX_QUEUED_FRAMES = 16
 SUBPROTOCOLS = [v.value for v in (OcppVersion.V201, OcppVersion.V16)]
 
 
@@ -264,7 +267,6 @@ class OcppServer:
 
     async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> Server:
         """Listen on ``host:port`` (TLS when ``ssl_context`` is given); returns the running server."""
-        use_inline_validation()
         gate: dict[str, Any] = {}
         if ssl_context is not None:
             context, hook = ssl_context, self._on_tls_refused
@@ -281,6 +283,7 @@ class OcppServer:
             process_request=self._process_request,
             max_size=self._max_size,
             **gate,
+            max_queue=MAX_QUEUED_FRAMES,
             ping_interval=self._ping_interval_s,
             # OCPP frames are small: per-message deflate costs CPU and ~100 KiB of zlib state per link.
             compression=None,
@@ -306,6 +309,7 @@ async def open_station_connection(
         ssl=ssl_context,
         open_timeout=open_timeout_s,
         max_size=DEFAULT_MAX_FRAME_BYTES,
+        max_queue=MAX_QUEUED_FRAMES,
         ping_interval=None,
         compression=None,
     )

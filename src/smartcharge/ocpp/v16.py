@@ -151,6 +151,8 @@ def readings_from_wire(meter_value: list[dict[str, Any]] | None) -> tuple[MeterR
                     value,
                     sv.get("unit", "Wh"),
                     sv.get("context", "Sample.Periodic"),
+                    sv.get("phase"),
+                    sv.get("location", "Outlet"),
                 )
             )
     return tuple(readings)

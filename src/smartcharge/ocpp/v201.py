@@ -144,7 +144,15 @@ def readings_from_wire(meter_value: list[dict[str, Any]] | None) -> tuple[MeterR
             unit = (sv.get("unit_of_measure") or {}).get("unit", "Wh")
             measurand = sv.get("measurand", "Energy.Active.Import.Register")
             readings.append(
-                MeterReading(at, measurand, float(sv["value"]), unit, sv.get("context", "Sample.Periodic"))
+                MeterReading(
+                    at,
+                    measurand,
+                    float(sv["value"]),
+                    unit,
+                    sv.get("context", "Sample.Periodic"),
+                    sv.get("phase"),
+                    sv.get("location", "Outlet"),
+                )
             )
     return tuple(readings)
 
@@ -158,6 +166,8 @@ def readings_to_wire(readings: tuple[MeterReading, ...]) -> list[dict[str, Any]]
                 "measurand": r.measurand,
                 "context": r.context,
                 "unitOfMeasure": {"unit": r.unit},
+                **({} if r.phase is None else {"phase": r.phase}),
+                **({} if r.location == "Outlet" else {"location": r.location}),
             }
         )
     return [{"timestamp": format_time(at), "sampledValue": values} for at, values in by_time.items()]

@@ -47,7 +47,7 @@ class StepInputs:
     override_active: BoolArray
     response_dsr_active: BoolArray
     upstream_randomised: BoolArray
-    restored: BoolArray
+    restored: BoolArray  # power restored (output was off); not communications, see step_random_delay
 
 
 @dataclass(frozen=True, slots=True)

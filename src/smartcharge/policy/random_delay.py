@@ -96,8 +96,10 @@ def step_random_delay(
     """Advance the reg 11 delay to ``now_s`` for a new requested level; return (state, level in force).
 
     ``uniform`` holds one draw in [0, 1) per charge point, used only where a new delay starts.
-    ``exempt`` marks the SCP-RD-4 exemptions; ``restored`` marks power or communications just
-    restored (RD-R1): the level in force drops to 0 W and any restart is a relevant time.
+    ``exempt`` marks the SCP-RD-4 exemptions; ``restored`` marks *power* just restored (RD-R1):
+    the output was off, so the level in force is 0 W and the restart is a relevant time.
+    Communications restored is not passed here: the level in force stays, and the changes of rate
+    the restoration brings are relevant times like any other change (delayed unless exempt).
     """
     now = np.asarray(now_s, dtype=np.int64)
     requested = np.asarray(requested_w, dtype=np.float64)

@@ -115,6 +115,44 @@ def shipped_table() -> ScheduleTable:
     return ScheduleTable.build([GB_DEFAULT_HOURS])
 
 
+#: Most messages the station holds for the CSMS (its offline queue); at 1 message a minute this
+#: is about a week offline. Bounded memory (issue 15).
+OUTBOX_MAX = 10_000
+
+
+class Outbox(deque[Uplink]):
+    """The station's queue to the CSMS, bounded. When full, the oldest *periodic* meter sample
+    goes first (OCPP 2.0.1 E04: intermediate periodic values may be dropped when the queue is
+    full); session starts and ends, rate changes, status and security notices are kept."""
+
+    def __init__(self, max_items: int = OUTBOX_MAX) -> None:
+        super().__init__()
+        self.max_items = max_items
+        self.dropped_periodic = 0
+
+    def append(self, item: Uplink) -> None:
+        if len(self) >= self.max_items:
+            for i, queued in enumerate(self):
+                periodic = isinstance(queued, tuple) or (
+                    isinstance(queued, TransactionMessage) and queued.trigger_reason == "MeterValuePeriodic"
+                )
+                if periodic and i > 0:  # never the head: it may be in flight
+                    del self[i]
+                    self.dropped_periodic += 1
+                    if self.dropped_periodic == 1:
+                        logger.warning(
+                            "outbox full (%d): dropping the oldest periodic samples", self.max_items
+                        )
+                    break
+            else:
+                statuses = [i for i, queued in enumerate(self) if isinstance(queued, str) and i > 0]
+                if statuses:  # a later status notification supersedes an older one
+                    del self[statuses[0]]
+                else:
+                    logger.error("outbox full of session messages (%d): kept, not dropped", len(self))
+        super().append(item)
+
+
 def _at(now_s: float) -> datetime:
     return datetime.fromtimestamp(int(now_s), tz=UTC)
 
@@ -145,7 +183,7 @@ class EmulatedChargePoint:
         self.mode = Mode.FAIL_SAFE
         self._last_meter_s = 0.0
         self._last_tick_s: float | None = None
-        self.outbox: deque[Uplink] = deque()
+        self.outbox: Outbox = Outbox()
         self.reboot_requested = False
         self.on_reboot: Callable[[], None] | None = None  # set by the runner to drop the link
         self.security: Any = None  # station.security.StationSecurity: certificates, firmware (SEC-S-4/5)
@@ -157,6 +195,9 @@ class EmulatedChargePoint:
         self.network_profiles: dict[int, dict[str, object]] = {}
         self._reset_after_tx = False
         self._event_id = 0
+        # A plug-in before the first tick (the clock not yet known) is reported at that tick, so
+        # no message is ever stamped 1970-01-01 (issue 15).
+        self._start_pending: tuple[str | None, str | None] | None = None
 
     # ---- the control loop ------------------------------------------------------------------
 
@@ -193,6 +234,10 @@ class EmulatedChargePoint:
         self._expire_reservations()
         dt_s = 0.0 if self._last_tick_s is None else max(now_s - self._last_tick_s, 0.0)
         self._last_tick_s = now_s
+        if self._start_pending is not None:
+            trigger, id_token = self._start_pending
+            self._start_pending = None
+            self._report_start(trigger, id_token)
         self._account_energy(dt_s)
         t = int(now_s)
         limits = self._layer_limits(t)
@@ -288,12 +333,18 @@ class EmulatedChargePoint:
         self.transaction_id = str(uuid.uuid4())
         self._seq_no = 0
         self.reservations = {k: r for k, r in self.reservations.items() if r.id_token != id_token}
+        if self._last_tick_s is None:
+            self._start_pending = (trigger, id_token)
+        else:
+            self._report_start(trigger, id_token)
+        return self.transaction_id
+
+    def _report_start(self, trigger: str | None, id_token: str | None) -> None:
         self.outbox.append("Occupied")
         self._notify_event("Connector", "AvailabilityState", "Occupied")
         if trigger is None:
             trigger = "CablePluggedIn" if id_token is None else "Authorized"
         self._queue_tx("Started", trigger, id_token=id_token)
-        return self.transaction_id
 
     def unplug(self, reason: str = "EVDisconnected") -> None:
         """The session ends (reg 9 stop); an override for the session ends with it (SCP-OP-3)."""
@@ -318,10 +369,11 @@ class EmulatedChargePoint:
             self.reset()
 
     def link_up(self) -> None:
-        """Communications restored: a relevant time (RD-R1)."""
-        if not self.comms_ok:
-            self.comms_ok = True
-            self._restored = True
+        """Communications restored. The level in force stays: a car charging offline keeps
+        charging. What the restoration brings (new profiles) is a change of rate and goes through
+        the randomised delay like any other (RD-R1, SCP-RD-*); cutting to 0 W here would make a
+        reconnecting fleet drop its load in one step, the event the delay exists to prevent."""
+        self.comms_ok = True
 
     def link_down(self) -> None:
         self.comms_ok = False

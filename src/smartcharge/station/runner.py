@@ -31,7 +31,6 @@ from smartcharge.ocpp.domain import (
     StationMessage,
     TransactionMessage,
 )
-from smartcharge.ocpp.rpc import use_inline_validation
 from smartcharge.ocpp.security_ports import AlertEvent
 from smartcharge.ocpp.server import open_station_connection
 from smartcharge.ocpp.v16 import StationV16
@@ -54,6 +53,13 @@ class LinkConfig:
     retry_min_s: float = 3.0
     retry_random_range_s: float = 10.0
     retry_repeat: int = 5
+    #: OCPP 2.0.1 OCPPCommCtrlr.MessageAttemptsTransactionEvent / 1.6 TransactionMessageAttempts:
+    #: how often a transaction message the CSMS failed to process (CALLERROR InternalError, or no
+    #: answer) is sent before it is given up.
+    message_attempts: int = 5
+    #: MessageAttemptIntervalTransactionEvent / TransactionMessageRetryInterval: the n-th retry
+    #: waits n times this (E13, 1.6 section 4.10.1).
+    message_attempt_interval_s: float = 10.0
     heartbeat_s: float = 300.0
     response_timeout_s: float = 15.0
     tick_s: float = 1.0
@@ -105,12 +111,12 @@ class StationRunner:
         self.boots = 0
         self.boot_status: str | None = None
         self.refused_messages = 0
+        self.retried_messages = 0
         self.session: StationV201 | StationV16 | None = None
         self._reboot = asyncio.Event()
         device.on_reboot = self._reboot.set
 
     async def run(self, stop: asyncio.Event) -> None:
-        use_inline_validation()
         async with asyncio.TaskGroup() as group:
             ticker = group.create_task(self._tick_loop(stop))
             await self._link_loop(stop)
@@ -184,6 +190,11 @@ class StationRunner:
                 await self._boot_until_accepted(session)
                 self.boots += 1
                 self.device.link_up()
+                logger.info(
+                    "%s: connected to the CSMS (boot accepted), %d message(s) queued",
+                    self.device.station_id,
+                    len(self.device.outbox),
+                )
                 await session.status("Occupied" if self.device.transaction_id else "Available")
                 self.connected.set()
                 helpers = [
@@ -258,15 +269,47 @@ class StationRunner:
         outbox = self.device.outbox
         while True:
             while outbox:
-                try:
-                    await _send(session, outbox[0])
-                except (OCPPError, ValidationError) as error:
-                    # The CSMS refused this message itself (CALLERROR): resending cannot help.
-                    logger.error("%s: message refused, dropped: %s", self.device.station_id, error)
-                    self.refused_messages += 1
+                await self._deliver(session, outbox[0])
                 outbox.popleft()  # only once the CSMS has answered: nothing lost on its crash
             self._wakeup.clear()
             await self._wakeup.wait()
+
+    async def _deliver(self, session: StationV201 | StationV16, item: Uplink) -> None:
+        """Send one message. A transaction message the CSMS could not process (InternalError, or
+        no answer in time) is sent again, up to ``message_attempts`` times, the n-th retry after
+        n x ``message_attempt_interval_s`` (OCPP 2.0.1 E13, 1.6 4.10.1); any other CALLERROR
+        means the CSMS refused the message itself, and resending cannot help."""
+        transactional = isinstance(item, TransactionMessage | tuple)
+        for attempt in range(1, self.link.message_attempts + 1):
+            try:
+                await _send(session, item)
+                return
+            except TimeoutError:
+                if not transactional or attempt == self.link.message_attempts:
+                    raise  # the link is presumed dead: reconnect and replay
+                reason = "no answer"
+            except (OCPPError, ValidationError) as error:
+                retriable = transactional and getattr(error, "code", None) == "InternalError"
+                if not retriable or attempt == self.link.message_attempts:
+                    logger.error(
+                        "%s: message refused after %d attempt(s), dropped: %s",
+                        self.device.station_id,
+                        attempt,
+                        error,
+                    )
+                    self.refused_messages += 1
+                    return
+                reason = "InternalError"
+            self.retried_messages += 1
+            logger.info(
+                "%s: CSMS could not process a transaction message (%s); attempt %d of %d in %.0f s",
+                self.device.station_id,
+                reason,
+                attempt + 1,
+                self.link.message_attempts,
+                attempt * self.link.message_attempt_interval_s,
+            )
+            await asyncio.sleep(attempt * self.link.message_attempt_interval_s)
 
     async def _heartbeat(self, session: StationV201 | StationV16) -> None:
         while True:

@@ -22,7 +22,9 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and foreign keys so a crash loses no committed row."""
-    engine = create_engine(url, future=True)
+    # pre_ping: after a database restart a pooled connection is dead; test it before use, so the
+    # first write after the restart succeeds instead of failing once more (issue 15 drills).
+    engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

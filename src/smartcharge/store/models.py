@@ -64,6 +64,10 @@ class ChargingSession(Base):
     meter_last_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
     stop_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     id_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # The CEM's clock at the first message, and whether the station's start time was implausible
+    # (then the session is listed by its receipt time; issue 15, revision 0005_meter_key).
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    time_suspect: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class TransactionEventRow(Base):
@@ -82,13 +86,20 @@ class TransactionEventRow(Base):
     trigger_reason: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    time_suspect: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class MeterValueRow(Base):
-    """One sampled value (energy register or power) at one time (SCP-MS-1, SCP-MS-4)."""
+    """One sampled value (energy register or power) at one time (SCP-MS-1, SCP-MS-4); phase,
+    location and context are part of the key, so L1, L2 and L3 are three rows (0005_meter_key)."""
 
     __tablename__ = "meter_value"
-    __table_args__ = (UniqueConstraint("station_id", "transaction_id", "measured_at", "measurand"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "station_id", "transaction_id", "measured_at", "measurand", "phase", "location", "context"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(
@@ -99,6 +110,11 @@ class MeterValueRow(Base):
     measurand: Mapped[str] = mapped_column(String(50))
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(10))
+    phase: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    location: Mapped[str] = mapped_column(String(16), default="Outlet", server_default="Outlet")
+    context: Mapped[str] = mapped_column(
+        String(32), default="Sample.Periodic", server_default="Sample.Periodic"
+    )
 
 
 class RateChange(Base):

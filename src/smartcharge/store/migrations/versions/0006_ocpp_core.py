@@ -2,7 +2,7 @@
 the stations report, stored station notices (NotifyEvent and the like) and reservations.
 
 Revision ID: 0006_ocpp_core
-Revises: 0004_rate_change_seq
+Revises: 0005_meter_key
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_ocpp_core"
-down_revision = "0004_rate_change_seq"
+down_revision = "0005_meter_key"
 branch_labels = None
 depends_on = None
 

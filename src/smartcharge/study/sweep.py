@@ -53,6 +53,9 @@ def run_cases(
             processes=True,
             threads_per_worker=1,
             dashboard_address=None,
+            # No fixed port: with the dashboard off the scheduler still serves HTTP (health,
+            # metrics) and would ask for 8787; a busy 8787 then fails the start (issue 15).
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.WARNING,
         )
         client = Client(cluster)  # type: ignore[no-untyped-call]

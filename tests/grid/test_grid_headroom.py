@@ -108,3 +108,15 @@ def test_sensitivities_refuse_a_wrong_shape(feeder: PGMFeeder) -> None:
 
     with pytest.raises(ValidationError, match="p_ref_w"):
         sensitivities(feeder, np.zeros(3), np.zeros(3), LIMITS)
+
+
+def test_tightening_lowers_only_the_named_slot_and_kind(feeder: PGMFeeder) -> None:
+    n = feeder.network.n_load
+    p0, q0 = _base(n)
+    sens = sensitivities(feeder, p0, q0, LIMITS)
+    room = headroom(feeder, sens, np.tile(p0, (3, 1)), np.tile(q0, (3, 1)), LIMITS)
+    tight = room.tightened(np.array([1]), np.array([0]), np.array([2.0]))
+    kind = room.row_kind()
+    assert np.allclose(tight.b[1, kind == 0], room.b[1, kind == 0] - 2.0)
+    assert np.array_equal(tight.b[1, kind != 0], room.b[1, kind != 0])
+    assert np.array_equal(tight.b[[0, 2]], room.b[[0, 2]])

@@ -81,6 +81,18 @@ class HouseholdSeriesRequest:
 
 
 @dataclass(frozen=True)
+class HouseholdStays:
+    """Every stay plugged in inside the horizon, for planners outside the simulator (the study's
+    network-aware strategy); shapes (S,)."""
+
+    household: IntArray
+    plugin_s: IntArray  # UTC epoch s
+    plugout_s: IntArray
+    energy_kwh: FloatArray  # energy the driver wants
+    power_w: FloatArray  # the charger's rated power
+
+
+@dataclass(frozen=True)
 class HouseholdSeries:
     """Per-household results; (T, H) arrays hold each step's mean power."""
 
@@ -94,6 +106,7 @@ class HouseholdSeries:
     carbon_g: FloatArray  # (H,) EV charging carbon
     charger_power_w: FloatArray  # (H,) 0 without an EV
     n_sessions: IntArray  # (H,)
+    stays: HouseholdStays | None = None
 
 
 def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
@@ -143,6 +156,7 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
     ev_w = np.zeros((n_steps, h))
     per_vehicle = np.zeros((4, fleet.size))
     n_sessions = np.zeros(fleet.size, dtype=np.int64)
+    stays: list[tuple[np.ndarray, ...]] = []
     for chunk in simulate(setup):
         if chunk.n_steps:
             grid0 = start_s + chunk.first_step * req.step_s
@@ -163,6 +177,8 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
         ):
             per_vehicle[row] += np.bincount(v, weights=values, minlength=fleet.size)
         n_sessions += np.bincount(v, minlength=fleet.size)
+        s = chunk.sessions
+        stays.append((owner[v], s.plugin_s, s.plugout_s, s.energy_kwh, fleet.power_w[v]))
 
     def by_household(values: np.ndarray) -> np.ndarray:
         out = np.zeros(h, dtype=values.dtype)
@@ -180,7 +196,10 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
         carbon_g=by_household(per_vehicle[3]),
         charger_power_w=by_household(fleet.power_w),
         n_sessions=by_household(n_sessions),
+        stays=HouseholdStays(*(np.concatenate(parts) for parts in zip(*stays, strict=True)))
+        if stays
+        else None,
     )
 
 
-__all__ = ["HouseholdSeries", "HouseholdSeriesRequest", "household_series"]
+__all__ = ["HouseholdSeries", "HouseholdStays", "HouseholdSeriesRequest", "household_series"]

@@ -9,26 +9,29 @@ curve and per-consumer cost and carbon.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.feeders import get_feeder
-from smartcharge.grid.limits import StepSummary
+from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
 from smartcharge.grid.timeseries import FeederSolver, customer_loads
 from smartcharge.study.loads import (
     HouseholdLoads,
     LoadProvider,
     LoadRequest,
+    StackedLoads,
     fleet_loads,
     reactive_var,
     stack_loads,
 )
+from smartcharge.study.network_aware import network_aware_config, plan_network_aware
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ class Case:
     start: datetime
     days: int
     step_s: int
+    #: (v_min_v, v_max_v, thermal_fraction): the limits the network-aware strategy plans against
+    limits: tuple[float, float, float] = (216.2, 253.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,15 @@ class CaseResult:
     energy_delivered_kwh_per_ev: float
     unserved_kwh: float
     extras: dict[str, Any] = field(default_factory=dict)
+    energy_wanted_kwh: float = float("nan")  # all EVs, stays plugged in inside the horizon
+    energy_delivered_kwh: float = float("nan")
+
+    @property
+    def energy_served_share(self) -> float:
+        """Delivered / asked by departure over all EVs (1 with no EV): the service-quality test."""
+        if not self.energy_wanted_kwh > 0:
+            return 1.0
+        return min(self.energy_delivered_kwh / self.energy_wanted_kwh, 1.0)
 
 
 @lru_cache(maxsize=8)
@@ -102,11 +116,43 @@ def household_loads(case: Case, n_households: int, provider: LoadProvider) -> Ho
     return parts[0] if len(parts) == 1 else stack_loads(parts)
 
 
+def network_aware_loads(case: Case, solver: FeederSolver, provider: LoadProvider) -> tuple[StackedLoads, Any]:
+    """The same cars and stays as every other strategy (the fleet run uncontrolled), re-planned
+    against the feeder's headroom (issue 14 item 5)."""
+    if len(case.tariffs) != 1:
+        raise ValidationError("strategy.tariffs", list(case.tariffs), "network_aware takes one tariff")
+    config = network_aware_config(dict(case.strategy_config))
+    plain = replace(case, strategy_key="uncontrolled", strategy_config=())
+    loads = household_loads(plain, solver.network.n_load, provider)
+    plan = plan_network_aware(solver, loads, GridLimits(*case.limits), case.tariffs[0], config, case.step_s)
+    out = StackedLoads(
+        time_s=np.asarray(loads.time_s),
+        base_w=np.asarray(loads.base_w),
+        ev_w=plan.ev_w,
+        has_ev=np.asarray(loads.has_ev),
+        energy_wanted_kwh=plan.energy_wanted_kwh,
+        energy_delivered_kwh=plan.energy_delivered_kwh,
+        cost_p=plan.cost_p,
+        carbon_g=plan.carbon_g,
+    )
+    return out, plan
+
+
 def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
     """Fleet run -> customer loads -> asymmetric power flow for every step -> per-step extremes."""
     solver = _solver(case.feeder_name, case.feeder_params)
     net = solver.network
-    loads = household_loads(case, net.n_load, provider)
+    extras: dict[str, Any] = {}
+    loads: HouseholdLoads
+    if case.strategy_key == "network_aware":
+        loads, plan = network_aware_loads(case, solver, provider)
+        extras = {
+            "checks": plan.checks,
+            "residual_breach_steps": plan.residual_breach_steps,
+            **plan.unmet_kwh_by_cause,
+        }
+    else:
+        loads = household_loads(case, net.n_load, provider)
     household_w = loads.base_w + loads.ev_w
     p = customer_loads(household_w, net.n_load)
     q = customer_loads(reactive_var(loads.base_w, loads.ev_w), net.n_load)
@@ -141,7 +187,10 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
                 np.asarray(loads.energy_wanted_kwh) - np.asarray(loads.energy_delivered_kwh), 0, None
             ).sum()
         ),
+        extras=extras,
+        energy_wanted_kwh=float(np.asarray(loads.energy_wanted_kwh)[has_ev].sum()),
+        energy_delivered_kwh=float(np.asarray(loads.energy_delivered_kwh)[has_ev].sum()),
     )
 
 
-__all__ = ["Case", "CaseResult", "household_loads", "network_of", "run_case"]
+__all__ = ["Case", "CaseResult", "household_loads", "network_aware_loads", "network_of", "run_case"]

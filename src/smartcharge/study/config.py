@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from smartcharge.core.errors import ValidationError
 
 StrategyKey = Literal[
-    "uncontrolled", "tariff_window", "tariff_window_delay", "default_hours", "smart", "dsr_turndown"
+    "uncontrolled",
+    "tariff_window",
+    "tariff_window_delay",
+    "default_hours",
+    "smart",
+    "dsr_turndown",
+    "network_aware",  # the study's own: planned against the feeder's headroom (study/network_aware.py)
 ]
 
 

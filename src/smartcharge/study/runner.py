@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from smartcharge.core.errors import ValidationError
 from smartcharge.core.tariff import get_tariff
 from smartcharge.grid.crosscheck import cross_check
 from smartcharge.grid.feeders import get_feeder
@@ -25,6 +26,7 @@ from smartcharge.study.cases import Case, CaseResult, household_loads
 from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
 from smartcharge.study.hosting import hosting_capacity, seed_hosting
 from smartcharge.study.loads import LoadProvider, fleet_loads, reactive_var
+from smartcharge.study.network_aware import network_aware_config
 from smartcharge.study.report import ReportInputs, write_report
 from smartcharge.study.sweep import Progress, run_cases
 
@@ -49,7 +51,14 @@ def prepare(config: StudyConfig) -> PreparedStudy:
     for s in strategies:
         for tariff in s.tariffs:
             get_tariff(tariff)
-        build_config(s.key, s.config)  # the simulator's own check: unknown or bad settings are named
+        if s.key == "network_aware":
+            network_aware_config(dict(s.config))  # the study's own strategy checks its settings
+            if len(s.tariffs) != 1:
+                raise ValidationError(
+                    f"strategy {s.label}.tariffs", s.tariffs, "network_aware takes one tariff"
+                )
+        else:
+            build_config(s.key, s.config)  # the simulator's own check: unknown or bad settings are named
     cases: list[Case] = []
 
     def add(part: str, feeder: FeederSpec, strategy: StrategySpec, penetration: float, seed: int) -> None:
@@ -70,6 +79,7 @@ def prepare(config: StudyConfig) -> PreparedStudy:
                 start=config.start,
                 days=config.days,
                 step_s=config.step_s,
+                limits=(limits.v_min_v, limits.v_max_v, limits.thermal_fraction),
             )
         )
 

@@ -83,6 +83,9 @@ class StudyConfig(_Frozen):
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
     second_peak: SecondPeakSpec | None = None
     cost: CostSpec | None = None
+    #: A penetration is hosted only if the cars also get at least this share of the energy they
+    #: ask for by departure (issue 14 item 6).
+    min_energy_served: float = Field(default=0.99, ge=0, le=1)
     workers: int = Field(default=2, ge=0, le=64)
     crosscheck_steps: int = Field(default=2, ge=0, le=50)
 

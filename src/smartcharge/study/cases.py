@@ -76,6 +76,8 @@ class CaseResult:
     extras: dict[str, Any] = field(default_factory=dict)
     energy_wanted_kwh: float = float("nan")  # all EVs, stays plugged in inside the horizon
     energy_delivered_kwh: float = float("nan")
+    #: what the stays could take at full charger power (no strategy can give more)
+    energy_deliverable_kwh: float = float("nan")
 
     @property
     def energy_served_share(self) -> float:
@@ -83,6 +85,19 @@ class CaseResult:
         if not self.energy_wanted_kwh > 0:
             return 1.0
         return min(self.energy_delivered_kwh / self.energy_wanted_kwh, 1.0)
+
+    @property
+    def deliverable_served_share(self) -> float:
+        """Delivered / what the stays could take at full power: what the strategy held back."""
+        basis = self.energy_deliverable_kwh
+        if not basis == basis:  # nan: the load provider gave no stays
+            return self.energy_served_share
+        if not basis > 0:
+            return 1.0
+        return min(self.energy_delivered_kwh / basis, 1.0)
+
+    def served_share(self, basis: str) -> float:
+        return self.deliverable_served_share if basis == "deliverable" else self.energy_served_share
 
 
 @lru_cache(maxsize=8)
@@ -138,6 +153,18 @@ def network_aware_loads(case: Case, solver: FeederSolver, provider: LoadProvider
     return out, plan
 
 
+def _deliverable_kwh(loads: HouseholdLoads, extras: dict[str, Any]) -> float:
+    """Energy the stays could take at full charger power: min(asked, power x stay) summed."""
+    wanted = float(np.asarray(loads.energy_wanted_kwh).sum())
+    if "stay_too_short_for_charger" in extras:
+        return wanted - float(extras["stay_too_short_for_charger"])
+    stays = getattr(loads, "stays", None)
+    if stays is None:
+        return float("nan")
+    possible = np.asarray(stays.power_w) * (np.asarray(stays.plugout_s) - np.asarray(stays.plugin_s)) / 3.6e6
+    return float(np.minimum(np.asarray(stays.energy_kwh), possible).sum())
+
+
 def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
     """Fleet run -> customer loads -> asymmetric power flow for every step -> per-step extremes."""
     solver = _solver(case.feeder_name, case.feeder_params)
@@ -188,6 +215,7 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
             ).sum()
         ),
         extras=extras,
+        energy_deliverable_kwh=_deliverable_kwh(loads, extras),
         energy_wanted_kwh=float(np.asarray(loads.energy_wanted_kwh)[has_ev].sum()),
         energy_delivered_kwh=float(np.asarray(loads.energy_delivered_kwh)[has_ev].sum()),
     )

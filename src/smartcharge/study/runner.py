@@ -44,7 +44,7 @@ class PreparedStudy:
 def prepare(config: StudyConfig) -> PreparedStudy:
     """Validate everything and list the cases; raises before any power flow on bad input."""
     limits = GridLimits(config.limits.v_min_v, config.limits.v_max_v, config.limits.thermal_fraction)
-    networks = {f.key: get_feeder(f.name, **f.params) for f in config.feeders}
+    networks = {f.key: get_feeder(f.name, **f.params) for f in config.all_feeders()}
     strategies = list(config.strategies)
     strategies += config.second_peak.strategies if config.second_peak else []
     strategies += config.cost.strategies if config.cost else []
@@ -83,12 +83,12 @@ def prepare(config: StudyConfig) -> PreparedStudy:
             )
         )
 
-    for feeder in config.feeders:
+    for feeder in config.all_feeders():
         for strategy in config.strategies:
             for seed in config.seeds:
                 for penetration in config.penetrations:
                     add("hosting", feeder, strategy, penetration, seed)
-    by_key = {f.key: f for f in config.feeders}
+    by_key = {f.key: f for f in config.all_feeders()}
     if config.second_peak is not None:
         for strategy in config.second_peak.strategies:
             add(
@@ -164,7 +164,7 @@ def write_results(
 ) -> Path:
     config = prepared.config
     hosting = [r for r in results if r.case.part == "hosting"]
-    first_feeder = config.feeders[0].key
+    first_feeder = config.all_feeders()[0].key
     top = config.penetrations[-1]
     profile_cases = [
         r
@@ -175,8 +175,8 @@ def write_results(
         title=f"Grid impact study: {config.name}",
         config_text=yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
         network_rows=networks,
-        hosting=hosting_capacity(hosting, prepared.limits, config.min_energy_served),
-        hosting_seeds=seed_hosting(hosting, prepared.limits, config.min_energy_served),
+        hosting=hosting_capacity(hosting, prepared.limits, config.min_energy_served, config.service_basis),
+        hosting_seeds=seed_hosting(hosting, prepared.limits, config.min_energy_served, config.service_basis),
         profile_cases=profile_cases,
         second_peak=[r for r in results if r.case.part == "second_peak"],
         cost=[r for r in results if r.case.part == "cost"],

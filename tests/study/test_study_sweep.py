@@ -138,7 +138,7 @@ def test_study_file_not_yaml_mapping_refused(tmp_path: Path) -> None:
         load_study(tmp_path / "missing.yaml")
 
 
-@pytest.mark.parametrize("name", ["quick.yaml", "winter_week.yaml"])
+@pytest.mark.parametrize("name", ["quick.yaml", "winter_week.yaml", "full.yaml"])
 def test_shipped_studies_are_valid(name: str) -> None:
     """The shipped studies validate and name only known feeders, tariffs and strategy settings."""
     config = load_study(Path(__file__).parents[2] / "studies" / name)

@@ -131,7 +131,9 @@ def household_loads(case: Case, n_households: int, provider: LoadProvider) -> Ho
     return parts[0] if len(parts) == 1 else stack_loads(parts)
 
 
-def network_aware_loads(case: Case, solver: FeederSolver, provider: LoadProvider) -> tuple[StackedLoads, Any]:
+def network_aware_loads(
+    case: Case, solver: FeederSolver, provider: LoadProvider
+) -> tuple[StackedLoads, Any, float]:
     """The same cars and stays as every other strategy (the fleet run uncontrolled), re-planned
     against the feeder's headroom (issue 14 item 5)."""
     if len(case.tariffs) != 1:
@@ -140,6 +142,10 @@ def network_aware_loads(case: Case, solver: FeederSolver, provider: LoadProvider
     plain = replace(case, strategy_key="uncontrolled", strategy_config=())
     loads = household_loads(plain, solver.network.n_load, provider)
     plan = plan_network_aware(solver, loads, GridLimits(*case.limits), case.tariffs[0], config, case.step_s)
+    charger = getattr(loads, "charger_power_w", None)
+    rated = (
+        float("nan") if charger is None else float(np.asarray(charger)[np.asarray(loads.has_ev)].sum() / 1e3)
+    )
     out = StackedLoads(
         time_s=np.asarray(loads.time_s),
         base_w=np.asarray(loads.base_w),
@@ -150,7 +156,7 @@ def network_aware_loads(case: Case, solver: FeederSolver, provider: LoadProvider
         cost_p=plan.cost_p,
         carbon_g=plan.carbon_g,
     )
-    return out, plan
+    return out, plan, rated
 
 
 def _deliverable_kwh(loads: HouseholdLoads, extras: dict[str, Any]) -> float:
@@ -172,14 +178,20 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
     extras: dict[str, Any] = {}
     loads: HouseholdLoads
     if case.strategy_key == "network_aware":
-        loads, plan = network_aware_loads(case, solver, provider)
+        loads, plan, rated_kw = network_aware_loads(case, solver, provider)
         extras = {
+            "rated_ev_kw": rated_kw,
             "checks": plan.checks,
             "residual_breach_steps": plan.residual_breach_steps,
             **plan.unmet_kwh_by_cause,
         }
     else:
         loads = household_loads(case, net.n_load, provider)
+        charger = getattr(loads, "charger_power_w", None)
+        if charger is not None:
+            extras["rated_ev_kw"] = float(
+                np.asarray(charger)[np.asarray(loads.has_ev, dtype=bool)].sum() / 1e3
+            )
     household_w = loads.base_w + loads.ev_w
     p = customer_loads(household_w, net.n_load)
     q = customer_loads(reactive_var(loads.base_w, loads.ev_w), net.n_load)

@@ -19,12 +19,14 @@ from smartcharge.grid.crosscheck import cross_check
 from smartcharge.grid.feeders import get_feeder
 from smartcharge.grid.limits import GridLimits
 from smartcharge.grid.network import LVNetwork
+from smartcharge.grid.population import population_summary
 from smartcharge.grid.reduction import reduce_network
 from smartcharge.grid.timeseries import customer_loads
 from smartcharge.sim.strategies import build_config
+from smartcharge.study.answers import study_answers
 from smartcharge.study.cases import Case, CaseResult, household_loads
 from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
-from smartcharge.study.hosting import hosting_capacity, seed_hosting
+from smartcharge.study.hosting import hosting_capacity, intervention_shares, seed_hosting
 from smartcharge.study.loads import LoadProvider, fleet_loads, reactive_var
 from smartcharge.study.network_aware import network_aware_config
 from smartcharge.study.report import ReportInputs, write_report
@@ -113,6 +115,9 @@ def network_rows(prepared: PreparedStudy, provider: LoadProvider) -> list[dict[s
     """
     rows: list[dict[str, object]] = []
     config = prepared.config
+    # Cross-check the named feeders and the first three of a population (pandapower is slow to build).
+    population = config.population.feeders() if config.population else []
+    skip_check = {f.key for f in population[3:]}
     for key, net in prepared.networks.items():
         reduced = reduce_network(net).network
         row: dict[str, object] = {
@@ -123,7 +128,7 @@ def network_rows(prepared: PreparedStudy, provider: LoadProvider) -> list[dict[s
             "transformer_kva": round(net.transformer.sn_va / 1e3),
             "smallest_cable_rating_a": round(float(net.i_max_a.min())),
         }
-        if config.crosscheck_steps > 0:
+        if config.crosscheck_steps > 0 and key not in skip_check:
             case = next(
                 c for c in prepared.cases if c.feeder_key == key and c.penetration == config.penetrations[-1]
             )
@@ -171,18 +176,42 @@ def write_results(
         for r in hosting
         if r.case.feeder_key == first_feeder and r.case.penetration == top and r.case.seed == config.seeds[0]
     ]
+    basis, threshold = config.service_basis, config.min_energy_served
+    capacity = hosting_capacity(hosting, prepared.limits, threshold, basis)
+    second_peak = [r for r in results if r.case.part == "second_peak"]
+    cost = [r for r in results if r.case.part == "cost"]
+    population_keys = {f.key for f in config.population.feeders()} if config.population else set()
+    shares = (
+        intervention_shares(hosting, prepared.limits, threshold, population_keys, basis)
+        if population_keys
+        else []
+    )
+    population_rows: list[dict[str, object]] = []
+    if config.population is not None:
+        summary = population_summary(config.population.count, config.population.seed)
+        population_rows = [
+            {"quantity": k.replace("_", " "), "value": round(v, 1)} for k, v in summary.items()
+        ]
+    named = {f.key for f in config.feeders}
     inputs = ReportInputs(
         title=f"Grid impact study: {config.name}",
         config_text=yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
         network_rows=networks,
-        hosting=hosting_capacity(hosting, prepared.limits, config.min_energy_served, config.service_basis),
-        hosting_seeds=seed_hosting(hosting, prepared.limits, config.min_energy_served, config.service_basis),
+        hosting=capacity,
+        hosting_seeds=seed_hosting(hosting, prepared.limits, threshold, basis),
         profile_cases=profile_cases,
-        second_peak=[r for r in results if r.case.part == "second_peak"],
-        cost=[r for r in results if r.case.part == "cost"],
+        second_peak=second_peak,
+        cost=cost,
         v_min_v=prepared.limits.v_min_v,
         v_max_v=prepared.limits.v_max_v,
         days=config.days,
+        answers=study_answers(
+            profile_cases, second_peak, cost, capacity, shares, named or set(population_keys), threshold
+        ),
+        intervention=shares,
+        population_rows=population_rows,
+        min_energy_served=threshold,
+        service_basis=basis,
     )
     return write_report(inputs, out_dir)
 

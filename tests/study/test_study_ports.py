@@ -43,3 +43,12 @@ def test_study_runs_on_dask_while_8787_is_taken(tiny_study: dict[str, object], p
     results = run_cases(cases, workers=1, provider=synthetic.synthetic_loads)
     assert [r.case.index for r in results] == [c.index for c in cases]
     assert all(r.summary.u_min_v.size == 288 for r in results)
+
+
+@pytest.mark.slow
+def test_a_cluster_started_outside_the_sweep_takes_a_free_port(port_8787_busy: None) -> None:
+    """The helper the tests and benchmarks use for a cluster of their own binds no fixed port either."""
+    from smartcharge.study.sweep import local_cluster
+
+    with local_cluster(1) as cluster:
+        assert cluster.scheduler.http_server.port != 8787  # type: ignore[union-attr]

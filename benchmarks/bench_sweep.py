@@ -66,11 +66,11 @@ def _timed(cases: list[Case], workers: int, warm: bool) -> tuple[float, list]:
         t0 = time.perf_counter()
         results = run_cases(cases, workers=workers)
         return time.perf_counter() - t0, results
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
-    with LocalCluster(
-        n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as cluster:
+    from smartcharge.study.sweep import local_cluster
+
+    with local_cluster(workers) as cluster:
         with Client(cluster) as client:
             client.run(_warm_worker)
         t0 = time.perf_counter()

@@ -30,13 +30,23 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     for key in SECTIONS:
         assert f"<section id='{key}'>" in page
     assert not re.search(r"<script[^>]+src=", page)  # plotly is inlined: nothing is fetched to view it
-    assert (
-        page.count("Plotly.newPlot(") >= 6
-    )  # profiles, duration, diversity, hosting, second peak, envelopes
+    # profiles, duration, diversity, hosting, population, second peak, envelopes
+    assert page.count("Plotly.newPlot(") >= 7
     with (out / "hosting_capacity.csv").open() as handle:
         hosting = list(csv.DictReader(handle))
-    assert {row["feeder"] for row in hosting} == {"ieee_european_lv", "radial_60"}
-    assert {row["strategy"] for row in hosting} == {"uncontrolled", "go_window_delay_600s", "smart_cap_60kw"}
+    assert {row["feeder"] for row in hosting} == {
+        "ieee_european_lv_1.02pu",
+        "radial_60",
+        "gb_lv_1_0000",
+        "gb_lv_1_0001",
+    }
+    assert {row["strategy"] for row in hosting} == {"uncontrolled", "go_window_delay_600s", "network_aware"}
+    # Issue 14 items 6-7: both numbers (with service quality and on the limits alone), over two seeds.
+    assert all(row["seeds"] == "2" and "-" in row["hosted_evs_range"] for row in hosting)
+    aware = {r["feeder"]: r for r in hosting if r["strategy"] == "network_aware"}
+    dumb = {r["feeder"]: r for r in hosting if r["strategy"] == "uncontrolled"}
+    assert aware["radial_60"]["first_failure"] == "none reached"  # uncontrolled breaches radial_60
+    assert dumb["radial_60"]["first_failure"] == "undervoltage"
     with (out / "second_peak.csv").open() as handle:
         second = {row["strategy"]: row for row in csv.DictReader(handle)}
     # SCP Regs 2021 reg 11 / SQ-1: a randomised delay softens the step at the window edge.
@@ -48,26 +58,38 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     assert float(cost["octopus_go_window"]["charging_cost_gbp_per_ev_per_year"]) < float(
         cost["uncontrolled_flat"]["charging_cost_gbp_per_ev_per_year"]
     )
-    assert "pgm_vs_pandapower_max_voltage_gap_pct" in page
-    assert page.count("homes): charge points before a limit") == 2  # SQ-7 answer, one line per feeder
+    assert "power-grid-model vs pandapower, largest voltage gap (%)" in page  # readable headers
+    assert "charging_cost_gbp_per_ev_per_year" not in page.split("<section id='appendix-config'>")[0]
+    for key in ("SQ-1", "SQ-2", "SQ-3", "SQ-4", "SQ-5", "SQ-6", "SQ-7", "SQ-8"):
+        assert f"<h3>{key}: " in page
+    with (out / "intervention.csv").open() as handle:
+        shares = list(csv.DictReader(handle))
+    assert {row["strategy"] for row in shares} == {"uncontrolled", "go_window_delay_600s", "network_aware"}
     # As a reader would see it: Chromium with no network draws every plot and shows every section.
     drawn = render_offline(
         out / "report.html",
-        "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6",
+        "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7",
         "({plots: document.querySelectorAll('.js-plotly-plot .main-svg').length,"
-        " sections: [...document.querySelectorAll('section')].map(s => s.id)})",
+        " sections: [...document.querySelectorAll('section')].map(s => s.id),"
+        " first: document.querySelector('h1 + section').id,"
+        " answers: document.querySelectorAll('#answers .answer').length,"
+        " wide: [...document.querySelectorAll('table')].filter("
+        "t => t.getBoundingClientRect().right > document.documentElement.clientWidth).length})",
     )
     assert drawn["sections"] == list(SECTIONS)
+    # Issue 14 item 11: the answers come first, all eight, and no table runs off the page.
+    assert drawn["first"] == "answers" and drawn["answers"] == 8
+    assert drawn["wide"] == 0
 
 
 def test_study_check_counts_cases_and_quick_shrinks() -> None:
     """``study check`` validates without running; ``--quick`` keeps one seed, one day, four penetrations."""
     full = CliRunner().invoke(app, ["study", "check", str(QUICK)])
     assert full.exit_code == 0, full.output
-    assert "2 feeders, 39 cases, valid" in full.output
+    assert "4 feeders, 81 cases, valid" in full.output  # 4 feeders x 3 strategies x 2 seeds x 3 + 4 + 5
     quick = CliRunner().invoke(app, ["study", "check", str(QUICK), "--quick"])
     assert quick.exit_code == 0, quick.output
-    assert "2 feeders, 33 cases, valid" in quick.output  # 2 feeders x 3 strategies x 4 + 4 + 5
+    assert "4 feeders, 45 cases, valid" in quick.output  # one seed: 4 x 3 x 3 + 4 + 5
 
 
 def test_study_run_unknown_feeder_exits_with_message(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import synthetic
-from dask.distributed import LocalCluster
 from pydantic import ValidationError as PydanticValidationError
 
 from smartcharge.core.errors import DataFileError, UnknownTariffError, ValidationError
@@ -20,7 +19,7 @@ from smartcharge.grid.limits import GridLimits
 from smartcharge.study.config import StudyConfig, load_study
 from smartcharge.study.hosting import hosting_capacity, seed_hosting
 from smartcharge.study.runner import prepare
-from smartcharge.study.sweep import run_cases
+from smartcharge.study.sweep import local_cluster, run_cases
 
 
 def _hosting_results(study: dict[str, object]) -> tuple[list, StudyConfig]:
@@ -80,7 +79,7 @@ def test_sweep_same_numbers_on_one_and_two_dask_workers(tiny_study: dict[str, ob
     config = StudyConfig.model_validate(tiny_study)
     cases = [c for c in prepare(config).cases if c.part == "hosting" and c.seed == 1][:4]
     one = run_cases(cases, workers=1, provider=synthetic.synthetic_loads)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+    with local_cluster(2) as cluster:
         two = run_cases(cases, scheduler=cluster.scheduler_address, provider=synthetic.synthetic_loads)
     assert [r.case for r in one] == [r.case for r in two] == cases
     for a, b in zip(one, two, strict=True):
@@ -138,7 +137,7 @@ def test_study_file_not_yaml_mapping_refused(tmp_path: Path) -> None:
         load_study(tmp_path / "missing.yaml")
 
 
-@pytest.mark.parametrize("name", ["quick.yaml", "winter_week.yaml"])
+@pytest.mark.parametrize("name", ["quick.yaml", "winter_week.yaml", "full.yaml"])
 def test_shipped_studies_are_valid(name: str) -> None:
     """The shipped studies validate and name only known feeders, tariffs and strategy settings."""
     config = load_study(Path(__file__).parents[2] / "studies" / name)

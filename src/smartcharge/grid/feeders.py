@@ -30,6 +30,7 @@ import numpy as np
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.grid.network import LVNetwork, Source, Transformer
+from smartcharge.grid.population import gb_lv
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ def radial(
 
 
 FEEDERS: dict[str, Callable[..., LVNetwork]] = {
+    "gb_lv": gb_lv,  # the parametric GB population (grid/population.py)
     "ieee_european_lv": ieee_european_lv,
     "simbench_lv_rural1": simbench_lv_rural1,
     "simbench_lv_semiurb4": simbench_lv_semiurb4,

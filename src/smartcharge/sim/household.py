@@ -127,6 +127,18 @@ class HouseholdSeriesRequest:
 
 
 @dataclass(frozen=True)
+class HouseholdStays:
+    """Every stay plugged in inside the horizon, for planners outside the simulator (the study's
+    network-aware strategy); shapes (S,)."""
+
+    household: IntArray
+    plugin_s: IntArray  # UTC epoch s
+    plugout_s: IntArray
+    energy_kwh: FloatArray  # energy the driver wants
+    power_w: FloatArray  # the charger's rated power
+
+
+@dataclass(frozen=True)
 class HouseholdSeries:
     """Per-household results; (T, H) arrays hold each step's mean power."""
 
@@ -144,6 +156,7 @@ class HouseholdSeries:
     unmet_stay_too_short_kwh: FloatArray  # (H,) beyond full power over the whole stay
     unmet_held_kwh: FloatArray  # (H,) the rest of the undelivered energy: held back by the strategy
     holdback_cause: str  # what ``unmet_held_kwh`` is: window_too_short or held_by_limit
+    stays: HouseholdStays | None = None
 
     def phase_share(self) -> FloatArray:
         """(H, 3): the share of each household's EV power on L1, L2, L3 (zeros without an EV)."""
@@ -214,6 +227,7 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
     ev_w = np.zeros((n_steps, h))
     per_vehicle = np.zeros((6, fleet.size))
     n_sessions = np.zeros(fleet.size, dtype=np.int64)
+    stays: list[tuple[np.ndarray, ...]] = []
     for chunk in simulate(setup):
         if chunk.n_steps:
             grid0 = start_s + chunk.first_step * req.step_s
@@ -241,6 +255,8 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
         ):
             per_vehicle[row] += np.bincount(v, weights=values, minlength=fleet.size)
         n_sessions += np.bincount(v, minlength=fleet.size)
+        s = chunk.sessions
+        stays.append((owner[v], s.plugin_s, s.plugout_s, s.energy_kwh, fleet.power_w[v]))
 
     def by_household(values: np.ndarray, fill: float = 0) -> np.ndarray:
         out = np.full(h, fill, dtype=values.dtype)
@@ -267,7 +283,10 @@ def household_series(req: HouseholdSeriesRequest) -> HouseholdSeries:
         unmet_stay_too_short_kwh=by_household(per_vehicle[4]),
         unmet_held_kwh=by_household(per_vehicle[5]),
         holdback_cause=entry.holdback_cause,
+        stays=HouseholdStays(*(np.concatenate(parts) for parts in zip(*stays, strict=True)))
+        if stays
+        else None,
     )
 
 
-__all__ = ["NO_EV", "HouseholdSeries", "HouseholdSeriesRequest", "household_series"]
+__all__ = ["NO_EV", "HouseholdSeries", "HouseholdSeriesRequest", "HouseholdStays", "household_series"]

@@ -9,26 +9,29 @@ curve and per-consumer cost and carbon.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.feeders import get_feeder
-from smartcharge.grid.limits import StepSummary
+from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
 from smartcharge.grid.timeseries import FeederSolver, customer_loads
 from smartcharge.study.loads import (
     HouseholdLoads,
     LoadProvider,
     LoadRequest,
+    StackedLoads,
     fleet_loads,
     reactive_var,
     stack_loads,
 )
+from smartcharge.study.network_aware import network_aware_config, plan_network_aware
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ class Case:
     start: datetime
     days: int
     step_s: int
+    #: (v_min_v, v_max_v, thermal_fraction): the limits the network-aware strategy plans against
+    limits: tuple[float, float, float] = (216.2, 253.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,30 @@ class CaseResult:
     energy_delivered_kwh_per_ev: float
     unserved_kwh: float
     extras: dict[str, Any] = field(default_factory=dict)
+    energy_wanted_kwh: float = float("nan")  # all EVs, stays plugged in inside the horizon
+    energy_delivered_kwh: float = float("nan")
+    #: what the stays could take at full charger power (no strategy can give more)
+    energy_deliverable_kwh: float = float("nan")
+
+    @property
+    def energy_served_share(self) -> float:
+        """Delivered / asked by departure over all EVs (1 with no EV): the service-quality test."""
+        if not self.energy_wanted_kwh > 0:
+            return 1.0
+        return min(self.energy_delivered_kwh / self.energy_wanted_kwh, 1.0)
+
+    @property
+    def deliverable_served_share(self) -> float:
+        """Delivered / what the stays could take at full power: what the strategy held back."""
+        basis = self.energy_deliverable_kwh
+        if not basis == basis:  # nan: the load provider gave no stays
+            return self.energy_served_share
+        if not basis > 0:
+            return 1.0
+        return min(self.energy_delivered_kwh / basis, 1.0)
+
+    def served_share(self, basis: str) -> float:
+        return self.deliverable_served_share if basis == "deliverable" else self.energy_served_share
 
 
 @lru_cache(maxsize=8)
@@ -102,11 +131,67 @@ def household_loads(case: Case, n_households: int, provider: LoadProvider) -> Ho
     return parts[0] if len(parts) == 1 else stack_loads(parts)
 
 
+def network_aware_loads(
+    case: Case, solver: FeederSolver, provider: LoadProvider
+) -> tuple[StackedLoads, Any, float]:
+    """The same cars and stays as every other strategy (the fleet run uncontrolled), re-planned
+    against the feeder's headroom (issue 14 item 5)."""
+    if len(case.tariffs) != 1:
+        raise ValidationError("strategy.tariffs", list(case.tariffs), "network_aware takes one tariff")
+    config = network_aware_config(dict(case.strategy_config))
+    plain = replace(case, strategy_key="uncontrolled", strategy_config=())
+    loads = household_loads(plain, solver.network.n_load, provider)
+    plan = plan_network_aware(solver, loads, GridLimits(*case.limits), case.tariffs[0], config, case.step_s)
+    charger = getattr(loads, "charger_power_w", None)
+    rated = (
+        float("nan") if charger is None else float(np.asarray(charger)[np.asarray(loads.has_ev)].sum() / 1e3)
+    )
+    out = StackedLoads(
+        time_s=np.asarray(loads.time_s),
+        base_w=np.asarray(loads.base_w),
+        ev_w=plan.ev_w,
+        has_ev=np.asarray(loads.has_ev),
+        energy_wanted_kwh=plan.energy_wanted_kwh,
+        energy_delivered_kwh=plan.energy_delivered_kwh,
+        cost_p=plan.cost_p,
+        carbon_g=plan.carbon_g,
+    )
+    return out, plan, rated
+
+
+def _deliverable_kwh(loads: HouseholdLoads, extras: dict[str, Any]) -> float:
+    """Energy the stays could take at full charger power: min(asked, power x stay) summed."""
+    wanted = float(np.asarray(loads.energy_wanted_kwh).sum())
+    if "stay_too_short_for_charger" in extras:
+        return wanted - float(extras["stay_too_short_for_charger"])
+    stays = getattr(loads, "stays", None)
+    if stays is None:
+        return float("nan")
+    possible = np.asarray(stays.power_w) * (np.asarray(stays.plugout_s) - np.asarray(stays.plugin_s)) / 3.6e6
+    return float(np.minimum(np.asarray(stays.energy_kwh), possible).sum())
+
+
 def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
     """Fleet run -> customer loads -> asymmetric power flow for every step -> per-step extremes."""
     solver = _solver(case.feeder_name, case.feeder_params)
     net = solver.network
-    loads = household_loads(case, net.n_load, provider)
+    extras: dict[str, Any] = {}
+    loads: HouseholdLoads
+    if case.strategy_key == "network_aware":
+        loads, plan, rated_kw = network_aware_loads(case, solver, provider)
+        extras = {
+            "rated_ev_kw": rated_kw,
+            "checks": plan.checks,
+            "residual_breach_steps": plan.residual_breach_steps,
+            **plan.unmet_kwh_by_cause,
+        }
+    else:
+        loads = household_loads(case, net.n_load, provider)
+        charger = getattr(loads, "charger_power_w", None)
+        if charger is not None:
+            extras["rated_ev_kw"] = float(
+                np.asarray(charger)[np.asarray(loads.has_ev, dtype=bool)].sum() / 1e3
+            )
     household_w = loads.base_w + loads.ev_w
     p = customer_loads(household_w, net.n_load)
     q = customer_loads(reactive_var(loads.base_w, loads.ev_w), net.n_load)
@@ -141,7 +226,11 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
                 np.asarray(loads.energy_wanted_kwh) - np.asarray(loads.energy_delivered_kwh), 0, None
             ).sum()
         ),
+        extras=extras,
+        energy_deliverable_kwh=_deliverable_kwh(loads, extras),
+        energy_wanted_kwh=float(np.asarray(loads.energy_wanted_kwh)[has_ev].sum()),
+        energy_delivered_kwh=float(np.asarray(loads.energy_delivered_kwh)[has_ev].sum()),
     )
 
 
-__all__ = ["Case", "CaseResult", "household_loads", "network_of", "run_case"]
+__all__ = ["Case", "CaseResult", "household_loads", "network_aware_loads", "network_of", "run_case"]

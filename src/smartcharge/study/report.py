@@ -11,7 +11,7 @@ import csv
 import html
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from smartcharge.study.answers import Answer
 from smartcharge.study.cases import CaseResult
-from smartcharge.study.hosting import HostingCapacity, SeedHosting
+from smartcharge.study.hosting import HostingCapacity, InterventionShare, SeedHosting
 from smartcharge.study.profile import (
     cheap_intervals,
     daily_envelope,
@@ -32,16 +33,67 @@ from smartcharge.study.profile import (
 log = logging.getLogger(__name__)
 
 SECTIONS = {
-    "summary": "Study and networks",
+    "answers": "Answers to the study questions (SQ-1 to SQ-8)",
+    "hosting-capacity": "Hosting capacity by strategy, with service quality",
+    "population": "GB feeder population: share of feeders needing intervention",
     "daily-profiles": "Daily demand profiles with tariff windows",
     "load-duration": "Load-duration curves",
     "diversity": "Diversity curve (after-diversity maximum demand)",
-    "hosting-capacity": "Hosting capacity by strategy",
     "second-peak": "Second peak: randomised delay and staggered windows",
     "voltage-envelopes": "Customer voltage envelopes",
     "cost-carbon": "Charging cost and carbon per consumer",
-    "method": "Method and limits of the study",
+    "appendix-method": "Appendix A: method and limits of the study",
+    "appendix-data": "Appendix B: data and calibration",
+    "appendix-networks": "Appendix C: networks and the power-flow cross-check",
+    "appendix-config": "Appendix D: the study file",
 }
+
+#: Readable column headers with units for the HTML tables (the CSV files keep the short keys).
+LABELS = {
+    "feeder": "Feeder",
+    "strategy": "Strategy",
+    "households": "Homes",
+    "hosted_evs_median": "Charge points hosted (median)",
+    "hosted_evs_range": "Range over seeds",
+    "grid_only_evs_median": "Network limits alone (median)",
+    "grid_only_evs_range": "Range over seeds (network only)",
+    "first_failure": "What failed first",
+    "seeds": "Seeds",
+    "seed": "Seed",
+    "hosting_charge_points": "Charge points hosted",
+    "grid_only_charge_points": "Network limits alone",
+    "hosting_penetration": "Hosted share of homes",
+    "first_breach_penetration": "First failing share",
+    "served_share_at_capacity": "Energy served at capacity",
+    "tariffs": "Tariff(s)",
+    "peak_kw": "Peak (kW)",
+    "peak_to_mean": "Peak / mean",
+    "max_rise_kw_per_min": "Steepest rise (kW/min)",
+    "lowest_customer_v": "Lowest customer voltage (V)",
+    "evs": "EVs",
+    "charging_cost_gbp_per_ev_per_year": "Cost (GBP per EV per year)",
+    "charging_carbon_kg_per_ev_per_year": "Carbon (kg CO2 per EV per year)",
+    "carbon_g_per_kwh": "Carbon (g CO2/kWh)",
+    "energy_kwh_per_ev_per_year": "Energy (kWh per EV per year)",
+    "unserved_kwh": "Energy not delivered (kWh)",
+    "penetration": "Homes with an EV",
+    "share_needing_intervention": "Feeders needing intervention",
+    "share_low": "Lowest over seeds",
+    "share_high": "Highest over seeds",
+    "n_feeders": "Feeders",
+    "buses": "Buses",
+    "buses_after_exact_reduction": "Buses after reduction",
+    "customers": "Customers",
+    "transformer_kva": "Transformer (kVA)",
+    "smallest_cable_rating_a": "Smallest cable rating (A)",
+    "pgm_vs_pandapower_max_voltage_gap_pct": "power-grid-model vs pandapower, largest voltage gap (%)",
+}
+
+CALIBRATION_PENDING = (
+    "<p><b>Calibration figures:</b> the fleet simulator's fit-and-hold-back check (plug-in time, energy "
+    "per stay, stays per week, arrival and departure hours, each with its Kolmogorov-Smirnov distance) "
+    "comes from the per-car simulator (issue 14 items 1-2) and is shown here once it is merged.</p>"
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +109,12 @@ class ReportInputs:
     v_min_v: float
     v_max_v: float
     days: int
+    answers: list[Answer] = field(default_factory=list)
+    intervention: list[InterventionShare] = field(default_factory=list)
+    population_rows: list[dict[str, Any]] = field(default_factory=list)
+    calibration_html: str = CALIBRATION_PENDING
+    min_energy_served: float = 0.99
+    service_basis: str = "asked"
 
 
 def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
@@ -65,24 +123,37 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
     tables = _tables(inputs)
     for name, rows in tables.items():
         _write_csv(out_dir / f"{name}.csv", rows)
+    service = (
+        f"A penetration counts as hosted only if every limit holds at every step and the cars get at least "
+        f"{inputs.min_energy_served:.0%} of the energy "
+        + (
+            "they ask for by departure."
+            if inputs.service_basis == "asked"
+            else "their stays could take at full charger power (service basis: deliverable)."
+        )
+    )
     body = [
-        _section("summary", _table(inputs.network_rows) + f"<pre>{html.escape(inputs.config_text)}</pre>"),
-        _section("daily-profiles", _figure(_daily_figure(inputs.profile_cases))),
-        _section("load-duration", _figure(_duration_figure(inputs.profile_cases))),
-        _section("diversity", _figure(_diversity_figure(inputs.profile_cases))),
+        _section("answers", _answers_html(inputs.answers)),
         _section(
             "hosting-capacity",
-            _hosting_answer(inputs.hosting)
+            f"<p>{html.escape(service)}</p>"
             + _figure(_hosting_figure(inputs.hosting))
             + _table(tables["hosting_capacity"]),
         ),
+        _section("population", _population_html(inputs, tables)),
+        _section("daily-profiles", _figure(_daily_figure(inputs.profile_cases))),
+        _section("load-duration", _figure(_duration_figure(inputs.profile_cases))),
+        _section("diversity", _figure(_diversity_figure(inputs.profile_cases))),
         _section(
             "second-peak",
             _figure(_daily_figure(inputs.second_peak)) + _table(tables["second_peak"]),
         ),
         _section("voltage-envelopes", _figure(_envelope_figure(inputs.profile_cases, inputs))),
         _section("cost-carbon", _table(tables["cost_carbon"])),
-        _section("method", _METHOD),
+        _section("appendix-method", _METHOD),
+        _section("appendix-data", _DATA + inputs.calibration_html),
+        _section("appendix-networks", _table(inputs.network_rows) + _table(tables["hosting_by_seed"])),
+        _section("appendix-config", f"<pre>{html.escape(inputs.config_text)}</pre>"),
     ]
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -96,6 +167,25 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
     return path
 
 
+def _answers_html(answers: Sequence[Answer]) -> str:
+    items = "".join(
+        f"<div class='answer' id='{a.key.lower()}'><h3>{a.key}: {html.escape(a.question)}</h3>"
+        f"<p>{html.escape(a.answer)}</p><p class='case'>Case: {html.escape(a.case)}</p></div>"
+        for a in answers
+    )
+    return items or "<p>(no answers: the study produced no results)</p>"
+
+
+def _population_html(inputs: ReportInputs, tables: dict[str, list[dict[str, Any]]]) -> str:
+    if not inputs.intervention:
+        return "<p>This study file has no feeder population (study file: <code>population:</code>).</p>"
+    return (
+        _table(inputs.population_rows)
+        + _figure(_intervention_figure(inputs.intervention))
+        + _table(tables["intervention"])
+    )
+
+
 def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
     per_year = 365.0 / inputs.days
     hosting = [
@@ -103,9 +193,12 @@ def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
             "feeder": h.feeder,
             "strategy": h.strategy,
             "households": h.n_households,
-            "charge_points_min_over_seeds": f"{'>=' if h.censored else ''}{h.min_evs}",
-            "charge_points_median": h.median_evs,
-            "first_limit_breached": h.binding_limit,
+            "hosted_evs_median": f"{'>=' if h.censored else ''}{h.median_evs:g}",
+            "hosted_evs_range": f"{h.min_evs}-{h.max_evs}",
+            "grid_only_evs_median": f"{'>=' if h.grid_only_censored else ''}{h.grid_only_median_evs:g}",
+            "grid_only_evs_range": f"{h.grid_only_min_evs}-{h.grid_only_max_evs}",
+            "first_failure": h.binding_limit,
+            "seeds": len(h.seeds),
         }
         for h in inputs.hosting
     ]
@@ -115,13 +208,27 @@ def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
             "strategy": s.strategy,
             "seed": s.seed,
             "hosting_charge_points": s.hosting_evs,
+            "grid_only_charge_points": s.grid_only_evs,
             "hosting_penetration": s.hosting_penetration,
             "first_breach_penetration": ""
             if s.first_breach_penetration is None
             else s.first_breach_penetration,
-            "first_limit": "" if s.first_limit is None else s.first_limit.value,
+            "first_failure": s.first_failure,
+            "served_share_at_capacity": round(s.served_share_at_capacity, 3),
         }
         for s in inputs.hosting_seeds
+    ]
+    intervention = [
+        {
+            "strategy": s.strategy,
+            "penetration": s.penetration,
+            "share_needing_intervention": round(s.share, 3),
+            "share_low": round(s.low, 3),
+            "share_high": round(s.high, 3),
+            "n_feeders": s.n_feeders,
+            "seeds": s.n_seeds,
+        }
+        for s in inputs.intervention
     ]
     second = []
     for r in inputs.second_peak:
@@ -143,29 +250,19 @@ def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
             "evs": r.n_ev,
             "charging_cost_gbp_per_ev_per_year": round(r.cost_p_per_ev / 100 * per_year, 2),
             "charging_carbon_kg_per_ev_per_year": round(r.carbon_g_per_ev / 1000 * per_year, 1),
+            "carbon_g_per_kwh": round(r.carbon_g_per_ev / max(r.energy_delivered_kwh_per_ev, 1e-9), 0),
             "energy_kwh_per_ev_per_year": round(r.energy_delivered_kwh_per_ev * per_year, 0),
             "unserved_kwh": round(r.unserved_kwh, 1),
         }
         for r in inputs.cost
     ]
-    return {"hosting_capacity": hosting, "hosting_by_seed": seeds, "second_peak": second, "cost_carbon": cost}
-
-
-def _hosting_answer(hosting: Sequence[HostingCapacity]) -> str:
-    """One sentence per feeder: charge points before reinforcement, per strategy (SQ-7)."""
-    items = []
-    for feeder in dict.fromkeys(h.feeder for h in hosting):
-        rows = [h for h in hosting if h.feeder == feeder]
-        parts = ", ".join(
-            f"{html.escape(h.strategy)}: {'at least ' if h.censored else ''}{h.min_evs}"
-            + ("" if h.censored else f" ({html.escape(h.binding_limit)} next)")
-            for h in rows
-        )
-        items.append(
-            f"<li><b>{html.escape(feeder)}</b> ({rows[0].n_households} homes): charge points before a limit "
-            f"is breached (smallest over seeds): {parts}.</li>"
-        )
-    return f"<ul>{''.join(items)}</ul>"
+    return {
+        "hosting_capacity": hosting,
+        "hosting_by_seed": seeds,
+        "intervention": intervention,
+        "second_peak": second,
+        "cost_carbon": cost,
+    }
 
 
 def _daily_figure(results: Sequence[CaseResult]) -> go.Figure:
@@ -211,9 +308,47 @@ def _hosting_figure(hosting: Sequence[HostingCapacity]) -> go.Figure:
     fig = go.Figure()
     for feeder in dict.fromkeys(h.feeder for h in hosting):
         rows = [h for h in hosting if h.feeder == feeder]
-        fig.add_trace(go.Bar(x=[h.strategy for h in rows], y=[h.min_evs for h in rows], name=feeder))
+        fig.add_trace(
+            go.Bar(
+                x=[h.strategy for h in rows],
+                y=[h.median_evs for h in rows],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [h.max_evs - h.median_evs for h in rows],
+                    "arrayminus": [h.median_evs - h.min_evs for h in rows],
+                },
+                name=feeder,
+            )
+        )
     fig.update_layout(
-        barmode="group", yaxis_title="charge points before a limit is breached (min over seeds)"
+        barmode="group",
+        yaxis_title="charge points hosted (median; bars: range over seeds)",
+    )
+    return fig
+
+
+def _intervention_figure(shares: Sequence[InterventionShare]) -> go.Figure:
+    fig = go.Figure()
+    for strategy in dict.fromkeys(s.strategy for s in shares):
+        rows = [s for s in shares if s.strategy == strategy]
+        fig.add_trace(
+            go.Scatter(
+                x=[s.penetration * 100 for s in rows],
+                y=[s.share * 100 for s in rows],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(s.high - s.share) * 100 for s in rows],
+                    "arrayminus": [(s.share - s.low) * 100 for s in rows],
+                },
+                name=strategy,
+                mode="lines+markers",
+            )
+        )
+    fig.update_layout(
+        xaxis_title="homes with an EV (%)",
+        yaxis_title="feeders needing intervention (%; bars: range over seeds)",
     )
     return fig
 
@@ -238,14 +373,19 @@ def _section(key: str, content: str) -> str:
     return f"<section id='{key}'><h2>{html.escape(SECTIONS[key])}</h2>{content}</section>"
 
 
+def label(key: str) -> str:
+    """A readable header with its unit for a table column (issue 14 item 11)."""
+    return LABELS.get(key, key.replace("_", " ").capitalize())
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>(no rows)</p>"
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    head = "".join(f"<th>{html.escape(label(str(k)))}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -259,10 +399,22 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 _CSS = (
     "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
-    "table{border-collapse:collapse;margin:1em 0}"
-    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-    "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+    ".table{max-width:100%;overflow-x:auto}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:0.85em;max-width:100%}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+    "th{white-space:normal;vertical-align:bottom;max-width:9em}"
+    ".answer{border-left:4px solid #2a6;padding:0 1em;margin:1em 0}.case{color:#555;font-size:0.9em}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto;white-space:pre-wrap}"
 )
+
+_DATA = """
+<p>EV stays, energies and charger powers come from the fleet simulator and its packaged behaviour tables
+(Norwegian home charging, Scottish public AC; see src/smartcharge/data/behaviour/PROVENANCE.md);
+household base load from the Low Carbon London smart-meter trial; carbon intensity from the NESO
+national half-hourly series for 2023; tariffs from the packaged GB tariff table. The GB feeder
+population is drawn from published statistics of Electricity North West's LV networks (see
+grid/population.py and docs/study.md for the figures and their sources).</p>
+"""
 
 _METHOD = """
 <p>Households and EVs come from the fleet simulator (issue 4), which applies the GB Smart Charge Point
@@ -283,4 +435,4 @@ lagging power factor. See docs/study.md.</p>
 """
 
 
-__all__ = ["SECTIONS", "ReportInputs", "write_report"]
+__all__ = ["LABELS", "SECTIONS", "ReportInputs", "label", "write_report"]

@@ -13,18 +13,22 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from smartcharge.core.errors import ValidationError
 from smartcharge.core.tariff import get_tariff
 from smartcharge.grid.crosscheck import cross_check
 from smartcharge.grid.feeders import get_feeder
 from smartcharge.grid.limits import GridLimits
 from smartcharge.grid.network import LVNetwork
+from smartcharge.grid.population import population_summary
 from smartcharge.grid.reduction import reduce_network
 from smartcharge.grid.timeseries import customer_loads
 from smartcharge.sim.strategies import build_config
+from smartcharge.study.answers import study_answers
 from smartcharge.study.cases import Case, CaseResult, household_loads
 from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
-from smartcharge.study.hosting import hosting_capacity, seed_hosting
+from smartcharge.study.hosting import hosting_capacity, intervention_shares, seed_hosting
 from smartcharge.study.loads import LoadProvider, fleet_loads, reactive_var
+from smartcharge.study.network_aware import network_aware_config
 from smartcharge.study.report import ReportInputs, write_report
 from smartcharge.study.sweep import Progress, run_cases
 
@@ -42,14 +46,21 @@ class PreparedStudy:
 def prepare(config: StudyConfig) -> PreparedStudy:
     """Validate everything and list the cases; raises before any power flow on bad input."""
     limits = GridLimits(config.limits.v_min_v, config.limits.v_max_v, config.limits.thermal_fraction)
-    networks = {f.key: get_feeder(f.name, **f.params) for f in config.feeders}
+    networks = {f.key: get_feeder(f.name, **f.params) for f in config.all_feeders()}
     strategies = list(config.strategies)
     strategies += config.second_peak.strategies if config.second_peak else []
     strategies += config.cost.strategies if config.cost else []
     for s in strategies:
         for tariff in s.tariffs:
             get_tariff(tariff)
-        build_config(s.key, s.config)  # the simulator's own check: unknown or bad settings are named
+        if s.key == "network_aware":
+            network_aware_config(dict(s.config))  # the study's own strategy checks its settings
+            if len(s.tariffs) != 1:
+                raise ValidationError(
+                    f"strategy {s.label}.tariffs", s.tariffs, "network_aware takes one tariff"
+                )
+        else:
+            build_config(s.key, s.config)  # the simulator's own check: unknown or bad settings are named
     cases: list[Case] = []
 
     def add(part: str, feeder: FeederSpec, strategy: StrategySpec, penetration: float, seed: int) -> None:
@@ -70,15 +81,16 @@ def prepare(config: StudyConfig) -> PreparedStudy:
                 start=config.start,
                 days=config.days,
                 step_s=config.step_s,
+                limits=(limits.v_min_v, limits.v_max_v, limits.thermal_fraction),
             )
         )
 
-    for feeder in config.feeders:
+    for feeder in config.all_feeders():
         for strategy in config.strategies:
             for seed in config.seeds:
                 for penetration in config.penetrations:
                     add("hosting", feeder, strategy, penetration, seed)
-    by_key = {f.key: f for f in config.feeders}
+    by_key = {f.key: f for f in config.all_feeders()}
     if config.second_peak is not None:
         for strategy in config.second_peak.strategies:
             add(
@@ -103,6 +115,9 @@ def network_rows(prepared: PreparedStudy, provider: LoadProvider) -> list[dict[s
     """
     rows: list[dict[str, object]] = []
     config = prepared.config
+    # Cross-check the named feeders and the first three of a population (pandapower is slow to build).
+    population = config.population.feeders() if config.population else []
+    skip_check = {f.key for f in population[3:]}
     for key, net in prepared.networks.items():
         reduced = reduce_network(net).network
         row: dict[str, object] = {
@@ -113,7 +128,7 @@ def network_rows(prepared: PreparedStudy, provider: LoadProvider) -> list[dict[s
             "transformer_kva": round(net.transformer.sn_va / 1e3),
             "smallest_cable_rating_a": round(float(net.i_max_a.min())),
         }
-        if config.crosscheck_steps > 0:
+        if config.crosscheck_steps > 0 and key not in skip_check:
             case = next(
                 c for c in prepared.cases if c.feeder_key == key and c.penetration == config.penetrations[-1]
             )
@@ -154,25 +169,49 @@ def write_results(
 ) -> Path:
     config = prepared.config
     hosting = [r for r in results if r.case.part == "hosting"]
-    first_feeder = config.feeders[0].key
+    first_feeder = config.all_feeders()[0].key
     top = config.penetrations[-1]
     profile_cases = [
         r
         for r in hosting
         if r.case.feeder_key == first_feeder and r.case.penetration == top and r.case.seed == config.seeds[0]
     ]
+    basis, threshold = config.service_basis, config.min_energy_served
+    capacity = hosting_capacity(hosting, prepared.limits, threshold, basis)
+    second_peak = [r for r in results if r.case.part == "second_peak"]
+    cost = [r for r in results if r.case.part == "cost"]
+    population_keys = {f.key for f in config.population.feeders()} if config.population else set()
+    shares = (
+        intervention_shares(hosting, prepared.limits, threshold, population_keys, basis)
+        if population_keys
+        else []
+    )
+    population_rows: list[dict[str, object]] = []
+    if config.population is not None:
+        summary = population_summary(config.population.count, config.population.seed)
+        population_rows = [
+            {"quantity": k.replace("_", " "), "value": round(v, 1)} for k, v in summary.items()
+        ]
+    named = {f.key for f in config.feeders}
     inputs = ReportInputs(
         title=f"Grid impact study: {config.name}",
         config_text=yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
         network_rows=networks,
-        hosting=hosting_capacity(hosting, prepared.limits),
-        hosting_seeds=seed_hosting(hosting, prepared.limits),
+        hosting=capacity,
+        hosting_seeds=seed_hosting(hosting, prepared.limits, threshold, basis),
         profile_cases=profile_cases,
-        second_peak=[r for r in results if r.case.part == "second_peak"],
-        cost=[r for r in results if r.case.part == "cost"],
+        second_peak=second_peak,
+        cost=cost,
         v_min_v=prepared.limits.v_min_v,
         v_max_v=prepared.limits.v_max_v,
         days=config.days,
+        answers=study_answers(
+            profile_cases, second_peak, cost, capacity, shares, named or set(population_keys), threshold
+        ),
+        intervention=shares,
+        population_rows=population_rows,
+        min_energy_served=threshold,
+        service_basis=basis,
     )
     return write_report(inputs, out_dir)
 

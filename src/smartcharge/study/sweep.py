@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.study.cases import Case, CaseResult, run_case
@@ -44,17 +45,11 @@ def run_cases(
             _report(progress, done, total)
         return [results[c.index] for c in cases]
 
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-            silence_logs=logging.WARNING,
-        )
+        cluster = local_cluster(workers)
         client = Client(cluster)  # type: ignore[no-untyped-call]
     else:
         client = Client(scheduler)  # type: ignore[no-untyped-call]
@@ -73,10 +68,28 @@ def run_cases(
     return [results[c.index] for c in cases]
 
 
+def local_cluster(workers: int) -> Any:
+    """A local Dask cluster of ``workers`` processes that binds no fixed port.
+
+    With the dashboard off the scheduler still serves HTTP (health, metrics) and would ask for
+    8787; a busy 8787 then fails the start (issue 15 finding), so it takes a free port instead.
+    """
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers,
+        processes=True,
+        threads_per_worker=1,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.WARNING,
+    )
+
+
 def _report(progress: Progress | None, done: int, total: int) -> None:
     log.info("study progress %d/%d cases", done, total)
     if progress is not None:
         progress(done, total)
 
 
-__all__ = ["Progress", "run_cases"]
+__all__ = ["Progress", "local_cluster", "run_cases"]

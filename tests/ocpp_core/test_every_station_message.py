@@ -20,84 +20,11 @@ from schema_instances import STATION_TO_CSMS, instance, request_schema
 from websockets.asyncio.client import connect
 
 from interface_b_harness import CemHandle, register
+from smartcharge.ocpp.schemas import CSMS_TO_CS
 
-#: CSMS-initiated actions of each version (with DataTransfer, which both ends may send).
-CSMS_TO_STATION = {
-    "2.0.1": frozenset(
-        {
-            "CancelReservation",
-            "CertificateSigned",
-            "ChangeAvailability",
-            "ClearCache",
-            "ClearChargingProfile",
-            "ClearDisplayMessage",
-            "ClearVariableMonitoring",
-            "CostUpdated",
-            "CustomerInformation",
-            "DataTransfer",
-            "DeleteCertificate",
-            "GetBaseReport",
-            "GetChargingProfiles",
-            "GetCompositeSchedule",
-            "GetDisplayMessages",
-            "GetInstalledCertificateIds",
-            "GetLocalListVersion",
-            "GetLog",
-            "GetMonitoringReport",
-            "GetReport",
-            "GetTransactionStatus",
-            "GetVariables",
-            "InstallCertificate",
-            "PublishFirmware",
-            "RequestStartTransaction",
-            "RequestStopTransaction",
-            "ReserveNow",
-            "Reset",
-            "SendLocalList",
-            "SetChargingProfile",
-            "SetDisplayMessage",
-            "SetMonitoringBase",
-            "SetMonitoringLevel",
-            "SetNetworkProfile",
-            "SetVariableMonitoring",
-            "SetVariables",
-            "TriggerMessage",
-            "UnlockConnector",
-            "UnpublishFirmware",
-            "UpdateFirmware",
-        }
-    ),
-    "1.6": frozenset(
-        {
-            "CancelReservation",
-            "CertificateSigned",
-            "ChangeAvailability",
-            "ChangeConfiguration",
-            "ClearCache",
-            "ClearChargingProfile",
-            "DataTransfer",
-            "DeleteCertificate",
-            "ExtendedTriggerMessage",
-            "GetCompositeSchedule",
-            "GetConfiguration",
-            "GetDiagnostics",
-            "GetInstalledCertificateIds",
-            "GetLocalListVersion",
-            "GetLog",
-            "InstallCertificate",
-            "RemoteStartTransaction",
-            "RemoteStopTransaction",
-            "ReserveNow",
-            "Reset",
-            "SendLocalList",
-            "SetChargingProfile",
-            "SignedUpdateFirmware",
-            "TriggerMessage",
-            "UnlockConnector",
-            "UpdateFirmware",
-        }
-    ),
-}
+#: CSMS-initiated actions of each version (with DataTransfer, which both ends may send): the
+#: same sets the operator API checks calls against.
+CSMS_TO_STATION = CSMS_TO_CS
 MODULES = {"2.0.1": call201, "1.6": call16}
 SUBPROTOCOL = {"2.0.1": "ocpp2.0.1", "1.6": "ocpp1.6"}
 

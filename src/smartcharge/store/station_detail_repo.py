@@ -85,6 +85,11 @@ class StationDetailRepository:
             else:
                 row.status, row.updated_at = status, now
 
+    def boot_policies(self) -> dict[str, str]:
+        """The boot status of every station the operator set one for (the rest are Accepted)."""
+        with self._sessions() as session:
+            return {row.station_id: row.status for row in session.scalars(select(StationBootPolicy))}
+
     def boot_status(self, station_id: str) -> str:
         """Accepted unless the operator set otherwise."""
         with self._sessions() as session:

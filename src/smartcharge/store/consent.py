@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -238,12 +239,14 @@ class ConsentStore(_Repo):
     def __init__(self, engine: Engine, key: LedgerKey | None = None) -> None:
         super().__init__(engine)
         self._key = key
+        self._key_lock = threading.Lock()
 
     @property
     def key(self) -> LedgerKey:
-        if self._key is None:
-            self._key = load_or_create(key_path(self._engine), self._count_rows)
-        return self._key
+        with self._key_lock:  # threads sharing this store must not race to make the key
+            if self._key is None:
+                self._key = load_or_create(key_path(self._engine), self._count_rows)
+            return self._key
 
     def _count_rows(self) -> tuple[int, int]:
         with self._session() as s:

@@ -67,6 +67,8 @@ def load_or_create(path: Path | None, count_rows: Callable[[], tuple[int, int]])
     if path.exists():
         return _read(path)
     total, keyed = count_rows()
+    if keyed and path.exists():  # another process made the key (and wrote with it) meanwhile
+        return _read(path)
     if keyed:
         raise LedgerKeyError(
             f"consent ledger key {path} is missing but {keyed} entries were written with it: "

@@ -40,8 +40,12 @@ def test_population_sweep_on_dask_gives_intervention_shares_with_intervals() -> 
         (s.strategy, s.penetration): s
         for s in intervention_shares(results, GridLimits(), 0.99, basis="deliverable")
     }
-    assert shares[("uncontrolled", 0.0)].share == 0.0  # base load alone needs no intervention
-    assert shares[("network_aware", 0.0)].share == 0.0
+    # Without EVs the strategy cannot matter: both see the same base-load breaches. (Since the
+    # base load keeps its common cold-day peak and marks electrically heated homes, a drawn
+    # feeder can breach on base load alone: one of three in one of two seeds here. That is a
+    # finding about the drawn population's sizing, reported in docs/study.md, not hidden here.)
+    base_dumb, base_aware = shares[("uncontrolled", 0.0)], shares[("network_aware", 0.0)]
+    assert base_dumb.share == base_aware.share and base_dumb.share < 0.5
     dumb, aware = shares[("uncontrolled", 1.0)], shares[("network_aware", 1.0)]
     assert dumb.n_feeders == 3 and dumb.n_seeds == 2
     assert dumb.low <= dumb.share <= dumb.high

@@ -111,7 +111,8 @@ async def test_bad_values_get_field_errors_not_internal_error(any_cem: CemHandle
 @pytest.mark.integration
 async def test_v16_bad_times_and_infinite_values_get_field_errors(cem: CemHandle) -> None:
     """1.6 StatusNotification and SecurityEventNotification with bad timestamps, and a meter value
-    "Infinity": PropertyConstraintViolation naming the field (InternalError on main)."""
+    "Infinity", a connectorId past 32 bits: PropertyConstraintViolation naming the field
+    (InternalError on main; the connectorId overflowed the store after the answer)."""
     ws = await _raw(cem, "ocpp1.6")
     cases = {
         '[2, "st", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": '
@@ -121,6 +122,12 @@ async def test_v16_bad_times_and_infinite_values_get_field_errors(cem: CemHandle
         ),
         '[2, "mv", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": '
         '"2026-11-28T10:00:00Z", "sampledValue": [{"value": "Infinity"}]}]}]': "sampledValue.value",
+        # An integer past 32 bits reached the store and overflowed SQLite's INTEGER in an
+        # after-hook (a traceback in the CEM log; found by the frame fuzzer in CI).
+        '[2, "big", "StatusNotification", {"connectorId": 1180591620717411303424, '
+        '"errorCode": "NoError", "status": "Available"}]': "connectorId",
+        '[2, "big2", "StatusNotification", {"connectorId": 2147483648, "errorCode": "NoError", '
+        '"status": "Available"}]': "connectorId",
     }
     for frame, field in cases.items():
         reply = await _exchange(ws, frame)

@@ -12,7 +12,8 @@ converters): no private attribute, no module-wide switch.
 * answers every bad frame with a CALLERROR naming the rule (id ``"-1"`` when the id cannot be
   read): not UTF-8, not JSON (``NaN``/``Infinity`` are not JSON), nested too deeply, not an OCPP
   array, a bad id, an unknown message type, a lone surrogate in a string, a payload breaking the
-  version's schema (field path in the description), a domain rule broken
+  version's schema (field path in the description), an integer outside 32 bits or a number
+  that is not finite, a domain rule broken
   (``ValidationError`` -> PropertyConstraintViolation naming the field);
 * tells ``NotImplemented`` (an action the version does not define) from ``NotSupported`` (a
   defined action this end does not handle), as OCPP-J defines them;
@@ -31,6 +32,7 @@ import decimal
 import inspect
 import json
 import logging
+import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -66,6 +68,12 @@ MAX_DESCRIPTION_CHARS = 255
 #: A JSON escape that may encode a surrogate or NUL; only then are strings checked (cheap on
 #: normal frames). NUL cannot be stored in PostgreSQL text, and OCPP strings are printable.
 _SUSPECT_ESCAPE = re.compile(r"\\u([dD][89a-fA-F]|0000)")
+#: OCPP ``integer`` is a 32-bit signed number (2.0.1 part 2, primitive datatypes; 1.6 section
+#: 2.2): a longer one would overflow our stores (SQLite/PostgreSQL integer columns).
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+#: Only a frame holding a 10+ digit run or a 3-digit exponent can carry an integer outside int32
+#: or a float that parses as infinity ("1e400"); only then are numbers walked.
+_SUSPECT_NUMBER = re.compile(r"\d{10}|[eE][+-]?\d{3}")
 #: 1.6 fields with ``multipleOf: 0.1``: validated with decimals (floats would fail 21.4).
 _DECIMAL_CALLS_16 = frozenset({"SetChargingProfile", "RemoteStartTransaction"})
 _DECIMAL_RESULTS_16 = frozenset({"GetCompositeSchedule"})
@@ -145,6 +153,28 @@ def _bad_string_path(value: Any, path: str = "") -> str | None:
     return None
 
 
+def _bad_number_path(value: Any, path: str = "") -> str | None:
+    """Dotted path (list indices left out, as in our field errors) of the first integer outside
+    int32 or non-finite number, if any."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if INT32_MIN <= value <= INT32_MAX else (path or "(frame)")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path or "(frame)")
+    if isinstance(value, dict):
+        children: Any = ((f"{path}.{key}".lstrip("."), item) for key, item in value.items())
+    elif isinstance(value, list):
+        children = ((path, item) for item in value)
+    else:
+        return None
+    for child_path, item in children:
+        found = _bad_number_path(item, child_path)
+        if found:
+            return found
+    return None
+
+
 def parse_frame(raw: str | bytes, version: str) -> Frame:
     """One websocket message as an OCPP-J frame, or :class:`Fault` saying which rule it breaks."""
     fmt = _format_code(version)
@@ -187,6 +217,10 @@ def parse_frame(raw: str | bytes, version: str) -> Frame:
             code = fmt if where == "(frame)" else "PropertyConstraintViolation"
             rule = "a lone surrogate or NUL is not valid text here"
             raise Fault(code, f"{where}: {rule}", "malformed_frame", unique_id)
+    body = data[3] if type_id == CALL and len(data) == 4 else data[2] if len(data) == 3 else data[2:]
+    if _SUSPECT_NUMBER.search(raw) and (where := _bad_number_path(body)):
+        rule = f"an OCPP integer is 32-bit ({INT32_MIN}..{INT32_MAX}) and a number must be finite"
+        raise Fault("PropertyConstraintViolation", f"{where}: {rule}", "field_violation", unique_id)
     if type_id == CALL:
         if len(data) != 4 or not isinstance(data[2], str) or not isinstance(data[3], dict):
             raise Fault(fmt, "a CALL is [2, id, action, {payload}]", "malformed_frame", unique_id)

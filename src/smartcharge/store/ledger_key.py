@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from smartcharge.core.errors import SmartchargeError
+from smartcharge.store.private_files import DATA_DIR_ENV, default_data_dir, write_private_once
 
 KEY_FILE_ENV = "SMARTCHARGE_LEDGER_KEY_FILE"
-DATA_DIR_ENV = "SMARTCHARGE_DATA_DIR"
 KEY_BYTES = 32
 
 
@@ -52,8 +51,7 @@ def key_path(engine: Engine) -> Path | None:
             return None
         db = Path(database)
         return db.with_name(db.name + ".ledger-key")
-    base = Path(os.environ.get(DATA_DIR_ENV) or Path.home() / ".local/share/smartcharge")
-    return base / f"ledger-{url.host or 'local'}-{url.port or 0}-{url.database}.key"
+    return default_data_dir() / f"ledger-{url.host or 'local'}-{url.port or 0}-{url.database}.key"
 
 
 def load_or_create(path: Path | None, count_rows: Callable[[], tuple[int, int]]) -> LedgerKey:
@@ -90,23 +88,11 @@ def _read(path: Path) -> LedgerKey:
 
 
 def _create(path: Path, legacy_rows: int) -> LedgerKey:
-    """Write the key to a private temporary file, then link it into place: the key file appears
-    whole or not at all, and of two processes (or threads) racing, the second reads the first's."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Write a new key once; of two processes (or threads) racing, the second reads the first's."""
     secret = secrets.token_bytes(KEY_BYTES)
     body = json.dumps({"key": secret.hex(), "legacy_rows": legacy_rows}).encode()
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".ledger-key-")  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return _read(path)
-    finally:
-        os.unlink(temporary)
+    if not write_private_once(path, body):
+        return _read(path)
     return LedgerKey(secret, legacy_rows, path)
 
 

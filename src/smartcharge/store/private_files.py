@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+DATA_DIR_ENV = "SMARTCHARGE_DATA_DIR"
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
 
 
 def default_data_dir() -> Path:
     """``SMARTCHARGE_DATA_DIR``, else ``~/.local/share/smartcharge`` (XDG data home)."""
-    return Path(os.environ.get("SMARTCHARGE_DATA_DIR", Path.home() / ".local/share/smartcharge"))
+    return Path(os.environ.get(DATA_DIR_ENV) or Path.home() / ".local/share/smartcharge")
 
 
 def ensure_private_dir(directory: Path) -> Path:
@@ -48,6 +50,27 @@ def write_private(path: Path, data: bytes) -> Path:
     if path.stat().st_mode & 0o777 != FILE_MODE:
         path.chmod(FILE_MODE)
     return path
+
+
+def write_private_once(path: Path, data: bytes) -> bool:
+    """Create ``path`` (0600) holding ``data`` unless it exists; False when it already did.
+
+    The data goes to a private temporary file that is then linked into place, so the file appears
+    whole or not at all, and of two processes (or threads) racing, exactly one writes it."""
+    ensure_private_dir(path.parent)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+    finally:
+        os.unlink(temporary)
+    return True
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -79,18 +102,18 @@ def key_directory(database_url: str, data_dir: Path | None = None) -> Path:
 
 def load_or_create_key(path: Path, size_bytes: int = 32) -> bytes:
     """A random secret key kept in ``path`` (0600), created on first use. Never logged."""
-    if path.exists():
-        if path.stat().st_mode & 0o077:
-            path.chmod(FILE_MODE)
-        data = path.read_bytes()
-        if len(data) < 16:
-            raise ValueError(f"key file {path.name} is shorter than 16 bytes")
-        return data
-    ensure_private_dir(path.parent)
-    return write_private(path, secrets.token_bytes(size_bytes)).read_bytes()
+    if not path.exists():
+        write_private_once(path, secrets.token_bytes(size_bytes))  # a racing writer may win
+    if path.stat().st_mode & 0o077:
+        path.chmod(FILE_MODE)
+    data = path.read_bytes()
+    if len(data) < 16:
+        raise ValueError(f"key file {path.name} is shorter than 16 bytes")
+    return data
 
 
 __all__ = [
+    "DATA_DIR_ENV",
     "DIRECTORY_MODE",
     "FILE_MODE",
     "default_data_dir",
@@ -101,4 +124,5 @@ __all__ = [
     "secure_database_file",
     "sqlite_path",
     "write_private",
+    "write_private_once",
 ]

@@ -159,6 +159,8 @@ def parse_meter_spec(spec: str) -> MqttMeterConfig | None:
 
     if spec == "emulated":
         return None
+    if any(c in spec for c in "+#"):
+        raise ValidationError("site_meter", spec, "one topic, no MQTT wildcards (+ or #)")
     try:
         url = urlsplit(spec)
         port = url.port

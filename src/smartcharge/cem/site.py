@@ -346,7 +346,11 @@ class SiteService:
             sessions = self._sessions()
             if self.is_stale() != self.state.failsafe or sessions != self._sessions_seen:
                 self._sessions_seen = sessions
-                await self.reallocate()
+                try:
+                    await self.reallocate()
+                except Exception:  # the watchdog must outlive one failed round (report 7.21)
+                    logger.exception("site re-allocation failed; retried at the next check")
+                    self._sessions_seen = ()
             try:
                 await asyncio.wait_for(stop.wait(), period_s)
             except TimeoutError:
@@ -680,12 +684,16 @@ async def run_site(site: SiteService, stop: asyncio.Event, period_s: float = WAT
     """Run the site until ``stop``: the meter's transport, the watchdog, and for an emulated meter
     a reading every few seconds of the charge points' own draw (a site with no other load)."""
     meter = site.meter
-    async with asyncio.TaskGroup() as group:
-        group.create_task(site.watch(stop, period_s))
-        if isinstance(meter, MqttMeter):
-            group.create_task(meter.run(stop))
-        elif isinstance(meter, EmulatedMeter):
-            group.create_task(_feed_emulated(site, meter, stop))
+    work = [site.watch(stop, period_s)]
+    if isinstance(meter, MqttMeter):
+        work.append(meter.run(stop))
+    elif isinstance(meter, EmulatedMeter):
+        work.append(_feed_emulated(site, meter, stop))
+    # Not a task group: a meter transport that dies must not take the watchdog with it (the
+    # watchdog then puts every charge point on its fail-safe limit once the data is stale).
+    for result in await asyncio.gather(*work, return_exceptions=True):
+        if isinstance(result, BaseException):
+            logger.error("site task failed", exc_info=result)
 
 
 async def _feed_emulated(site: SiteService, meter: EmulatedMeter, stop: asyncio.Event) -> None:

@@ -130,3 +130,53 @@ def test_meter_spec() -> None:
     assert parse_meter_spec("mqtt://10.0.0.2/m").port == 1883  # type: ignore[union-attr]
     with pytest.raises(ValidationError, match="no user or password"):
         parse_meter_spec("mqtt://u:p@host/t")
+
+
+@pytest.mark.integration
+def test_an_emulated_meter_reads_the_charge_points_draw_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    """``--site-meter emulated`` (the demo's meter) keeps the site fed, so no fail-safe; the
+    process stops on SIGTERM with status 0."""
+    import re
+    import signal
+    import time
+
+    import httpx
+
+    from smartcharge.cem.service import open_store
+    from smartcharge.store.web_access import WebAccessRepository
+    from smartcharge.web.auth import AuthService, Role
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    store = open_store(url)
+    _, token = AuthService(WebAccessRepository(store.engine)).create_token(Role.VIEWER, "test")
+    store.engine.dispose()
+    path = tmp_path / "site.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    log = tmp_path / "cem.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smartcharge", "cem", "serve", "--db", url, "--port", str(free_port()),
+             "--api-port", "0", "--site", str(path), "--site-meter", "emulated", "--log-level", "WARNING"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not re.search(r"^site: 1 charge points", log.read_text(), re.MULTILINE):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        port = re.search(r"web API on http://127\.0\.0\.1:(\d+)", log.read_text()).group(1)  # type: ignore[union-attr]
+        headers = {"Authorization": f"Bearer {token}"}
+        state = httpx.get(f"http://127.0.0.1:{port}/api/v1/site/meter", headers=headers, timeout=30).json()
+        while state["meter"] is None:  # the first emulated reading follows the start at once
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            state = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/site/meter", headers=headers, timeout=30
+            ).json()
+        assert state["meter"]["source"] == "emulated" and state["meter"]["import_w"] == 0.0
+        assert state["failsafe_active"] is False
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0, log.read_text()

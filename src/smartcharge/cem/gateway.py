@@ -74,6 +74,12 @@ class StationState:
     boot_status: str | None = None
     transaction_evse: int = 1
     connectors: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: The id token of the running session (TransactionEvent idToken, 1.6 StartTransaction idTag,
+    #: or the token authorized on this station while the session had none): site priorities per
+    #: token read it (issue 12 item 3). None outside a session or for a session without a token.
+    id_token: str | None = None
+    #: The last token this station had authorized before its session started (C01 then E01).
+    authorized_token: str | None = None
 
 
 class CemGateway:
@@ -151,19 +157,33 @@ class CemGateway:
         self._spawn(self.reports.record_status(station_id, report))
 
     async def authorize(self, station_id: str, id_token: str) -> IdTokenInfo:
-        """C01: the store's verdict; only Accepted lets charging start."""
-        return await self.id_tokens.authorize(id_token)
+        """C01: the store's verdict; only Accepted lets charging start. An accepted token is the
+        session's token (now, if a session runs without one; else for the session it starts)."""
+        info = await self.id_tokens.authorize(id_token)
+        if info.status == "Accepted":
+            state = self._state(station_id)
+            if state.transaction_id is not None and state.id_token is None:
+                state.id_token = id_token
+            else:
+                state.authorized_token = id_token
+        return info
 
     async def on_transaction(self, station_id: str, message: TransactionMessage) -> IdTokenInfo | None:
         await self.recorder.transaction(station_id, message)
         state = self._state(station_id)
         self._take_readings(state, message.readings)
+        new_session = message.transaction_id != state.transaction_id
         state.transaction_id = None if message.event_type == "Ended" else message.transaction_id
         if message.event_type == "Ended":
             # The station ends an override with its session (SCP-OP-3); so does the book's copy.
             self.book.override.discard(station_id)
+            state.id_token = state.authorized_token = None
         else:
             state.transaction_evse = message.evse_id
+            if message.id_token is not None:
+                state.id_token = message.id_token
+            elif new_session:
+                state.id_token, state.authorized_token = state.authorized_token, None
         if message.id_token is None:
             return None
         return await self.id_tokens.authorize(message.id_token)

@@ -14,6 +14,9 @@ Two sources implement :class:`SiteMeter`:
   (``phase_a`` optional, ``ts`` optional: the time of receipt when absent). A malformed message is
   logged with the field and the rule and dropped; the previous reading keeps ageing.
 
+``cem serve --site-meter`` names the source: ``emulated``, or ``mqtt://HOST:PORT/TOPIC``
+(:func:`parse_meter_spec`; the topic may hold ``/``, no wildcards).
+
 Listeners (``subscribe``) are called with each new reading, so a change reaches the charge
 points at once rather than at the next poll.
 """
@@ -149,6 +152,35 @@ class MqttMeterConfig:
             raise ValidationError("meter.topic", self.topic, "one topic, no wildcards")
 
 
+def parse_meter_spec(spec: str) -> MqttMeterConfig | None:
+    """``emulated`` -> None; ``mqtt://HOST[:PORT]/TOPIC`` -> its config (port 1883 if not given).
+    Raises ValidationError naming ``site_meter`` and the rule."""
+    from urllib.parse import urlsplit
+
+    if spec == "emulated":
+        return None
+    if any(c in spec for c in "+#"):
+        raise ValidationError("site_meter", spec, "one topic, no MQTT wildcards (+ or #)")
+    try:
+        url = urlsplit(spec)
+        port = url.port
+    except ValueError as exc:
+        raise ValidationError("site_meter", spec, f"not a valid URL ({exc})") from None
+    if url.scheme != "mqtt" or not url.hostname:
+        raise ValidationError("site_meter", spec, "'emulated' or mqtt://HOST:PORT/TOPIC")
+    if url.username is not None or url.password is not None:
+        raise ValidationError("site_meter", spec, "no user or password in the URL (they would show in ps)")
+    if url.query or url.fragment:
+        raise ValidationError("site_meter", spec, "no ?query or #fragment: the topic is the URL's path")
+    topic = url.path.lstrip("/")
+    if not topic:
+        raise ValidationError("site_meter", spec, "names no topic: mqtt://HOST:PORT/TOPIC")
+    try:
+        return MqttMeterConfig(host=url.hostname, port=1883 if port is None else port, topic=topic)
+    except ValidationError as exc:
+        raise ValidationError("site_meter", spec, exc.rule) from None
+
+
 class MqttMeter(_Listeners):
     """Site meter readings from an MQTT topic (aiomqtt); reconnects after a broker outage."""
 
@@ -213,5 +245,6 @@ __all__ = [
     "MqttMeter",
     "MqttMeterConfig",
     "SiteMeter",
+    "parse_meter_spec",
     "parse_reading",
 ]

@@ -19,7 +19,10 @@ routine-DSR limit of the limit book is folded in here), through the gateway, and
 the departure has passed. Site and safety limits (ChargingStationMaxProfile) still cap it on the
 station. :meth:`run` re-plans and drives every ``period_s``.
 
-Plans are held in memory by this service (not yet in the store: no migration).
+Plans are kept in the store (:class:`smartcharge.store.plan_repo.PlanRepository`, revision
+``0012_plans_site``) when the service is given a repository: each create, change and delete is
+written before the service's own copy changes (a failed write changes nothing), and a restarted
+CEM loads them back; a one-off plan whose ready-by time passed while it was down is dropped.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -46,6 +50,7 @@ from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.ocpp.domain import ChargingProfile, ProfilePurpose
 from smartcharge.policy.planner import THREE_PHASE, Circuits, PlanSessions, SlotPrices, plan_charging
 from smartcharge.policy.ready_by import check_local_minute, check_weekdays, next_departure
+from smartcharge.store.plan_repo import PlanRepository, StoredPlan
 
 logger = logging.getLogger(__name__)
 
@@ -225,6 +230,7 @@ class PlanService:
         carbon: CarbonSource | None = None,
         site: Any | None = None,  # a SiteService: its circuits bound the plans
         clock: Callable[[], float] = time.time,
+        repository: PlanRepository | None = None,
     ) -> None:
         self.gateway = gateway
         self.ownership = ownership
@@ -236,6 +242,27 @@ class PlanService:
         self.results: dict[str, PlanResult] = {}
         self._baseline_wh: dict[tuple[str, int], float] = {}
         self._driven: dict[str, float] = {}
+        self.repository = repository
+        if repository is not None:
+            self._load(repository)
+
+    def _load(self, repository: PlanRepository) -> None:
+        """The stored plans; a one-off plan whose ready-by time has passed is deleted, not resumed."""
+        now = self.clock()
+        for stored in repository.load():
+            plan = ChargePlan(**{f.name: getattr(stored, f.name) for f in dataclass_fields(StoredPlan)})
+            if not plan.recurring and (plan.ready_by_s or 0) <= now:
+                repository.delete(plan.plan_id)
+                continue
+            self.plans[plan.plan_id] = plan
+        if self.plans:
+            logger.info("plans: %d plan(s) restored from the store", len(self.plans))
+
+    def _save(self, plan: ChargePlan) -> None:
+        if self.repository is not None:
+            self.repository.save(
+                StoredPlan(**{f.name: getattr(plan, f.name) for f in dataclass_fields(StoredPlan)})
+            )
 
     # ---- plans ------------------------------------------------------------------------------------
 
@@ -247,6 +274,7 @@ class PlanService:
         station_id = str(fields.get("station_id", ""))
         self._mine(owner, station_id)
         plan = check_plan(ChargePlan(plan_id=uuid.uuid4().hex[:12], owner=owner, **fields), self.clock())
+        self._save(plan)
         self.plans[plan.plan_id] = plan
         self.results.pop(station_id, None)
         logger.info("plan %s created by %s on %s", plan.plan_id, owner, station_id)
@@ -263,12 +291,15 @@ class PlanService:
         if "station_id" in fields and fields["station_id"] != old.station_id:
             raise ValidationError("station_id", fields["station_id"], "a plan stays on its charge point")
         new = check_plan(replace(old, **fields), self.clock())
+        self._save(new)
         self.plans[plan_id] = new
         self.results.pop(new.station_id, None)
         return new
 
     def delete(self, owner: str, plan_id: str) -> None:
         plan = self.get(owner, plan_id)
+        if self.repository is not None:
+            self.repository.delete(plan_id)
         del self.plans[plan_id]
         self.results.pop(plan.station_id, None)
 

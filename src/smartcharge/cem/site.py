@@ -13,7 +13,23 @@ limit per phase (A) and/or a power limit (W) (ARB-3, SCN-WRK after ENA G100). Th
   a site limit (ARB-5 layer 2, :attr:`LimitSource.SITE`) through the gateway's limit book, which
   turns it into the ChargingStationMaxProfile at once (a site cut is never delayed, SCP-RD-4);
 - checks the meter's age every second: data older than 15 s puts every charge point on its
-  fail-safe limit (report 7.21), within the next check; a fresh reading lifts it.
+  fail-safe limit (report 7.21), within the next check; a fresh reading lifts it;
+- re-shares at the next check when a session starts or ends or its id token becomes known, so a
+  "token X first" priority acts on the session it names;
+- keeps the settings in the store (:class:`smartcharge.store.site_repo.SiteRepository`, revision
+  ``0012_plans_site``) when given a repository: a change is written before it takes effect, and a
+  restarted CEM resumes the stored settings (they win over a ``--site`` file, which only seeds an
+  empty store).
+
+A site file (``cem serve --site FILE``, YAML or JSON) holds the same settings as the API::
+
+    circuits:
+      - {circuit_id: site, phase_limit_a: 100}
+      - {circuit_id: car-park, parent: site, power_limit_w: 44000}
+    charge_points:
+      - {station_id: van-1, circuit_id: car-park, phases: L1L2L3, max_current_a: 32, priority: 10}
+    token_priority: {FLEET-CARD-1: 50}
+    failsafe_current_a: 6
 """
 
 from __future__ import annotations
@@ -24,16 +40,28 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
 
 from smartcharge.cem.gateway import CemGateway
-from smartcharge.cem.meter import METER_STALE_S, MeterReading, SiteMeter
-from smartcharge.core.errors import ValidationError
+from smartcharge.cem.meter import (
+    METER_STALE_S,
+    EmulatedMeter,
+    MeterReading,
+    MqttMeter,
+    MqttMeterConfig,
+    SiteMeter,
+)
+from smartcharge.core.config_file import parse_yaml, read_text
+from smartcharge.core.errors import DataFileError, ValidationError
 from smartcharge.core.limit import Limit, LimitSource
 from smartcharge.core.units import NOMINAL_VOLTAGE_V
 from smartcharge.policy.site_allocation import IEC_MIN_CURRENT_A, STARVED, SiteTree, allocate_site
+from smartcharge.store.site_repo import SiteRepository, StoredCircuit, StoredSite, StoredSiteChargePoint
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +69,8 @@ SITE_MANAGER = "site-manager"
 PHASE_NAMES = ("L1", "L2", "L3")
 #: How often the meter's age is checked (well inside the 15 s allowed to reach the fail-safe).
 WATCHDOG_S = 1.0
+#: How often ``cem serve --site-meter emulated`` reads its emulated meter.
+EMULATED_METER_S = 5.0
 
 
 class SiteAccessError(ValidationError):
@@ -209,13 +239,16 @@ class SiteService:
         meter: SiteMeter,
         clock: Callable[[], float] = time.time,
         stale_s: float = METER_STALE_S,
+        repository: SiteRepository | None = None,
     ) -> None:
         self.gateway = gateway
         self.config = config
         self.meter = meter
         self.clock = clock
         self.stale_s = stale_s
+        self.repository = repository
         self.state = SiteState()
+        self._sessions_seen: tuple[tuple[str, bool, str | None], ...] = ()
         self._sent_w: dict[str, float] = {}
         self._lock = asyncio.Lock()
         meter.subscribe(self._on_reading)
@@ -234,6 +267,8 @@ class SiteService:
         except ValidationError as exc:
             await self.gateway.recorder.security_event(None, "SiteSettingsRefused", f"{actor.user}: {exc}")
             raise
+        if self.repository is not None:  # kept first: a failed write leaves the old settings in force
+            await asyncio.to_thread(self.repository.save, site_to_stored(new, actor.user))
         self.config = new
         await self.gateway.recorder.security_event(
             None, "SiteSettingsChanged", f"{actor.user} ({actor.role}) changed {', '.join(sorted(changes))}"
@@ -242,9 +277,16 @@ class SiteService:
         await self.reallocate()
         return new
 
-    async def set_priorities(self, actor: Actor, priorities: Mapping[str, int]) -> SiteConfig:
-        """Set the priority of named charge points; a name that is no charge point of the site is
-        refused (nothing changed)."""
+    async def set_priorities(
+        self,
+        actor: Actor,
+        priorities: Mapping[str, int],
+        token_priority: Mapping[str, int] | None = None,
+    ) -> SiteConfig:
+        """Set the priority of named charge points and, if given, replace the id tokens'
+        priorities, as one change. A name that is no charge point of the site, or a token the CEM
+        does not know (OCPP C01: only a known token can start a session), is refused and nothing
+        changes."""
         known = {cp.station_id: cp for cp in self.config.charge_points}
         for station_id, prio in priorities.items():
             if station_id not in known:
@@ -253,11 +295,29 @@ class SiteService:
                 )
             if isinstance(prio, bool) or not isinstance(prio, int) or not -100 <= prio <= 100:
                 raise ValidationError(f"priorities[{station_id!r}]", prio, "a whole priority -100..100")
-        cps = tuple(
-            replace(cp, priority=priorities[cp.station_id]) if cp.station_id in priorities else cp
-            for cp in self.config.charge_points
-        )
-        return await self.change(actor, charge_points=cps)
+        changes: dict[str, Any] = {}
+        if token_priority is not None:
+            for token, prio in token_priority.items():
+                if await asyncio.to_thread(self._unknown_token, token):
+                    raise ValidationError(
+                        f"token_priority[{token!r}]", prio, "names no id token known to the CEM"
+                    )
+            changes["token_priority"] = dict(token_priority)
+        if priorities:
+            changes["charge_points"] = tuple(
+                replace(cp, priority=priorities[cp.station_id]) if cp.station_id in priorities else cp
+                for cp in self.config.charge_points
+            )
+        if not changes:
+            return self.config
+        return await self.change(actor, **changes)
+
+    def _unknown_token(self, token: str) -> bool:
+        try:
+            self.gateway.id_tokens.get(token)
+        except ValidationError:
+            return True
+        return False
 
     def priority_of(self, station_id: str, id_token: str | None) -> int:
         """The charge point's priority, raised by its session's id token if that has one."""
@@ -283,8 +343,14 @@ class SiteService:
     async def watch(self, stop: asyncio.Event, period_s: float = WATCHDOG_S) -> None:
         """Check the meter's age every ``period_s`` until ``stop``; stale data -> fail-safe."""
         while not stop.is_set():
-            if self.is_stale() != self.state.failsafe:
-                await self.reallocate()
+            sessions = self._sessions()
+            if self.is_stale() != self.state.failsafe or sessions != self._sessions_seen:
+                self._sessions_seen = sessions
+                try:
+                    await self.reallocate()
+                except Exception:  # the watchdog must outlive one failed round (report 7.21)
+                    logger.exception("site re-allocation failed; retried at the next check")
+                    self._sessions_seen = ()
             try:
                 await asyncio.wait_for(stop.wait(), period_s)
             except TimeoutError:
@@ -354,6 +420,15 @@ class SiteService:
                 cp.station_id, float(alloc.current_a[i]), float(alloc.power_w[i]), binding, int(priority[i])
             )
         return out
+
+    def _sessions(self) -> tuple[tuple[str, bool, str | None], ...]:
+        """Per charge point of the site: in a session or not, and the session's id token."""
+        out = []
+        for cp in self.config.charge_points:
+            state = self.gateway.stations.get(cp.station_id)
+            in_session = state is not None and state.transaction_id is not None
+            out.append((cp.station_id, in_session, self._token(cp.station_id)))
+        return tuple(out)
 
     def _token(self, station_id: str) -> str | None:
         state = self.gateway.stations.get(station_id)
@@ -439,6 +514,201 @@ class SiteService:
         }
 
 
+# ---- settings in the store and in a site file -------------------------------------------------
+
+
+def site_to_stored(config: SiteConfig, by: str) -> StoredSite:
+    return StoredSite(
+        tuple(
+            StoredCircuit(c.circuit_id, c.parent, c.phase_limit_a, c.power_limit_w) for c in config.circuits
+        ),
+        tuple(
+            StoredSiteChargePoint(
+                cp.station_id, cp.circuit_id, cp.phases, cp.max_current_a, cp.min_current_a, cp.priority
+            )
+            for cp in config.charge_points
+        ),
+        dict(config.token_priority),
+        config.failsafe_current_a,
+        config.voltage_v,
+        datetime.now(UTC),
+        by,
+    )
+
+
+def site_from_stored(stored: StoredSite) -> SiteConfig:
+    """The stored settings, checked again by every rule (a hand-edited row is refused, naming it)."""
+    return SiteConfig(
+        circuits=tuple(
+            Circuit(c.circuit_id, c.parent, c.phase_limit_a, c.power_limit_w) for c in stored.circuits
+        ),
+        charge_points=tuple(
+            SiteChargePoint(
+                cp.station_id, cp.circuit_id, cp.phases, cp.max_current_a, cp.min_current_a, cp.priority
+            )
+            for cp in stored.charge_points
+        ),
+        token_priority=dict(stored.token_priority),
+        failsafe_current_a=stored.failsafe_current_a,
+        voltage_v=stored.voltage_v,
+    )
+
+
+_CIRCUIT_KEYS = {"circuit_id": str, "parent": str, "phase_limit_a": float, "power_limit_w": float}
+_CHARGE_POINT_KEYS = {
+    "station_id": str,
+    "circuit_id": str,
+    "phases": str,
+    "max_current_a": float,
+    "min_current_a": float,
+    "priority": int,
+}
+_SITE_KEYS = ("circuits", "charge_points", "token_priority", "failsafe_current_a", "voltage_v")
+
+
+def _typed(name: str, value: object, kind: type) -> object:
+    """``value`` as ``kind`` (str, float or int), or ValidationError naming the field."""
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValidationError(name, value, "must be text")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(name, value, "must be a number")
+    if kind is int:
+        if not float(value).is_integer():
+            raise ValidationError(name, value, "must be a whole number")
+        return int(value)
+    return float(value)
+
+
+def _record(name: str, item: object, keys: dict[str, type], required: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ValidationError(name, str(item)[:40], "must be a mapping of settings")
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if key not in keys:
+            raise ValidationError(f"{name}.{key}", value, f"unknown setting; one of {', '.join(keys)}")
+        out[key] = (
+            None if value is None and key not in required else _typed(f"{name}.{key}", value, keys[key])
+        )
+    for key in required:
+        if key not in out:
+            raise ValidationError(f"{name}.{key}", None, "required")
+    return out
+
+
+def site_from_mapping(data: object) -> SiteConfig:
+    """The site settings from a parsed site file; every problem is one ValidationError naming the
+    field (e.g. ``charge_points[2].circuit_id``) and the rule, then every rule of :func:`validate_site`."""
+    if not isinstance(data, dict):
+        raise ValidationError(
+            "site", str(data)[:40], "a site file is a mapping with circuits and charge_points"
+        )
+    for key in data:
+        if key not in _SITE_KEYS:
+            raise ValidationError(str(key), data[key], f"unknown setting; one of {', '.join(_SITE_KEYS)}")
+    circuits = data.get("circuits")
+    if not isinstance(circuits, list) or not circuits:
+        raise ValidationError("circuits", circuits, "a list of circuits, the first being the site connection")
+    cps = data.get("charge_points", [])
+    if not isinstance(cps, list):
+        raise ValidationError("charge_points", cps, "a list of charge points")
+    tokens = data.get("token_priority", {})
+    if not isinstance(tokens, dict):
+        raise ValidationError("token_priority", tokens, "a mapping of id token to priority")
+    options: dict[str, Any] = {}
+    for key in ("failsafe_current_a", "voltage_v"):
+        if key in data:
+            options[key] = _typed(key, data[key], float)
+    return SiteConfig(
+        circuits=tuple(
+            Circuit(**_record(f"circuits[{i}]", c, _CIRCUIT_KEYS, ("circuit_id",)))
+            for i, c in enumerate(circuits)
+        ),
+        charge_points=tuple(
+            SiteChargePoint(
+                **_record(f"charge_points[{i}]", cp, _CHARGE_POINT_KEYS, ("station_id", "circuit_id"))
+            )
+            for i, cp in enumerate(cps)
+        ),
+        token_priority={
+            str(t): _typed(f"token_priority[{t!r}]", p, int)  # type: ignore[misc]
+            for t, p in tokens.items()
+        },
+        **options,
+    )
+
+
+def load_site_file(path: Path) -> SiteConfig:
+    """The site settings in a YAML or JSON file; DataFileError or ValidationError, one line each."""
+    text = read_text(path)
+    data = parse_yaml(text, str(path))
+    try:
+        return site_from_mapping(data)
+    except ValidationError as exc:
+        raise DataFileError(path.name, str(exc)) from None
+
+
+def initial_config(repository: SiteRepository, from_file: SiteConfig | None) -> tuple[SiteConfig, str]:
+    """The settings a starting CEM uses, and where they came from: the store's when it holds a
+    site (changes made through the API survive a restart), else the site file's (then saved)."""
+    stored = repository.load()
+    if stored is not None:
+        return site_from_stored(stored), f"the store (last changed by {stored.updated_by})"
+    if from_file is None:
+        raise ValidationError("site", None, "no site settings in the store: give --site FILE")
+    repository.save(site_to_stored(from_file, "site file"))
+    return from_file, "the site file"
+
+
+async def start_site(
+    gateway: CemGateway,
+    engine: Engine,
+    from_file: SiteConfig | None,
+    meter_config: MqttMeterConfig | None,
+    stale_s: float = METER_STALE_S,
+) -> tuple[SiteService, str]:
+    """The site service of a starting CEM (``cem serve --site-meter``): its settings from the
+    store, else from the site file; its meter over MQTT, or emulated for ``None``. Every charge
+    point starts on its fail-safe limit until the meter's first reading."""
+    repository = SiteRepository(engine)
+    config, origin = await asyncio.to_thread(initial_config, repository, from_file)
+    meter: SiteMeter = EmulatedMeter() if meter_config is None else MqttMeter(meter_config)
+    site = SiteService(gateway, config, meter, stale_s=stale_s, repository=repository)
+    await site.reallocate()
+    logger.info("site: settings from %s; %d charge points", origin, len(config.charge_points))
+    return site, origin
+
+
+async def run_site(site: SiteService, stop: asyncio.Event, period_s: float = WATCHDOG_S) -> None:
+    """Run the site until ``stop``: the meter's transport, the watchdog, and for an emulated meter
+    a reading every few seconds of the charge points' own draw (a site with no other load)."""
+    meter = site.meter
+    work = [site.watch(stop, period_s)]
+    if isinstance(meter, MqttMeter):
+        work.append(meter.run(stop))
+    elif isinstance(meter, EmulatedMeter):
+        work.append(_feed_emulated(site, meter, stop))
+    # Not a task group: a meter transport that dies must not take the watchdog with it (the
+    # watchdog then puts every charge point on its fail-safe limit once the data is stale).
+    for result in await asyncio.gather(*work, return_exceptions=True):
+        if isinstance(result, BaseException):
+            logger.error("site task failed", exc_info=result)
+
+
+async def _feed_emulated(site: SiteService, meter: EmulatedMeter, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        draw_w = sum(
+            getattr(site.gateway.stations.get(cp.station_id), "power_w", 0.0)
+            for cp in site.config.charge_points
+        )
+        await meter.publish(float(draw_w))
+        try:
+            await asyncio.wait_for(stop.wait(), EMULATED_METER_S)
+        except TimeoutError:
+            pass
+
+
 __all__ = [
     "PHASE_NAMES",
     "SITE_MANAGER",
@@ -450,5 +720,12 @@ __all__ = [
     "SiteConfig",
     "SiteService",
     "SiteState",
+    "initial_config",
+    "load_site_file",
+    "run_site",
+    "site_from_mapping",
+    "site_from_stored",
+    "site_to_stored",
+    "start_site",
     "validate_site",
 ]

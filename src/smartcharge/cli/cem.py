@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from smartcharge.cli.common import fail, setup_logging
-from smartcharge.core.errors import ValidationError
+from smartcharge.core.errors import DataFileError, ValidationError
 
 app = typer.Typer(
     help="The customer energy manager (CEM): OCPP server for charge points.", no_args_is_help=True
@@ -75,11 +75,32 @@ def serve(
     api_host: str = typer.Option("127.0.0.1", help="Address of the web API (loopback by default)."),
     api_cert: Annotated[Path | None, typer.Option(help="Certificate (PEM): the API speaks HTTPS.")] = None,
     api_key: Annotated[Path | None, typer.Option(help="Private key (PEM) of --api-cert.")] = None,
+    site: Annotated[
+        Path | None,
+        typer.Option(
+            "--site",
+            help="Manage a site: its circuit tree, charge points, priorities and fail-safe (YAML or "
+            "JSON). Seeds an empty database; settings already in the database win.",
+        ),
+    ] = None,
+    site_meter: Annotated[
+        str | None,
+        typer.Option(
+            "--site-meter", help="The site meter: mqtt://HOST:PORT/TOPIC, or 'emulated' (tests, demo)."
+        ),
+    ] = None,
+    meter_stale_s: float = typer.Option(
+        15.0,
+        "--meter-stale-s",
+        help="Meter data older than this (s, at most 15) puts every charge "
+        "point on its fail-safe limit (SCN-WRK).",
+    ),
 ) -> None:
     """Run the CEM until interrupted: migrate the database, then accept OCPP 2.0.1 and 1.6J stations.
 
     With --api-port the web API runs in the same process; on a database without users the first
-    start creates the user 'owner' with a random password and prints it once."""
+    start creates the user 'owner' with a random password and prints it once. With --site-meter
+    the CEM manages the site's load (site settings from the database, else from --site)."""
     from smartcharge.cem.service import CemConfig, serve_cem
 
     setup_logging(log_level)
@@ -110,9 +131,9 @@ def serve(
             from smartcharge.web.serve import ApiConfig
 
             api = ApiConfig(api_port, api_host, api_cert, api_key)
-    except ValidationError as error:
-        _fail(error)
-        return
+        site_file, meter_config = _site_options(site, site_meter, meter_stale_s)
+    except (ValidationError, DataFileError) as error:
+        fail(error)
 
     def first_owner(username: str, password: str) -> None:
         console.print(f"first start: web user [bold]{username}[/bold] created; password (shown once):")
@@ -122,22 +143,99 @@ def serve(
         scheme = "https" if api_cert else "http"
         console.print(f"web API on {scheme}://{api_host}:{bound_port}/api/v1")
 
+    ready: dict[str, object] = {}
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        if api is None:
-            await serve_cem(config, stop)
-            return
-        from smartcharge.web.serve import serve_cem_with_api
+        extras = asyncio.create_task(
+            _run_extras(config, site_file, meter_config, site_meter, meter_stale_s, ready, stop)
+        )
+        try:
+            if api is None:
+                await serve_cem(config, stop, lambda gateway, _: ready.update(gateway=gateway))
+                return
+            from smartcharge.web.serve import serve_cem_with_api
 
-        await serve_cem_with_api(config, api, stop, on_ready=api_ready, on_first_owner=first_owner)
+            def on_ready(services: object, bound_port: int) -> None:
+                ready.update(services=services, gateway=services.gateway)  # type: ignore[attr-defined]
+                api_ready(services, bound_port)
+
+            await serve_cem_with_api(config, api, stop, on_ready=on_ready, on_first_owner=first_owner)
+        finally:
+            stop.set()
+            await extras
 
     try:
         asyncio.run(main())
     except ValidationError as error:  # e.g. the API's port is taken: one line, no traceback
         _fail(error)
+    if isinstance(ready.get("error"), ValidationError):  # e.g. no site settings anywhere
+        _fail(ready["error"])  # type: ignore[arg-type]
+
+
+def _site_options(site: Path | None, site_meter: str | None, stale_s: float) -> tuple[object, object]:
+    """The site file's settings (checked even when the database holds a site) and the meter's
+    source; ValidationError or DataFileError naming the option or the file's field."""
+    if site_meter is None:
+        if site is not None:
+            raise ValidationError("site_meter", None, "a managed site needs its meter: --site-meter")
+        return None, None
+    if not 0 < stale_s <= 15:
+        raise ValidationError("meter_stale_s", stale_s, "0 < s <= 15 (SCN-WRK: fail-safe after 15 s)")
+    from smartcharge.cem.meter import parse_meter_spec
+    from smartcharge.cem.site import load_site_file
+
+    return (None if site is None else load_site_file(site)), parse_meter_spec(site_meter)
+
+
+async def _run_extras(
+    config: object,
+    site_file: object,
+    meter_config: object,
+    site_meter: str | None,
+    stale_s: float,
+    ready: dict[str, object],
+    stop: asyncio.Event,
+) -> None:
+    """Once the CEM is ready: the site (load management with its meter) if asked for, and the
+    owners' plans when the web API runs (re-planned and driven every minute)."""
+    while "gateway" not in ready and not stop.is_set():
+        await asyncio.sleep(0.05)
+    if stop.is_set():
+        return
+    from smartcharge.cem.site import run_site, start_site
+    from smartcharge.store.base import make_engine
+
+    services = ready.get("services")
+    plans = getattr(services, "plans", None)
+    engine = make_engine(config.database_url)  # type: ignore[attr-defined]
+    try:
+        site = None
+        if site_meter is not None:
+            try:
+                site, origin = await start_site(ready["gateway"], engine, site_file, meter_config, stale_s)  # type: ignore[arg-type]
+            except ValidationError as error:
+                ready["error"] = error
+                stop.set()
+                return
+            console.print(
+                f"site: {len(site.config.charge_points)} charge points, settings from {origin}; "
+                f"meter {site_meter}"
+            )
+            if services is not None:
+                services.site = site  # type: ignore[attr-defined]
+                if plans is not None:
+                    plans.site = site
+        async with asyncio.TaskGroup() as group:
+            if plans is not None:
+                group.create_task(plans.run(stop))
+            if site is not None:
+                group.create_task(run_site(site, stop))
+    finally:
+        engine.dispose()
 
 
 @app.command("add-station")

@@ -382,12 +382,96 @@ class OwnedChargePoint(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# ---- site load management and ready-by plans (issue 12): kept so a restarted CEM resumes them ----
+
+#: Longest circuit id of a site.
+CIRCUIT_ID_MAX = 64
+
+
+class SiteCircuit(Base):
+    """One node of the site's circuit tree (SCN-WRK after ENA G100, ARB-3): ``position`` 0 is the
+    site connection (no parent); a parent is listed before its children. A limit is per phase (A)
+    and/or in total (W); NULL: no such limit."""
+
+    __tablename__ = "site_circuit"
+
+    circuit_id: Mapped[str] = mapped_column(String(CIRCUIT_ID_MAX), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    parent: Mapped[str | None] = mapped_column(String(CIRCUIT_ID_MAX), nullable=True)
+    phase_limit_a: Mapped[float | None] = mapped_column(Float, nullable=True)
+    power_limit_w: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SiteChargePointRow(Base):
+    """Where a charge point hangs in the site, its phases, its current range and its priority.
+    ``station_id`` is not a foreign key: a site may list a charge point not yet registered."""
+
+    __tablename__ = "site_charge_point"
+
+    station_id: Mapped[str] = mapped_column(String(STATION_ID_MAX), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    circuit_id: Mapped[str] = mapped_column(String(CIRCUIT_ID_MAX))
+    phases: Mapped[str] = mapped_column(String(8))
+    max_current_a: Mapped[float] = mapped_column(Float)
+    min_current_a: Mapped[float] = mapped_column(Float)
+    priority: Mapped[int] = mapped_column(Integer)
+
+
+class SiteTokenPriority(Base):
+    """The priority of a session started with this id token (e.g. the fleet vans' cards first)."""
+
+    __tablename__ = "site_token_priority"
+
+    id_token: Mapped[str] = mapped_column(String(ID_TOKEN_MAX), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)
+
+
+class SiteSetting(Base):
+    """The site's scalar settings, one row (``id`` 1): fail-safe current (report 7.21), phase
+    voltage, and who changed the site last and when."""
+
+    __tablename__ = "site_setting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    failsafe_current_a: Mapped[float] = mapped_column(Float)
+    voltage_v: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class ChargePlanRow(Base):
+    """An owner's ready-by plan on a charge point: recurring (``weekdays`` as "0,1,2,3,4", 0 =
+    Monday, and ``ready_by_local_min``, minutes after local midnight) or one-off (``ready_by_s``,
+    epoch seconds); target ``target_kwh`` or ``target_soc`` with ``battery_kwh``."""
+
+    __tablename__ = "charge_plan"
+
+    plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(STATION_ID_MAX), index=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    recurring: Mapped[bool] = mapped_column(Boolean)
+    weekdays: Mapped[str] = mapped_column(String(20))
+    ready_by_local_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ready_by_s: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    target_kwh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    target_soc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    battery_kwh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    soc_now: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 __all__ = [
     "ID_TOKEN_MAX",
     "NO_EVSE",
     "NO_TRANSACTION",
     "USERNAME_MAX",
+    "CIRCUIT_ID_MAX",
     "ApiToken",
+    "ChargePlanRow",
+    "SiteChargePointRow",
+    "SiteCircuit",
+    "SiteSetting",
+    "SiteTokenPriority",
     "AuditEntry",
     "LoginSession",
     "WebUser",

@@ -21,6 +21,7 @@ from smartcharge.ocpp.server import OcppServer
 from smartcharge.store.audit_log import AuditLogRepository
 from smartcharge.store.consent import ConsentStore
 from smartcharge.store.owner_repo import OwnerRepository
+from smartcharge.store.plan_repo import PlanRepository
 from smartcharge.store.station_admin import StationAdmin
 from smartcharge.store.web_access import WebAccessRepository
 from smartcharge.web.audit import AuditWriter
@@ -73,7 +74,12 @@ class WebServices:
             tls=tls,
             owners=owners,
             owner_data=owner_data,
-            plans=PlanService(gateway, owners, prices=TariffPrices(owners.tariff_of)),
+            plans=PlanService(
+                gateway,
+                owners,
+                prices=TariffPrices(owners.tariff_of),
+                repository=PlanRepository(store.engine),
+            ),
         )
 
     def close(self) -> None:

@@ -183,20 +183,12 @@ async def set_charge_points(body: ChargePointsIn, who: Manager, request: Request
 
 @router.put("/priorities", response_model=SiteOut)
 async def set_priorities(body: PrioritiesIn, who: Manager, request: Request) -> SiteOut:
-    """Set priorities of named charge points and, if given, the priorities of id tokens."""
+    """Set priorities of named charge points and, if given, the priorities of id tokens (higher
+    first; a session started with a listed token takes the higher of its charge point's priority
+    and its token's). A name that is no charge point of the site, or a token the CEM does not
+    know: 422 naming it, nothing changed."""
     site = _site(request)
-    if body.token_priority is not None:
-        site.config.__class__(
-            circuits=site.config.circuits,
-            charge_points=site.config.charge_points,
-            token_priority=body.token_priority,
-            failsafe_current_a=site.config.failsafe_current_a,
-            voltage_v=site.config.voltage_v,
-        )  # checked before anything changes
-    if body.priorities:
-        await site.set_priorities(_actor(who), body.priorities)
-    if body.token_priority is not None:
-        await site.change(_actor(who), token_priority=dict(body.token_priority))
+    await site.set_priorities(_actor(who), body.priorities, body.token_priority)
     return _out(site)
 
 

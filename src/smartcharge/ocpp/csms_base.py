@@ -87,6 +87,11 @@ class CsmsBase(FaultTolerantChargePoint):
             answer = await self._round_trip(action, payload, unique_id, timeout_s)
         except CallErrorReply as error:
             return CallOutcome(unique_id, None, error.code, str(error.description), error.details or None)
+        # What the CEM keeps of an operator's call (a reservation made, a customer-data request):
+        # the events see the payload sent and the answer (cem/reservations.py).
+        hook = getattr(self._events, "on_call_answered", None)
+        if hook is not None:
+            await hook(self.station_id, self._ocpp_version, action, payload, answer)
         return CallOutcome(unique_id, answer)
 
     async def _request(self, payload: Any) -> Any:

@@ -1,6 +1,7 @@
-"""The CEM's security and device-management side (OCPP 2.0.1 A02/A03, L01, M03-M05, N01;
-SEC-S-4..6): signs station CSRs, publishes firmware, hands out log-upload locations, and keeps
-what stations report (firmware status, uploaded logs) for the operator.
+"""The CEM's security and device-management side (OCPP 2.0.1 A02/A03, L01, M03-M05, N01-N10;
+SEC-S-4..6, PRIV-6): signs station CSRs, publishes firmware, hands out log-upload locations,
+asks stations for and clears what they hold about a customer (CustomerInformation), and keeps
+what stations report (firmware status, uploaded logs, customer data) for the operator.
 
 It implements :class:`~smartcharge.ocpp.security_ports.CsmsSecurityEvents` (the version modules
 find it as ``gateway.security``). Every refusal is a security-log entry with its reason.
@@ -12,6 +13,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +25,19 @@ from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.security_ports import AlertEvent, FirmwareRequest
 
 logger = logging.getLogger(__name__)
+
+#: How long the CEM waits for a station's NotifyCustomerInformation parts (N09).
+CUSTOMER_REPORT_TIMEOUT_S = 10.0
+
+
+@dataclass
+class CustomerAnswer:
+    """One station's answer to CustomerInformation for one id token (N09/N10)."""
+
+    station_id: str
+    id_token: str
+    status: str  # Accepted | Rejected | Invalid, a CALLERROR code, NoReport (parts never came)
+    lines: list[str] = field(default_factory=list)
 
 
 class CemSecurity:
@@ -39,6 +54,8 @@ class CemSecurity:
         self.signed: list[str] = []
         self.alerts: list[tuple[str, AlertEvent]] = []
         self.monitoring_reports: dict[tuple[str, int], list[str]] = {}
+        self._customer_parts: dict[tuple[str, int], list[str]] = {}
+        self._customer_done: dict[tuple[str, int], asyncio.Event] = {}
         self._request_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -210,8 +227,93 @@ class CemSecurity:
     async def on_monitoring_report(self, station_id: str, request_id: int, lines: list[str]) -> None:
         self.monitoring_reports.setdefault((station_id, request_id), []).extend(lines)
 
+    # ---- N09/N10: customer information (PRIV-6) ----------------------------------------------
+
     async def on_customer_information(self, station_id: str, request_id: int, data: str, done: bool) -> None:
-        return None
+        key = (station_id, request_id)
+        if key not in self._customer_done:  # not asked by this CEM (or asked long ago): kept as notice
+            return
+        self._customer_parts.setdefault(key, []).append(data)
+        if done:
+            self._customer_done[key].set()
+
+    async def customer_information(
+        self,
+        station_id: str,
+        id_token: str,
+        *,
+        report: bool,
+        clear: bool,
+        timeout_s: float = CUSTOMER_REPORT_TIMEOUT_S,
+    ) -> CustomerAnswer:
+        """CustomerInformation for one id token at one 2.0.1 station; with ``report`` the
+        NotifyCustomerInformation parts, assembled in order, one line per item held."""
+        link = self.link(station_id)
+        request_id = next(self._request_ids)
+        key = (station_id, request_id)
+        self._customer_done[key] = asyncio.Event()
+        payload = {
+            "requestId": request_id,
+            "report": report,
+            "clear": clear,
+            "idToken": {"idToken": id_token, "type": "Central"},
+        }
+        try:
+            outcome = await link.call_action("CustomerInformation", payload, timeout_s)
+            if outcome.result is None:
+                return CustomerAnswer(station_id, id_token, str(outcome.error_code))
+            status = str(outcome.result["status"])
+            lines: list[str] = []
+            if report and status == "Accepted":
+                try:
+                    await asyncio.wait_for(self._customer_done[key].wait(), timeout_s)
+                except TimeoutError:
+                    return CustomerAnswer(station_id, id_token, "NoReport", self._customer_parts.get(key, []))
+                lines = "".join(self._customer_parts.get(key, [])).splitlines()
+            if clear and status == "Accepted":
+                await self._log(station_id, "CustomerDataCleared", "CustomerInformation clear accepted")
+            return CustomerAnswer(station_id, id_token, status, lines)
+        finally:
+            self._customer_done.pop(key, None)
+            self._customer_parts.pop(key, None)
+
+    def customer_stations(self) -> list[str]:
+        """The connected OCPP 2.0.1 stations (1.6 has no CustomerInformation)."""
+        from smartcharge.ocpp.domain import OcppVersion
+
+        return sorted(
+            sid
+            for sid, state in self._links.items()
+            if state.link is not None and state.link.version is OcppVersion.V201
+        )
+
+    async def customer_information_everywhere(
+        self,
+        id_tokens: list[str],
+        *,
+        report: bool,
+        clear: bool,
+        timeout_s: float = CUSTOMER_REPORT_TIMEOUT_S,
+    ) -> list[CustomerAnswer]:
+        """The same request for each token at every connected 2.0.1 station: a token may be cached
+        at a station that is not the owner's. Stations are asked at once; one station's tokens in
+        turn (one call in flight per connection). A station that fails is reported, not raised."""
+
+        async def one_station(station_id: str) -> list[CustomerAnswer]:
+            answers = []
+            for token in id_tokens:
+                try:
+                    answers.append(
+                        await self.customer_information(
+                            station_id, token, report=report, clear=clear, timeout_s=timeout_s
+                        )
+                    )
+                except (TimeoutError, ValidationError, ConnectionError) as error:
+                    answers.append(CustomerAnswer(station_id, token, type(error).__name__))
+            return answers
+
+        per_station = await asyncio.gather(*(one_station(s) for s in self.customer_stations()))
+        return [answer for answers in per_station for answer in answers]
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -220,4 +322,4 @@ class CemSecurity:
             await self.files.stop()
 
 
-__all__ = ["CemSecurity"]
+__all__ = ["CUSTOMER_REPORT_TIMEOUT_S", "CemSecurity", "CustomerAnswer"]

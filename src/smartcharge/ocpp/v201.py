@@ -528,7 +528,7 @@ class CsmsV201(CsmsBase, CsmsSecurityV201):
             f"request {request_id} part {seq_no}",
             {"data": data, "seqNo": seq_no, "generatedAt": generated_at, "requestId": request_id, **kw},
         )
-        return call_result.NotifyCustomerInformation()
+        return await super().on_notify_customer_information(data, seq_no, generated_at, request_id, **kw)
 
     @on("NotifyDisplayMessages")
     async def on_notify_display_messages(self, request_id: int, **kw: Any) -> Any:

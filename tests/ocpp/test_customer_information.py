@@ -1,0 +1,111 @@
+"""CustomerInformation / NotifyCustomerInformation (OCPP 2.0.1 N09, N10) tied to the owner's data
+export and erasure (PRIV-6), over real HTTP (the owner API) and real websockets (real stations):
+the export includes what every connected 2.0.1 station holds about the id tokens of the owner's
+sessions (report=true, parts assembled); erasure has every such station clear it (clear=true),
+also a station that is not the owner's but cached his token. A 1.6 station is not asked (1.6 has
+no CustomerInformation). A request naming no customer is Invalid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from web.support import WebCem, login, start_web_cem
+
+from interface_b_harness import StationHandle, register, start_station, wait_for
+from smartcharge.ocpp.domain import OcppVersion, format_time
+from smartcharge.station.ev import EV
+
+pytestmark = pytest.mark.integration
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def web(sqlite_url: str) -> AsyncIterator[WebCem]:
+    handle = await start_web_cem(sqlite_url)
+    yield handle
+    await handle.close()
+
+
+async def _station(web: WebCem, station_id: str, version: OcppVersion = OcppVersion.V201) -> StationHandle:
+    password = register(web.services.store, station_id)  # type: ignore[arg-type]
+    station = start_station(station_id, web.ocpp_url, version, password)
+    await wait_for(lambda: station.runner.connected.is_set(), what=f"{station_id} connected")
+    await wait_for(lambda: station_id in web.services.ocpp.sessions, what="CEM link")
+    return station
+
+
+async def test_export_reports_and_erase_clears_what_stations_hold(web: WebCem) -> None:
+    web.services.gateway.id_tokens.add("CARD-O")
+    own, other = await _station(web, "OWN-1"), await _station(web, "OTHER-1")
+    old = await _station(web, "OLD-16", OcppVersion.V16)
+    await asyncio.to_thread(web.services.owners.assign, "OWN-1", "owner")  # type: ignore[union-attr]
+
+    # The owner charges at his own station with his card: a stored session with his token.
+    assert (await own.runner.present_token("CARD-O", EV(soc=0.5))).accepted
+    await wait_for(lambda: web.services.store.sessions.sessions("OWN-1", EPOCH), what="session stored")
+    own.device.unplug()
+    await wait_for(
+        lambda: web.services.store.sessions.sessions("OWN-1", EPOCH)[0].stopped_at is not None, what="ended"
+    )
+    # Another station knows his card too: cache, local list, a reservation.
+    assert (await other.runner.authorize("CARD-O")).accepted
+    operator = await web.token("operator")
+    async with web.client(operator) as op:
+        entry = {"idToken": {"idToken": "CARD-O", "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}
+        sent = await op.post(
+            "/api/v1/stations/OTHER-1/ocpp/SendLocalList",
+            json={"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [entry]},
+        )
+        assert sent.json()["payload"]["status"] == "Accepted"
+        station_now = datetime.fromtimestamp(other.clock.now_s(), UTC)
+        reserve = {
+            "id": 5,
+            "expiryDateTime": format_time(station_now + timedelta(hours=1)),
+            "idToken": {"idToken": "CARD-O", "type": "ISO14443"},
+        }
+        assert (await op.post("/api/v1/stations/OTHER-1/ocpp/ReserveNow", json=reserve)).json()[
+            "payload"
+        ] == {"status": "Accepted"}
+        # Refusals: a request naming no customer, or asking for nothing, is Invalid.
+        nameless = {"requestId": 90, "report": True, "clear": False}
+        answer = await op.post("/api/v1/stations/OTHER-1/ocpp/CustomerInformation", json=nameless)
+        assert answer.json()["payload"]["status"] == "Invalid"
+        idle = {**nameless, "report": False, "idToken": {"idToken": "CARD-O", "type": "ISO14443"}}
+        answer = await op.post("/api/v1/stations/OTHER-1/ocpp/CustomerInformation", json=idle)
+        assert answer.json()["payload"]["status"] == "Invalid"
+        assert other.device.auth.local_list  # nothing cleared by a refused request
+
+    async with web.client() as owner:
+        logged = await login(owner, "owner", web.owner_password or "")
+        owner.headers["X-CSRF-Token"] = logged.json()["csrf_token"]
+        exported = (await owner.get("/api/v1/owner/data/export")).json()
+        by_station = {s["station_id"]: s for s in exported["stations"]}
+        assert sorted(by_station) == ["OTHER-1", "OWN-1"]  # the 1.6 station is not asked
+        assert by_station["OWN-1"]["status"] == "Accepted" and by_station["OWN-1"]["id_token"] == "CARD-O"
+        assert by_station["OWN-1"]["lines"] == ["authorization cache: CARD-O Accepted"]
+        other_lines = by_station["OTHER-1"]["lines"]
+        assert other_lines[:2] == ["local list: CARD-O Accepted", "authorization cache: CARD-O Accepted"]
+        assert other_lines[2].startswith("reservation 5: CARD-O until ")
+        assert other.device.auth.local_list  # a report clears nothing
+
+        erased = await owner.post("/api/v1/owner/data/erase", json={"confirm": True})
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["rows_deleted"]["OWN-1"] > 0
+        assert sorted((s["station_id"], s["status"]) for s in erased.json()["stations"]) == [
+            ("OTHER-1", "Accepted"),
+            ("OWN-1", "Accepted"),
+        ]
+        await wait_for(lambda: not other.device.auth.local_list, what="OTHER-1 cleared")
+        await wait_for(lambda: not own.device.auth.cache, what="OWN-1 cleared")
+        assert other.device.auth.cache == {} and other.device.reservations == {}
+        assert (await owner.get("/api/v1/owner/data/export")).json()["stations"] == []  # nothing left
+    cleared = [
+        e for e in web.services.store.security.recent(50, None) if e.event_type == "CustomerDataCleared"
+    ]
+    assert sorted(e.station_id for e in cleared) == ["OTHER-1", "OWN-1"]
+    for station in (own, other, old):
+        await station.close()

@@ -94,7 +94,11 @@ class CemSecurity:
         return None
 
     async def _sign_and_send(self, station_id: str, request: Any, certificate_type: str) -> None:
-        chain = await asyncio.to_thread(self._signer.sign, request, station_id)
+        try:
+            chain = await asyncio.to_thread(self._signer.sign, request, station_id)
+        except ValidationError as error:  # e.g. an external CA that failed: nothing is sent
+            await self._log(station_id, "CertificateSigningFailed", f"{certificate_type} not signed: {error}")
+            return
         status = await self.link(station_id).certificate_signed(chain, certificate_type)
         self.signed.append(station_id)
         await self._log(

@@ -147,11 +147,15 @@ async def test_l_signed_firmware_through_http(web_rig: WebRig, tmp_path: Path) -
 
 
 async def test_n_log_upload_and_periodic_monitor_through_http(web_rig: WebRig) -> None:
-    files = web_rig.web.services.gateway.security.files
-    location = files.upload_location("P3", 71)
+    async with web_rig.web.client(web_rig.token) as op:
+        handed = await op.post("/api/v1/stations/P3/upload-location", json={"request_id": 71})
+    assert handed.status_code == 200, handed.text
+    location = handed.json()["location"]
     log = {"log": {"remoteLocation": location}, "logType": "SecurityLog", "requestId": 71}
     assert (await web_rig.send("GetLog", log))["status"] == "Accepted"
     await wait_for(lambda: ("P3", "Uploaded", 71) in web_rig.web.services.gateway.log_status, what="uploaded")
+    uploaded = web_rig.web.services.gateway.security.files.slots
+    assert any(slot.received is not None and slot.request_id == 71 for slot in uploaded.values())
     monitor = {
         "value": 1,  # N08: every second, the tick of the station
         "type": "Periodic",
@@ -276,3 +280,27 @@ async def test_renewal_through_an_external_ca(
     finally:
         await rig.station.close()
         await rig.web.close()
+
+
+async def test_get_log_to_a_location_not_handed_out_is_refused_through_http(web_rig: WebRig) -> None:
+    """N01 bad input through the raw endpoint: a foreign location, a forged one on the CEM's own
+    endpoint, or one handed out for another station: 422 naming the field, nothing sent, logged."""
+    files = web_rig.web.services.gateway.security.files
+    other_station = files.upload_location("P4", 72)
+    async with web_rig.web.client(web_rig.token) as op:
+        for location in ("https://elsewhere.example/logs/", f"{files.base_url}/logs/forged/", other_station):
+            log = {"log": {"remoteLocation": location}, "logType": "SecurityLog", "requestId": 72}
+            refused = await op.post("/api/v1/stations/P3/ocpp/GetLog", json=log)
+            assert refused.status_code == 422, refused.text
+            assert "log.remoteLocation" in refused.text and "handed out" in refused.text
+        unknown = await op.post("/api/v1/stations/NOPE/upload-location", json={"request_id": 1})
+        assert unknown.status_code == 404
+        negative = await op.post("/api/v1/stations/P3/upload-location", json={"request_id": -1})
+        assert negative.status_code == 422 and "request_id" in negative.text
+    await wait_for(lambda: len(web_rig.security_events("LogUploadRefused")) >= 1, what="refusals logged")
+    details = " ".join(e.detail for e in web_rig.security_events("LogUploadRefused"))
+    assert "elsewhere.example" in details
+    assert not any(s.received for s in files.slots.values())  # nothing was uploaded anywhere
+    assert not [
+        s for s, _, r in web_rig.web.services.gateway.log_status if r == 72
+    ]  # the station got nothing

@@ -219,6 +219,11 @@ class CemGateway:
     async def on_reservation_status(self, station_id: str, reservation_id: int, status: str) -> None:
         await self.reports.record_reservation(station_id, ReservationRecord(reservation_id, status))
 
+    async def check_call(self, station_id: str, version: str, action: str, payload: dict[str, Any]) -> None:
+        """Before an operator's call goes out: the security side's rules (cem/security.py)."""
+        if self.security is not None:
+            await self.security.check_outgoing(station_id, action, payload)
+
     async def on_call_answered(
         self, station_id: str, version: str, action: str, payload: dict[str, Any], answer: dict[str, Any]
     ) -> None:

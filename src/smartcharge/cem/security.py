@@ -216,6 +216,37 @@ class CemSecurity:
         status = await self.link(station_id).get_log_of(log_type, location, request_id)
         return request_id, str(status)
 
+    async def check_outgoing(self, station_id: str, action: str, payload: dict[str, Any]) -> None:
+        """An operator's GetLog (2.0.1, 1.6 security extension) or GetDiagnostics (1.6) goes out
+        only to an upload location this CEM handed out for that station (``upload_location``);
+        any other is refused with a ValidationError and logged, and nothing is sent (N01)."""
+        if action == "GetLog":
+            field, location = "log.remoteLocation", (payload.get("log") or {}).get("remoteLocation")
+        elif action == "GetDiagnostics":
+            field, location = "location", payload.get("location")
+        else:
+            return
+        if (
+            self.files is not None
+            and isinstance(location, str)
+            and self.files.is_own_location(location, station_id)
+        ):
+            return
+        await self._log(
+            station_id,
+            "LogUploadRefused",
+            f"{action} to {str(location)[:200]!r} refused: not an upload location of this CEM for it",
+        )
+        raise ValidationError(
+            field, location, "uploads go only to a location this CEM handed out for this station"
+        )
+
+    def upload_location(self, station_id: str, request_id: int) -> str:
+        """A fresh single-use upload location for one GetLog / GetDiagnostics of ``station_id``."""
+        if self.files is None:
+            raise ValidationError("remoteLocation", None, "the CEM's upload endpoint is not running")
+        return self.files.upload_location(station_id, request_id)
+
     async def on_notify_event(self, station_id: str, events: list[AlertEvent]) -> None:
         for event in events:
             self.alerts.append((station_id, event))

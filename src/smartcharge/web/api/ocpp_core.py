@@ -238,6 +238,34 @@ async def reservations(station_id: StationId, request: Request) -> list[Reservat
     return [_out(r, ReservationOut) for r in await _reservations(reports, station_id)]
 
 
+class UploadLocationIn(BaseModel):
+    request_id: int = Field(ge=0, le=2_147_483_647, description="The requestId of the GetLog to send")
+
+
+class UploadLocationOut(BaseModel):
+    location: str = Field(description="Single-use HTTPS upload location on the CEM's file endpoint")
+
+
+@router.post(
+    "/stations/{station_id}/upload-location",
+    response_model=UploadLocationOut,
+    dependencies=CHANGE,
+    responses={404: {"description": "Unknown station"}},
+)
+async def upload_location(
+    station_id: StationId, body: UploadLocationIn, request: Request
+) -> UploadLocationOut:
+    """A location for ``GetLog.log.remoteLocation`` (or 1.6 ``GetDiagnostics.location``): the
+    operator API sends those messages only to a location handed out here for that station (N01)."""
+    await _station(request, station_id)
+    security = get_services(request).gateway.security
+    if security is None:
+        raise ValidationError("remoteLocation", None, "the CEM's upload endpoint is not running")
+    location = security.upload_location(station_id, body.request_id)
+    request.state.audit_detail = f"upload location for {station_id} request {body.request_id}"
+    return UploadLocationOut(location=location)
+
+
 @router.post(
     "/stations/{station_id}/local-list",
     response_model=LocalListOut,

@@ -109,3 +109,54 @@ async def test_export_reports_and_erase_clears_what_stations_hold(web: WebCem) -
     assert sorted(e.station_id for e in cleared) == ["OTHER-1", "OWN-1"]
     for station in (own, other, old):
         await station.close()
+
+
+async def test_cli_erase_has_the_running_cem_clear_the_stations(web: WebCem) -> None:
+    """``smartcharge cem erase --station S --token T``: the sessions go from the store, then the
+    running CEM has every connected 2.0.1 station clear their id tokens; bad input refused."""
+    from typer.testing import CliRunner
+
+    from smartcharge.cli.main import app
+
+    web.services.gateway.id_tokens.add("CARD-C")
+    home, away = await _station(web, "HOME-1"), await _station(web, "AWAY-1")
+    assert (await home.runner.present_token("CARD-C", EV(soc=0.5))).accepted
+    await wait_for(lambda: web.services.store.sessions.sessions("HOME-1", EPOCH), what="session stored")
+    home.device.unplug()
+    await wait_for(lambda: web.services.store.sessions.sessions("HOME-1", EPOCH)[0].stopped_at, what="ended")
+    assert (await away.runner.authorize("CARD-C")).accepted
+    token = await web.token("operator")
+    args = ["cem", "erase", "--station", "HOME-1", "--db", web.database_url, "--api", web.base_url]
+    result = await asyncio.to_thread(CliRunner().invoke, app, [*args, "--token", token])
+    assert result.exit_code == 0, result.output
+    assert "clear CARD-C at AWAY-1: Accepted" in result.output
+    assert "clear CARD-C at HOME-1: Accepted" in result.output
+    await wait_for(lambda: not away.device.auth.cache and not home.device.auth.cache, what="caches cleared")
+    assert web.services.store.sessions.sessions("HOME-1", EPOCH) == []
+
+    viewer = await web.token("viewer")
+    async with web.client(token) as op, web.client(viewer) as view:
+        nothing = await op.post("/api/v1/customer-information", json={"id_tokens": ["CARD-C"]})
+        assert nothing.status_code == 422 and "report" in nothing.text
+        empty = await op.post("/api/v1/customer-information", json={"id_tokens": [], "clear": True})
+        assert empty.status_code == 422 and "id_tokens" in empty.text
+        denied = await view.post("/api/v1/customer-information", json={"id_tokens": ["X"], "clear": True})
+        assert denied.status_code == 403
+        reported = await op.post(
+            "/api/v1/customer-information", json={"id_tokens": ["CARD-C"], "report": True}
+        )
+        assert {(a["station_id"], tuple(a["lines"])) for a in reported.json()} == {
+            ("AWAY-1", ("no data held for this customer",)),
+            ("HOME-1", ("no data held for this customer",)),
+        }
+    # A wrong operator token: erased here, the CEM refuses the clearing, one line, exit 2.
+    assert (await home.runner.present_token("CARD-C", EV(soc=0.5))).accepted
+    await wait_for(lambda: web.services.store.sessions.sessions("HOME-1", EPOCH), what="second session")
+    home.device.unplug()
+    await wait_for(lambda: web.services.store.sessions.sessions("HOME-1", EPOCH)[0].stopped_at, what="ended")
+    refused = await asyncio.to_thread(CliRunner().invoke, app, [*args, "--token", "sct_wrong_token"])
+    assert refused.exit_code == 2 and "refused (401)" in refused.output
+    assert "rows erased" in refused.output and "Traceback" not in refused.output
+    assert home.device.auth.cache  # not cleared: the CEM refused the call
+    for station in (home, away):
+        await station.close()

@@ -238,12 +238,50 @@ async def reservations(station_id: StationId, request: Request) -> list[Reservat
     return [_out(r, ReservationOut) for r in await _reservations(reports, station_id)]
 
 
+class CustomerInformationIn(BaseModel):
+    id_tokens: list[Annotated[str, Field(min_length=1, max_length=ID_TOKEN_MAX)]] = Field(
+        min_length=1, max_length=100, description="The customer's id tokens"
+    )
+    report: bool = Field(False, description="Ask what each station holds (NotifyCustomerInformation)")
+    clear: bool = Field(False, description="Have each station clear it")
+    timeout_s: float | None = Field(None, gt=0, le=300)
+
+
+class CustomerAnswerOut(BaseModel):
+    station_id: str
+    id_token: str
+    status: str = Field(description="Accepted, Rejected, Invalid, a CALLERROR code, or NoReport")
+    lines: list[str] = Field(description="What the station reported it holds (report=true)")
+
+
 class UploadLocationIn(BaseModel):
     request_id: int = Field(ge=0, le=2_147_483_647, description="The requestId of the GetLog to send")
 
 
 class UploadLocationOut(BaseModel):
     location: str = Field(description="Single-use HTTPS upload location on the CEM's file endpoint")
+
+
+@router.post("/customer-information", response_model=list[CustomerAnswerOut], dependencies=CHANGE)
+async def customer_information(body: CustomerInformationIn, request: Request) -> list[CustomerAnswerOut]:
+    """CustomerInformation for each token at every connected OCPP 2.0.1 station (N09 report, N10
+    clear; PRIV-6): what ``cem erase`` asks of the running CEM after erasing a station's sessions."""
+    if not (body.report or body.clear):
+        raise ValidationError("report", False, "ask for report, clear or both")
+    services = get_services(request)
+    security = services.gateway.security
+    if security is None:
+        raise ValidationError("id_tokens", None, "this CEM has no security service")
+    timeout = services.default_call_timeout_s if body.timeout_s is None else body.timeout_s
+    answers = await security.customer_information_everywhere(
+        body.id_tokens, report=body.report, clear=body.clear, timeout_s=timeout
+    )
+    statuses = sorted({a.status for a in answers})
+    request.state.audit_detail = (
+        f"CustomerInformation report={body.report} clear={body.clear} for {len(body.id_tokens)} token(s) "
+        f"at {len({a.station_id for a in answers})} station(s): {statuses}"
+    )
+    return [CustomerAnswerOut(**vars(a)) for a in answers]
 
 
 @router.post(

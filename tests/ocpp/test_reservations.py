@@ -100,6 +100,11 @@ async def test_16_reservation_profile(web: WebCem, sqlite_url: str) -> None:
         soon = format_time(station_now + timedelta(seconds=2))
         assert await reserve(**{**base, "expiryDate": soon}, reservationId=18) == "Accepted"
         await wait_for(lambda: station.device.reservations == {}, what="expired at the station")
+        garbled = await op.post(
+            "/api/v1/stations/R16/ocpp/ReserveNow",
+            json={**base, "expiryDate": "tomorrow", "reservationId": 20},
+        )
+        assert garbled.status_code == 422 and "expiryDate" in garbled.text  # refused before sending
         gone = format_time(station_now - timedelta(seconds=1))
         assert await reserve(**{**base, "expiryDate": gone}, reservationId=19) == "Rejected"
         listed = {

@@ -220,7 +220,10 @@ class CemGateway:
         await self.reports.record_reservation(station_id, ReservationRecord(reservation_id, status))
 
     async def check_call(self, station_id: str, version: str, action: str, payload: dict[str, Any]) -> None:
-        """Before an operator's call goes out: the security side's rules (cem/security.py)."""
+        """Before an operator's call goes out: a ReserveNow must carry a time the CEM can record
+        (cem/reservations.py); the security side's rules (cem/security.py)."""
+        if action == "ReserveNow":
+            reservations.from_reserve_now(version, payload, "Unsent")
         if self.security is not None:
             await self.security.check_outgoing(station_id, action, payload)
 

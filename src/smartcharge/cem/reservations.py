@@ -8,6 +8,10 @@ answer of ReserveNow is its status (Accepted, Faulted, Occupied, Rejected, Unava
 accepted CancelReservation makes it ``Cancelled``, and a 2.0.1 ReservationStatusUpdate makes it
 ``Expired`` or ``Removed``. 1.6 has no ReservationStatusUpdate, so an Accepted reservation whose
 expiry has passed is shown ``Expired`` when read (:func:`as_of`).
+
+The official schemas do not check a date-time's format, so a ReserveNow whose expiry is not an
+ISO 8601 time with an offset is refused before it is sent (422 naming ``expiryDate`` /
+``expiryDateTime``): the station could not honour it and the CEM could not record it.
 """
 
 from __future__ import annotations

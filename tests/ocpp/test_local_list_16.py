@@ -130,8 +130,15 @@ async def test_station_refusals_of_a_local_list(web: WebCem) -> None:
         offline = await op.post("/api/v1/stations/OFF1/local-list", json={})
         assert offline.status_code == 409 and "not connected" in offline.text
         negative = {"listVersion": 0, "updateType": "Full"}
-        disable_off = {"key": "LocalAuthListCtrlr.Enabled", "value": "true"}
-        assert await send("ChangeConfiguration", disable_off) == {"status": "Accepted"}
+        enable = {"key": "LocalAuthListEnabled", "value": "true"}  # the 1.6 standard key (9.2)
+        assert await send("ChangeConfiguration", enable) == {"status": "Accepted"}
+        config = await send("GetConfiguration", {"key": ["LocalAuthListEnabled", "SendLocalListMaxLength"]})
+        assert [(k["key"], k["value"]) for k in config["configurationKey"]] == [
+            ("LocalAuthListEnabled", "true"),
+            ("SendLocalListMaxLength", "250"),
+        ]
+        bad_value = {"key": "LocalAuthListEnabled", "value": "maybe"}
+        assert await send("ChangeConfiguration", bad_value) == {"status": "Rejected"}
         assert await send("SendLocalList", negative) == {"status": "Failed"}  # versions start at 1
     viewer = await web.token("viewer")
     async with web.client(viewer) as view:

@@ -78,6 +78,13 @@ async def test_16_reservation_profile(web: WebCem, sqlite_url: str) -> None:
         assert station.device.reservations == {}  # used up by the session it admitted
         assert await reserve(**base, reservationId=14) == "Occupied"  # a session is running
         station.device.unplug()
+        assert await reserve(**base, reservationId=21) == "Accepted"
+        assert await reserve(**{**base, "connectorId": 2}, reservationId=21) == "Rejected"
+        kept = {r.reservation_id: r.status for r in web.services.gateway.reports.reservations("R16")}
+        assert kept[21] == "Accepted" and 21 in station.device.reservations  # the refusal changed nothing
+        assert (
+            await op.post("/api/v1/stations/R16/ocpp/CancelReservation", json={"reservationId": 21})
+        ).json()["payload"] == {"status": "Accepted"}
 
         inoperative = {"connectorId": 0, "type": "Inoperative"}
         await op.post("/api/v1/stations/R16/ocpp/ChangeAvailability", json=inoperative)

@@ -233,8 +233,14 @@ class CemGateway:
         """An operator's call answered (``CsmsBase.call_action``): a reservation made or cancelled
         is recorded (cem/reservations.py), however it was sent."""
         record = reservations.from_answer(version, action, payload, answer)
-        if record is not None:
-            await self.reports.record_reservation(station_id, record)
+        if record is None:
+            return
+        if action == "ReserveNow" and record.status != "Accepted":
+            # A refused ReserveNow with the id of a reservation the station holds leaves it held.
+            held = await asyncio.to_thread(self.reports.reservations, station_id)
+            if any(r.reservation_id == record.reservation_id and r.status == "Accepted" for r in held):
+                return
+        await self.reports.record_reservation(station_id, record)
 
     async def on_cleared_charging_limit(self, station_id: str, source: str, evse_id: int | None) -> None:
         state = self._state(station_id)

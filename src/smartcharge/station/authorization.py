@@ -9,7 +9,8 @@ unknown to both, is not accepted, so an unknown token never starts charging offl
 Device-model variables (2.0.1 names; a 1.6 configuration key is ``Component.Variable``):
 ``LocalAuthListCtrlr.Enabled`` (read-write; disabled: SendLocalList is NotSupported and
 GetLocalListVersion answers -1 in 1.6), ``LocalAuthListCtrlr.Entries`` (read-only), and the two
-bounds below (read-only).
+bounds below (read-only); a 1.6 CSMS may use the standard keys ``LocalAuthListEnabled``,
+``LocalAuthListMaxLength`` and ``SendLocalListMaxLength`` for the same.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ ENTRIES = VariableRef("LocalAuthListCtrlr", "Entries")
 ENTRIES_MAX_REF = VariableRef("LocalAuthListCtrlr", "EntriesMax")
 ITEMS_REF = VariableRef("LocalAuthListCtrlr", "ItemsPerMessage")
 _READ_ONLY = (ENTRIES, ENTRIES_MAX_REF, ITEMS_REF)
+#: The 1.6 standard configuration keys (section 9.2), which have no component: a 1.6 key reaches
+#: the device as ``VariableRef(key, "")``.
+_KEYS_16 = {
+    VariableRef("LocalAuthListEnabled", ""): ENABLED,
+    VariableRef("LocalAuthListMaxLength", ""): ENTRIES_MAX_REF,
+    VariableRef("SendLocalListMaxLength", ""): ITEMS_REF,
+}
 
 
 def _valid(info: IdTokenInfo, now: datetime) -> IdTokenInfo:
@@ -113,19 +121,20 @@ class LocalAuthorization:
     # ---- device-model variables ---------------------------------------------------------------
 
     def owns_variable(self, ref: VariableRef) -> bool:
-        return ref == ENABLED or ref in _READ_ONLY
+        return ref == ENABLED or ref in _READ_ONLY or ref in _KEYS_16
 
     def get_variable(self, ref: VariableRef) -> VariableResult:
+        asked, ref = ref, _KEYS_16.get(ref, ref)
         values = {
             ENABLED: "true" if self.enabled else "false",
             ENTRIES: str(len(self.local_list)),
             ENTRIES_MAX_REF: str(ENTRIES_MAX),
             ITEMS_REF: str(ITEMS_PER_MESSAGE),
         }
-        return VariableResult(ref, "Accepted", values[ref])
+        return VariableResult(asked, "Accepted", values[ref])
 
     def set_variable(self, ref: VariableRef, value: str) -> VariableResult:
-        if ref != ENABLED or value not in ("true", "false"):
+        if _KEYS_16.get(ref, ref) != ENABLED or value not in ("true", "false"):
             return VariableResult(ref, "Rejected")
         self.enabled = value == "true"
         return VariableResult(ref, "Accepted")

@@ -175,6 +175,7 @@ async def test_n_log_upload_and_periodic_monitor_through_http(web_rig: WebRig) -
     assert cleared["clearMonitoringResult"] == [{"id": monitor_id, "status": "Accepted"}]
     ticked = web_rig.station.device.now_s
     await wait_for(lambda: web_rig.station.device.now_s >= ticked + 2, what="two more ticks")
+    await wait_for(lambda: not web_rig.station.device.outbox, what="alerts queued before the clear sent")
     count = len(alerts)
     await wait_for(lambda: web_rig.station.device.now_s >= ticked + 4, what="two ticks after the count")
     assert len(alerts) == count  # cleared: no more reports

@@ -492,12 +492,12 @@ class StationSecurityV201(_Tasks):
     async def _customer_information(
         self, request_id: int, report: bool, clear: bool, token: str | None
     ) -> None:
-        from smartcharge.station import customer_data
-
         # Only id tokens identify a customer here; a customer identifier or certificate finds nothing.
-        lines = [] if token is None else customer_data.held_for(self.device, token)
-        if clear and token is not None:
-            cleared = customer_data.forget(self.device, token)
+        # The device says what it holds (station/customer_data.py behind ``customer_data``).
+        held = getattr(self.device, "customer_data", None)
+        lines: list[str] = [] if token is None or held is None else held(token)
+        if clear and token is not None and held is not None:
+            cleared = self.device.forget_customer(token)
             logger.info("%s: customer data of one id token cleared (%d items)", self.id, cleared)
         if not report:
             return

@@ -52,6 +52,7 @@ from smartcharge.policy.charge_point import ChargePointState, StepInputs, step_c
 from smartcharge.policy.default_hours import GB_DEFAULT_HOURS, FirstUseChoice, ScheduleTable
 from smartcharge.policy.modes import Mode, select_mode
 from smartcharge.policy.random_delay import validate_max_delay_s
+from smartcharge.station import customer_data
 from smartcharge.station.authorization import LocalAuthorization
 from smartcharge.station.ev import EV
 from smartcharge.station.reservations import Reservation, Reservations
@@ -638,6 +639,14 @@ class EmulatedChargePoint:
                     "ReservationStatusUpdate", {"reservationId": rid, "reservationUpdateStatus": status}
                 )
             )
+
+    def customer_data(self, id_token: str) -> list[str]:
+        """N09: what this station holds about ``id_token`` (station/customer_data.py)."""
+        return customer_data.held_for(self, id_token)
+
+    def forget_customer(self, id_token: str) -> int:
+        """N10: clear it; how many items were cleared."""
+        return customer_data.forget(self, id_token)
 
     def transaction_status(self, transaction_id: str | None) -> tuple[bool | None, bool]:
         queued = any(

@@ -38,6 +38,14 @@ async def _station(web: WebCem, station_id: str, version: OcppVersion) -> Statio
     return station
 
 
+@pytest.fixture(params=["sqlite_url", "pg_url"])
+async def web_db(request: pytest.FixtureRequest) -> AsyncIterator[WebCem]:
+    """The same CEM on SQLite and on PostgreSQL (the reservation record is in the store)."""
+    handle = await start_web_cem(request.getfixturevalue(request.param))
+    yield handle
+    await handle.close()
+
+
 def _tokens(web: WebCem) -> None:
     tokens = web.services.gateway.id_tokens
     tokens.add("FLEET")
@@ -138,7 +146,8 @@ async def test_16_reservation_profile(web: WebCem, sqlite_url: str) -> None:
         await restarted.close()
 
 
-async def test_201_reservations_expire_and_are_removed(web: WebCem) -> None:
+async def test_201_reservations_expire_and_are_removed(web_db: WebCem) -> None:
+    web = web_db
     _tokens(web)
     station = await _station(web, "R201", OcppVersion.V201)
     operator = await web.token("operator")

@@ -160,3 +160,55 @@ async def test_cli_erase_has_the_running_cem_clear_the_stations(web: WebCem) -> 
     assert home.device.auth.cache  # not cleared: the CEM refused the call
     for station in (home, away):
         await station.close()
+
+
+async def test_the_cem_assembles_parts_from_an_independent_station(web: WebCem) -> None:
+    """NotifyCustomerInformation in three parts, split mid-line, from a charge point scripted on
+    plain websockets: the CEM joins them in order; parts that never finish are NoReport."""
+    import json
+
+    from web.support import RawStation
+
+    password = register(web.services.store, "RAW1")  # type: ignore[arg-type]
+    raw = RawStation(web.ocpp_url, "RAW1", password)
+    await raw.start()
+    await wait_for(lambda: "RAW1" in web.services.ocpp.sessions, what="raw link")
+    security = web.services.gateway.security
+
+    async def ask(timeout_s: float) -> asyncio.Task[object]:
+        task = asyncio.create_task(
+            security.customer_information("RAW1", "CARD-R", report=True, clear=False, timeout_s=timeout_s)
+        )
+        before = len(raw.calls())
+        await wait_for(lambda: len(raw.calls()) > before, what="CustomerInformation at the station")
+        return task
+
+    async def part(request_id: int, seq_no: int, data: str, tbc: bool) -> None:
+        payload = {
+            "data": data,
+            "seqNo": seq_no,
+            "generatedAt": format_time(datetime.now(UTC)),
+            "requestId": request_id,
+            "tbc": tbc,
+        }
+        await raw._connection.send(
+            json.dumps([2, f"p{request_id}-{seq_no}", "NotifyCustomerInformation", payload])
+        )
+
+    task = await ask(10.0)
+    action, payload = raw.calls()[-1][2], raw.calls()[-1][3]
+    assert action == "CustomerInformation" and payload["idToken"]["idToken"] == "CARD-R"
+    request_id = payload["requestId"]
+    await part(request_id, 0, "local list: CARD-R Acc", True)
+    await part(request_id, 1, "epted\nauthorization cache: CA", True)
+    await part(request_id, 2, "RD-R Accepted", False)
+    answer = await task
+    assert answer.status == "Accepted"  # type: ignore[attr-defined]
+    assert answer.lines == ["local list: CARD-R Accepted", "authorization cache: CARD-R Accepted"]  # type: ignore[attr-defined]
+
+    unfinished = await ask(2.0)
+    await part(raw.calls()[-1][3]["requestId"], 0, "local list: CARD-R", True)  # no last part follows
+    answer = await unfinished
+    assert answer.status == "NoReport"  # type: ignore[attr-defined]
+    assert answer.lines in ([], ["local list: CARD-R"])  # type: ignore[attr-defined]  # what came in time
+    await raw.close()

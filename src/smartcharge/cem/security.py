@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ocpp.exceptions import OCPPError
+
 from smartcharge.cem.ca import CsrSigner, check_csr
 from smartcharge.cem.file_server import FileServer
 from smartcharge.cem.firmware import PublishedImage
@@ -26,8 +28,10 @@ from smartcharge.ocpp.security_ports import AlertEvent, FirmwareRequest
 
 logger = logging.getLogger(__name__)
 
-#: How long the CEM waits for a station's NotifyCustomerInformation parts (N09).
-CUSTOMER_REPORT_TIMEOUT_S = 10.0
+#: How long the CEM waits for a station's NotifyCustomerInformation parts after its answer (N09):
+#: a station sends them at once; a station that answers Accepted and never sends them is
+#: reported NoReport, and an export does not hang on it.
+CUSTOMER_REPORT_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -283,34 +287,64 @@ class CemSecurity:
     ) -> CustomerAnswer:
         """CustomerInformation for one id token at one 2.0.1 station; with ``report`` the
         NotifyCustomerInformation parts, assembled in order, one line per item held."""
+        (answer,) = await self._ask_station(station_id, [id_token], report, clear, timeout_s)
+        return answer
+
+    async def _ask_station(
+        self, station_id: str, id_tokens: list[str], report: bool, clear: bool, timeout_s: float
+    ) -> list[CustomerAnswer]:
+        """One CustomerInformation per token (one call in flight per connection), then one wait
+        of at most :data:`CUSTOMER_REPORT_TIMEOUT_S` for all their reports together: a station
+        that never sends them costs that once per request, not once per token."""
         link = self.link(station_id)
-        request_id = next(self._request_ids)
-        key = (station_id, request_id)
-        self._customer_done[key] = asyncio.Event()
-        payload = {
-            "requestId": request_id,
-            "report": report,
-            "clear": clear,
-            "idToken": {"idToken": id_token, "type": "Central"},
-        }
+        keys = [(station_id, next(self._request_ids)) for _ in id_tokens]
+        for key in keys:
+            self._customer_done[key] = asyncio.Event()
+        statuses: list[str] = []
         try:
-            outcome = await link.call_action("CustomerInformation", payload, timeout_s)
-            if outcome.result is None:
-                return CustomerAnswer(station_id, id_token, str(outcome.error_code))
-            status = str(outcome.result["status"])
-            lines: list[str] = []
-            if report and status == "Accepted":
+            for key, token in zip(keys, id_tokens, strict=True):
+                payload = {
+                    "requestId": key[1],
+                    "report": report,
+                    "clear": clear,
+                    "idToken": {"idToken": token, "type": "Central"},
+                }
                 try:
-                    await asyncio.wait_for(self._customer_done[key].wait(), timeout_s)
-                except TimeoutError:
-                    return CustomerAnswer(station_id, id_token, "NoReport", self._customer_parts.get(key, []))
-                lines = "".join(self._customer_parts.get(key, [])).splitlines()
-            if clear and status == "Accepted":
-                await self._log(station_id, "CustomerDataCleared", "CustomerInformation clear accepted")
-            return CustomerAnswer(station_id, id_token, status, lines)
+                    outcome = await link.call_action("CustomerInformation", payload, timeout_s)
+                except (TimeoutError, ValidationError, ConnectionError, OCPPError) as error:
+                    statuses.append(type(error).__name__)
+                    continue
+                statuses.append(
+                    str(outcome.error_code) if outcome.result is None else str(outcome.result["status"])
+                )
+            waiting = [
+                asyncio.ensure_future(self._customer_done[k].wait())
+                for k, status in zip(keys, statuses, strict=True)
+                if report and status == "Accepted"
+            ]
+            if waiting:
+                _, pending = await asyncio.wait(waiting, timeout=min(timeout_s, CUSTOMER_REPORT_TIMEOUT_S))
+                for task in pending:
+                    task.cancel()
+            answers = []
+            for key, token, status in zip(keys, id_tokens, statuses, strict=True):
+                parts = self._customer_parts.get(key, [])
+                if report and status == "Accepted" and not self._customer_done[key].is_set():
+                    answers.append(CustomerAnswer(station_id, token, "NoReport", parts))
+                    continue
+                answers.append(CustomerAnswer(station_id, token, status, "".join(parts).splitlines()))
+            if clear and "Accepted" in statuses:
+                cleared = statuses.count("Accepted")
+                await self._log(
+                    station_id,
+                    "CustomerDataCleared",
+                    f"CustomerInformation clear accepted for {cleared} token(s)",
+                )
+            return answers
         finally:
-            self._customer_done.pop(key, None)
-            self._customer_parts.pop(key, None)
+            for key in keys:
+                self._customer_done.pop(key, None)
+                self._customer_parts.pop(key, None)
 
     def customer_stations(self) -> list[str]:
         """The connected OCPP 2.0.1 stations (1.6 has no CustomerInformation)."""
@@ -335,17 +369,10 @@ class CemSecurity:
         turn (one call in flight per connection). A station that fails is reported, not raised."""
 
         async def one_station(station_id: str) -> list[CustomerAnswer]:
-            answers = []
-            for token in id_tokens:
-                try:
-                    answers.append(
-                        await self.customer_information(
-                            station_id, token, report=report, clear=clear, timeout_s=timeout_s
-                        )
-                    )
-                except (TimeoutError, ValidationError, ConnectionError) as error:
-                    answers.append(CustomerAnswer(station_id, token, type(error).__name__))
-            return answers
+            try:
+                return await self._ask_station(station_id, id_tokens, report, clear, timeout_s)
+            except ValidationError as error:  # disconnected since it was listed
+                return [CustomerAnswer(station_id, token, type(error).__name__) for token in id_tokens]
 
         per_station = await asyncio.gather(*(one_station(s) for s in self.customer_stations()))
         return [answer for answers in per_station for answer in answers]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from ocpp.exceptions import OCPPError
 from pydantic import BaseModel, Field
 
 from smartcharge.cem import local_list
@@ -308,7 +309,12 @@ async def upload_location(
     "/stations/{station_id}/local-list",
     response_model=LocalListOut,
     dependencies=CHANGE,
-    responses={404: {"description": "Unknown station"}, 409: {"description": "Not connected"}},
+    responses={
+        404: {"description": "Unknown station"},
+        409: {"description": "Not connected"},
+        502: {"description": "The station's answer broke its schema"},
+        504: {"description": "No answer within the timeout"},
+    },
 )
 async def send_local_list(station_id: StationId, body: LocalListIn, request: Request) -> LocalListOut:
     """SendLocalList built from the id-token store (D01; 1.6 section 5.15), with the version after
@@ -325,6 +331,8 @@ async def send_local_list(station_id: StationId, body: LocalListIn, request: Req
         )
     except TimeoutError:
         raise HTTPException(504, f"station {station_id!r} did not answer within {timeout} s") from None
+    except OCPPError as error:  # an answer that breaks its schema: the station's fault
+        raise HTTPException(502, f"station {station_id!r} answered out of schema: {error}") from None
     request.state.audit_detail = (
         f"local list v{result.version} {result.update_type} to {station_id}: {result.status}"
     )

@@ -305,3 +305,23 @@ async def test_get_log_to_a_location_not_handed_out_is_refused_through_http(web_
     assert not [
         s for s, _, r in web_rig.web.services.gateway.log_status if r == 72
     ]  # the station got nothing
+
+
+async def test_get_log_fan_out_is_refused_per_station(web_rig: WebRig) -> None:
+    """A fan-out of GetLog: refused for each station whose location was not handed out for it
+    (outcome Refused, nothing sent to it), sent where it was."""
+    files = web_rig.web.services.gateway.security.files
+    good = {
+        "log": {"remoteLocation": files.upload_location("P3", 81)},
+        "logType": "SecurityLog",
+        "requestId": 81,
+    }
+    bad = {**good, "log": {"remoteLocation": "https://elsewhere.example/up/"}}
+    async with web_rig.web.client(web_rig.token) as op:
+        refused = await op.post("/api/v1/ocpp/GetLog/fan-out", json={"station_ids": ["P3"], "payload": bad})
+        assert refused.status_code == 200, refused.text
+        (item,) = refused.json()["results"]
+        assert item["outcome"] == "Refused" and "log.remoteLocation" in item["error"]["description"]
+        sent = await op.post("/api/v1/ocpp/GetLog/fan-out", json={"station_ids": ["P3"], "payload": good})
+        assert [r["outcome"] for r in sent.json()["results"]] == ["CallResult"]
+    await wait_for(lambda: ("P3", "Uploaded", 81) in web_rig.web.services.gateway.log_status, what="uploaded")

@@ -205,29 +205,57 @@ class CertificateAuthority:
 
 
 class CommandSigner:
-    """An external CA: ``command`` gets the CSR (PEM) on stdin and prints the PEM chain."""
+    """An external CA: ``command`` (with the station id as its last argument) gets the CSR (PEM)
+    on stdin and prints the PEM chain, leaf first, on stdout.
+
+    Its answer is checked before anything is sent to the station: the command must exit 0
+    within ``timeout_s``, print PEM certificates, and the leaf must be for the CSR's key and name
+    the station (CN). Any other outcome is a ValidationError naming the rule; the CEM logs it as
+    a security event and sends nothing (``cem/security.py``)."""
 
     def __init__(self, command: list[str], timeout_s: float = 30.0) -> None:
+        if not command:
+            raise ValidationError("external CA", command, "give the signing command")
         self._command = command
         self._timeout_s = timeout_s
 
+    def __repr__(self) -> str:
+        return f"CommandSigner({self._command[0]!r})"
+
     def sign(self, csr: x509.CertificateSigningRequest, station_id: str) -> str:
-        done = subprocess.run(  # noqa: S603 - the operator configures this command
-            [*self._command, station_id],
-            input=csr.public_bytes(serialization.Encoding.PEM),
-            capture_output=True,
-            timeout=self._timeout_s,
-            check=False,
-        )
+        try:
+            done = subprocess.run(  # noqa: S603 - the operator configures this command
+                [*self._command, station_id],
+                input=csr.public_bytes(serialization.Encoding.PEM),
+                capture_output=True,
+                timeout=self._timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ValidationError(
+                "external CA", self._timeout_s, "the signing command did not answer in time (s)"
+            ) from None
+        except OSError as error:
+            raise ValidationError("external CA", self._command[0], f"cannot run: {error.strerror}") from None
         if done.returncode != 0:
             raise ValidationError("external CA", done.returncode, "the signing command failed")
         chain = done.stdout.decode("ascii", "replace")
         try:
-            x509.load_pem_x509_certificates(chain.encode("ascii"))
+            certificates = x509.load_pem_x509_certificates(chain.encode("ascii"))
         except ValueError:
             raise ValidationError(
                 "external CA", "<output>", "did not print a PEM certificate chain"
             ) from None
+        leaf = certificates[0]
+        if leaf.public_key() != csr.public_key():
+            raise ValidationError(
+                "external CA", "<leaf>", "the certificate printed is not for this CSR's key"
+            )
+        names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not names or names[0].value != station_id:
+            raise ValidationError(
+                "external CA", names[0].value if names else None, f"the leaf must name {station_id!r}"
+            )
         return chain
 
 

@@ -63,13 +63,13 @@ class FileServer:
         self.slots[token] = UploadSlot(station_id, request_id, time.monotonic() + UPLOAD_TOKEN_TTL_S)
         return f"{self.base_url}/logs/{token}/"
 
-    def is_own_location(self, location: str) -> bool:
+    def is_own_location(self, location: str, station_id: str | None = None) -> bool:
+        """A location this CEM handed out (for ``station_id``, when given) and not yet used."""
         prefix = f"{self.base_url}/logs/"
-        return (
-            bool(self.base_url)
-            and location.startswith(prefix)
-            and location[len(prefix) :].rstrip("/") in self.slots
-        )
+        if not self.base_url or not location.startswith(prefix):
+            return False
+        slot = self.slots.get(location[len(prefix) :].rstrip("/"))
+        return slot is not None and slot.received is None and station_id in (None, slot.station_id)
 
     def _make_app(self) -> FastAPI:
         app = FastAPI(title="smartcharge CEM files", docs_url=None, redoc_url=None, openapi_url=None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from smartcharge.cem import reservations
 from smartcharge.cem.id_tokens import IdTokenService
 from smartcharge.cem.limits import PROFILE_ID, LimitBook, ProfileTarget
 from smartcharge.cem.ports import StationTelemetry
@@ -237,6 +238,29 @@ class CemGateway:
 
     async def on_reservation_status(self, station_id: str, reservation_id: int, status: str) -> None:
         await self.reports.record_reservation(station_id, ReservationRecord(reservation_id, status))
+
+    async def check_call(self, station_id: str, version: str, action: str, payload: dict[str, Any]) -> None:
+        """Before an operator's call goes out: a ReserveNow must carry a time the CEM can record
+        (cem/reservations.py); the security side's rules (cem/security.py)."""
+        if action == "ReserveNow":
+            reservations.from_reserve_now(version, payload, "Unsent")
+        if self.security is not None:
+            await self.security.check_outgoing(station_id, action, payload)
+
+    async def on_call_answered(
+        self, station_id: str, version: str, action: str, payload: dict[str, Any], answer: dict[str, Any]
+    ) -> None:
+        """An operator's call answered (``CsmsBase.call_action``): a reservation made or cancelled
+        is recorded (cem/reservations.py), however it was sent."""
+        record = reservations.from_answer(version, action, payload, answer)
+        if record is None:
+            return
+        if action == "ReserveNow" and record.status != "Accepted":
+            # A refused ReserveNow with the id of a reservation the station holds leaves it held.
+            held = await asyncio.to_thread(self.reports.reservations, station_id)
+            if any(r.reservation_id == record.reservation_id and r.status == "Accepted" for r in held):
+                return
+        await self.reports.record_reservation(station_id, record)
 
     async def on_cleared_charging_limit(self, station_id: str, source: str, evse_id: int | None) -> None:
         state = self._state(station_id)

@@ -7,11 +7,20 @@ gathers everything the CEM holds about the owner's charge points; "erase my data
 sessions, meter values and rate changes (the records that are personal data, PRIV-1) and the
 CEM's copy of his settings stays, since without it he could not use his charge points. The
 security log keeps no personal data beyond station ids and addresses and is never erased here.
+
+Charge points hold data about the owner too (OCPP 2.0.1 N09/N10): the id tokens his sessions
+were started with sit in their authorization caches, local lists, reservations and queued
+session messages. :meth:`OwnerData.export_all` adds what every connected 2.0.1 station reports
+for those tokens (CustomerInformation report=true, the NotifyCustomerInformation parts
+assembled); :meth:`OwnerData.erase_all` has every connected 2.0.1 station clear them
+(clear=true), the tokens read before the sessions are erased. A station that is offline then is
+named in the answer, not retried.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -146,6 +155,44 @@ class OwnerData:
             )
         )
         return counts
+
+    def id_tokens(self, owner: str) -> list[str]:
+        """The id tokens of the sessions stored for the owner's charge points."""
+        tokens = {t for r in self.owners.owned(owner) for t in self.sessions.id_tokens(r.station_id)}
+        return sorted(tokens)
+
+    def _station_security(self) -> Any:
+        gateway = self.owners.gateway
+        return None if gateway is None else getattr(gateway, "security", None)
+
+    async def export_all(self, owner: str) -> dict[str, Any]:
+        """:meth:`export` plus ``stations``: what each connected 2.0.1 station holds about the
+        owner's id tokens (N09)."""
+        data = await asyncio.to_thread(self.export, owner)
+        tokens = await asyncio.to_thread(self.id_tokens, owner)
+        security = self._station_security()
+        answers = (
+            []
+            if security is None or not tokens
+            else await security.customer_information_everywhere(tokens, report=True, clear=False)
+        )
+        data["stations"] = [asdict(a) for a in answers]
+        return data
+
+    async def erase_all(self, owner: str) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        """:meth:`erase`, then every connected 2.0.1 station clears what it holds about the
+        owner's id tokens (N10); returns the rows deleted and each station's answer."""
+        tokens = await asyncio.to_thread(self.id_tokens, owner)  # before the sessions go
+        counts = await asyncio.to_thread(self.erase, owner)
+        security = self._station_security()
+        answers = (
+            []
+            if security is None or not tokens
+            else await security.customer_information_everywhere(tokens, report=False, clear=True)
+        )
+        return counts, [
+            {"station_id": a.station_id, "id_token": a.id_token, "status": a.status} for a in answers
+        ]
 
     # ---- security log ---------------------------------------------------------------------------
 

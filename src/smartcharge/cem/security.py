@@ -1,6 +1,7 @@
-"""The CEM's security and device-management side (OCPP 2.0.1 A02/A03, L01, M03-M05, N01;
-SEC-S-4..6): signs station CSRs, publishes firmware, hands out log-upload locations, and keeps
-what stations report (firmware status, uploaded logs) for the operator.
+"""The CEM's security and device-management side (OCPP 2.0.1 A02/A03, L01, M03-M05, N01-N10;
+SEC-S-4..6, PRIV-6): signs station CSRs, publishes firmware, hands out log-upload locations,
+asks stations for and clears what they hold about a customer (CustomerInformation), and keeps
+what stations report (firmware status, uploaded logs, customer data) for the operator.
 
 It implements :class:`~smartcharge.ocpp.security_ports.CsmsSecurityEvents` (the version modules
 find it as ``gateway.security``). Every refusal is a security-log entry with its reason.
@@ -12,8 +13,11 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from ocpp.exceptions import OCPPError
 
 from smartcharge.cem.ca import CsrSigner, check_csr
 from smartcharge.cem.file_server import FileServer
@@ -23,6 +27,21 @@ from smartcharge.core.errors import ValidationError
 from smartcharge.ocpp.security_ports import AlertEvent, FirmwareRequest
 
 logger = logging.getLogger(__name__)
+
+#: How long the CEM waits for a station's NotifyCustomerInformation parts after its answer (N09):
+#: a station sends them at once; a station that answers Accepted and never sends them is
+#: reported NoReport, and an export does not hang on it.
+CUSTOMER_REPORT_TIMEOUT_S = 5.0
+
+
+@dataclass
+class CustomerAnswer:
+    """One station's answer to CustomerInformation for one id token (N09/N10)."""
+
+    station_id: str
+    id_token: str
+    status: str  # Accepted | Rejected | Invalid, a CALLERROR code, NoReport (parts never came)
+    lines: list[str] = field(default_factory=list)
 
 
 class CemSecurity:
@@ -39,6 +58,8 @@ class CemSecurity:
         self.signed: list[str] = []
         self.alerts: list[tuple[str, AlertEvent]] = []
         self.monitoring_reports: dict[tuple[str, int], list[str]] = {}
+        self._customer_parts: dict[tuple[str, int], list[str]] = {}
+        self._customer_done: dict[tuple[str, int], asyncio.Event] = {}
         self._request_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -77,7 +98,11 @@ class CemSecurity:
         return None
 
     async def _sign_and_send(self, station_id: str, request: Any, certificate_type: str) -> None:
-        chain = await asyncio.to_thread(self._signer.sign, request, station_id)
+        try:
+            chain = await asyncio.to_thread(self._signer.sign, request, station_id)
+        except ValidationError as error:  # e.g. an external CA that failed: nothing is sent
+            await self._log(station_id, "CertificateSigningFailed", f"{certificate_type} not signed: {error}")
+            return
         status = await self.link(station_id).certificate_signed(chain, certificate_type)
         self.signed.append(station_id)
         await self._log(
@@ -195,6 +220,37 @@ class CemSecurity:
         status = await self.link(station_id).get_log_of(log_type, location, request_id)
         return request_id, str(status)
 
+    async def check_outgoing(self, station_id: str, action: str, payload: dict[str, Any]) -> None:
+        """An operator's GetLog (2.0.1, 1.6 security extension) or GetDiagnostics (1.6) goes out
+        only to an upload location this CEM handed out for that station (``upload_location``);
+        any other is refused with a ValidationError and logged, and nothing is sent (N01)."""
+        if action == "GetLog":
+            field, location = "log.remoteLocation", (payload.get("log") or {}).get("remoteLocation")
+        elif action == "GetDiagnostics":
+            field, location = "location", payload.get("location")
+        else:
+            return
+        if (
+            self.files is not None
+            and isinstance(location, str)
+            and self.files.is_own_location(location, station_id)
+        ):
+            return
+        await self._log(
+            station_id,
+            "LogUploadRefused",
+            f"{action} to {str(location)[:200]!r} refused: not an upload location of this CEM for it",
+        )
+        raise ValidationError(
+            field, location, "uploads go only to a location this CEM handed out for this station"
+        )
+
+    def upload_location(self, station_id: str, request_id: int) -> str:
+        """A fresh single-use upload location for one GetLog / GetDiagnostics of ``station_id``."""
+        if self.files is None:
+            raise ValidationError("remoteLocation", None, "the CEM's upload endpoint is not running")
+        return self.files.upload_location(station_id, request_id)
+
     async def on_notify_event(self, station_id: str, events: list[AlertEvent]) -> None:
         for event in events:
             self.alerts.append((station_id, event))
@@ -210,8 +266,116 @@ class CemSecurity:
     async def on_monitoring_report(self, station_id: str, request_id: int, lines: list[str]) -> None:
         self.monitoring_reports.setdefault((station_id, request_id), []).extend(lines)
 
+    # ---- N09/N10: customer information (PRIV-6) ----------------------------------------------
+
     async def on_customer_information(self, station_id: str, request_id: int, data: str, done: bool) -> None:
-        return None
+        key = (station_id, request_id)
+        if key not in self._customer_done:  # not asked by this CEM (or asked long ago): kept as notice
+            return
+        self._customer_parts.setdefault(key, []).append(data)
+        if done:
+            self._customer_done[key].set()
+
+    async def customer_information(
+        self,
+        station_id: str,
+        id_token: str,
+        *,
+        report: bool,
+        clear: bool,
+        timeout_s: float = CUSTOMER_REPORT_TIMEOUT_S,
+    ) -> CustomerAnswer:
+        """CustomerInformation for one id token at one 2.0.1 station; with ``report`` the
+        NotifyCustomerInformation parts, assembled in order, one line per item held."""
+        (answer,) = await self._ask_station(station_id, [id_token], report, clear, timeout_s)
+        return answer
+
+    async def _ask_station(
+        self, station_id: str, id_tokens: list[str], report: bool, clear: bool, timeout_s: float
+    ) -> list[CustomerAnswer]:
+        """One CustomerInformation per token (one call in flight per connection), then one wait
+        of at most :data:`CUSTOMER_REPORT_TIMEOUT_S` for all their reports together: a station
+        that never sends them costs that once per request, not once per token."""
+        link = self.link(station_id)
+        keys = [(station_id, next(self._request_ids)) for _ in id_tokens]
+        for key in keys:
+            self._customer_done[key] = asyncio.Event()
+        statuses: list[str] = []
+        try:
+            for key, token in zip(keys, id_tokens, strict=True):
+                payload = {
+                    "requestId": key[1],
+                    "report": report,
+                    "clear": clear,
+                    "idToken": {"idToken": token, "type": "Central"},
+                }
+                try:
+                    outcome = await link.call_action("CustomerInformation", payload, timeout_s)
+                except (TimeoutError, ValidationError, ConnectionError, OCPPError) as error:
+                    statuses.append(type(error).__name__)
+                    continue
+                statuses.append(
+                    str(outcome.error_code) if outcome.result is None else str(outcome.result["status"])
+                )
+            waiting = [
+                asyncio.ensure_future(self._customer_done[k].wait())
+                for k, status in zip(keys, statuses, strict=True)
+                if report and status == "Accepted"
+            ]
+            if waiting:
+                _, pending = await asyncio.wait(waiting, timeout=min(timeout_s, CUSTOMER_REPORT_TIMEOUT_S))
+                for task in pending:
+                    task.cancel()
+            answers = []
+            for key, token, status in zip(keys, id_tokens, statuses, strict=True):
+                parts = self._customer_parts.get(key, [])
+                if report and status == "Accepted" and not self._customer_done[key].is_set():
+                    answers.append(CustomerAnswer(station_id, token, "NoReport", parts))
+                    continue
+                answers.append(CustomerAnswer(station_id, token, status, "".join(parts).splitlines()))
+            if clear and "Accepted" in statuses:
+                cleared = statuses.count("Accepted")
+                await self._log(
+                    station_id,
+                    "CustomerDataCleared",
+                    f"CustomerInformation clear accepted for {cleared} token(s)",
+                )
+            return answers
+        finally:
+            for key in keys:
+                self._customer_done.pop(key, None)
+                self._customer_parts.pop(key, None)
+
+    def customer_stations(self) -> list[str]:
+        """The connected OCPP 2.0.1 stations (1.6 has no CustomerInformation)."""
+        from smartcharge.ocpp.domain import OcppVersion
+
+        return sorted(
+            sid
+            for sid, state in self._links.items()
+            if state.link is not None and state.link.version is OcppVersion.V201
+        )
+
+    async def customer_information_everywhere(
+        self,
+        id_tokens: list[str],
+        *,
+        report: bool,
+        clear: bool,
+        timeout_s: float = CUSTOMER_REPORT_TIMEOUT_S,
+    ) -> list[CustomerAnswer]:
+        """The same request for each token at every connected 2.0.1 station: a token may be cached
+        at a station that is not the owner's. Stations are asked at once; one station's tokens in
+        turn (one call in flight per connection). A station that fails is reported, not raised."""
+
+        async def one_station(station_id: str) -> list[CustomerAnswer]:
+            try:
+                return await self._ask_station(station_id, id_tokens, report, clear, timeout_s)
+            except ValidationError as error:  # disconnected since it was listed
+                return [CustomerAnswer(station_id, token, type(error).__name__) for token in id_tokens]
+
+        per_station = await asyncio.gather(*(one_station(s) for s in self.customer_stations()))
+        return [answer for answers in per_station for answer in answers]
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -220,4 +384,4 @@ class CemSecurity:
             await self.files.stop()
 
 
-__all__ = ["CemSecurity"]
+__all__ = ["CUSTOMER_REPORT_TIMEOUT_S", "CemSecurity", "CustomerAnswer"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine, make_url
 
 from smartcharge.cem.auth import StationAuthenticator
-from smartcharge.cem.ca import CertificateAuthority
+from smartcharge.cem.ca import CertificateAuthority, CommandSigner, CsrSigner
 from smartcharge.cem.file_server import FileServer
 from smartcharge.cem.gateway import CemGateway
 from smartcharge.cem.id_tokens import IdTokenService
@@ -63,6 +63,9 @@ class CemConfig:
     data_dir: Path | None = None
     #: The CA that signs station CSRs (default: ``ca`` in the key directory, created 0700/0600).
     ca_dir: Path | None = None
+    #: An external CA instead (``cem/ca.py::CommandSigner``): the command gets the CSR on stdin
+    #: and the station id as its last argument, and prints the PEM chain.
+    ca_command: tuple[str, ...] | None = None
     #: HTTPS port of the file endpoint (firmware downloads, GetLog uploads); None: not served.
     files_port: int | None = None
     #: Published firmware images (default: ``firmware`` in the key directory).
@@ -151,7 +154,8 @@ async def _start_security(config: CemConfig, gateway: CemGateway) -> CemSecurity
 
         files = FileServer(config.firmware_dir or key_dir / "firmware", key_dir / "uploads", refused)
         await files.start(config.host, config.files_port, config.cert, config.key)
-    return CemSecurity(gateway.stations, gateway.recorder, ca, files)
+    signer: CsrSigner = ca if config.ca_command is None else CommandSigner(list(config.ca_command))
+    return CemSecurity(gateway.stations, gateway.recorder, signer, files)
 
 
 async def serve_cem(

@@ -375,16 +375,53 @@ def erase(
     transaction_id: str | None = typer.Option(None, "--transaction", help="Only this session."),
     db: str | None = DbOpt,
     data_dir: Path | None = DataDirOpt,
+    api: str = typer.Option(
+        "http://127.0.0.1:8080", "--api", envvar="SMARTCHARGE_API", help="The running CEM's web API."
+    ),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        help="An operator token: the running CEM then has every connected OCPP 2.0.1 station clear "
+        "the sessions' id tokens (CustomerInformation, N10).",
+    ),
+    ca: Annotated[Path | None, typer.Option(help="CA certificate of an HTTPS API.")] = None,
 ) -> None:
-    """Erase a station's session data, or one session (PRIV-6 erasure). The security log is kept."""
+    """Erase a station's session data, or one session (PRIV-6 erasure). The security log is kept.
+    With --token the charge points clear what they hold about the sessions' id tokens too."""
     from smartcharge.cem.service import open_store
 
     store = open_store(database_url(db, data_dir), data_dir=data_dir)
+    id_tokens = store.sessions.id_tokens(station_id) if token is not None and transaction_id is None else []
     try:
         deleted = store.sessions.erase(station_id, transaction_id)
     except ValidationError as error:  # a running session: the erasure would not hold
         _fail(error)
     console.print(f"{deleted} rows erased")
+    if token is not None and id_tokens:
+        _clear_at_stations(api, token, ca, id_tokens)
+
+
+def _clear_at_stations(api: str, token: str, ca: Path | None, id_tokens: list[str]) -> None:
+    import httpx
+
+    try:
+        answer = httpx.post(
+            f"{api.rstrip('/')}/api/v1/customer-information",
+            json={"id_tokens": id_tokens, "clear": True},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60.0,
+            verify=str(ca) if ca is not None else True,
+        )
+    except httpx.HTTPError as error:
+        console.print(f"[red]error:[/red] erased here, but cannot reach the CEM at {api}: {error}")
+        raise typer.Exit(2) from None
+    if answer.status_code != 200:
+        console.print(
+            f"[red]refused ({answer.status_code}):[/red] {answer.json().get('detail', answer.text)}"
+        )
+        raise typer.Exit(2)
+    for item in answer.json():
+        console.print(f"clear {item['id_token']} at {item['station_id']}: {item['status']}")
 
 
 @app.command("security-log")

@@ -82,11 +82,21 @@ class CsmsBase(FaultTolerantChargePoint):
         (a fan-out checks once per version, not once per station)."""
         if not checked:
             validate_request(self._ocpp_version, action, payload)
+        # The CEM's own rules on what may go out (a log upload only to its own endpoint, N01):
+        # a ValidationError here means nothing was sent.
+        guard = getattr(self._events, "check_call", None)
+        if guard is not None:
+            await guard(self.station_id, self._ocpp_version, action, payload)
         unique_id = str(uuid.uuid4())
         try:
             answer = await self._round_trip(action, payload, unique_id, timeout_s)
         except CallErrorReply as error:
             return CallOutcome(unique_id, None, error.code, str(error.description), error.details or None)
+        # What the CEM keeps of an operator's call (a reservation made, a customer-data request):
+        # the events see the payload sent and the answer (cem/reservations.py).
+        hook = getattr(self._events, "on_call_answered", None)
+        if hook is not None:
+            await hook(self.station_id, self._ocpp_version, action, payload, answer)
         return CallOutcome(unique_id, answer)
 
     async def _request(self, payload: Any) -> Any:

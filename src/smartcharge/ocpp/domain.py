@@ -344,7 +344,12 @@ class StationDevice(Protocol):
     def unlock_connector(self, evse_id: int, connector_id: int) -> str: ...
 
     def reserve(
-        self, reservation_id: int, expires_at: datetime, id_token: str, evse_id: int | None
+        self,
+        reservation_id: int,
+        expires_at: datetime,
+        id_token: str,
+        evse_id: int | None,
+        group_id_token: str | None = None,
     ) -> str: ...
 
     def cancel_reservation(self, reservation_id: int) -> bool: ...

@@ -551,36 +551,9 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
             status={"Unlocked": "Unlocked", "UnknownConnector": "NotSupported"}.get(status, "UnlockFailed")
         )
 
-    @on("SendLocalList")
-    def on_send_local_list(self, list_version: int, update_type: str, **kw: Any) -> Any:
-        entries = [
-            (e["id_tag"], None if e.get("id_tag_info") is None else id_tag_info_from_wire(e["id_tag_info"]))
-            for e in kw.get("local_authorization_list") or []
-        ]
-        status = self.device.send_local_list(list_version, update_type, entries)
-        return call_result.SendLocalList(status=status)
-
-    @on("GetLocalListVersion")
-    def on_get_local_list_version(self) -> Any:
-        return call_result.GetLocalListVersion(list_version=self.device.local_list_version())
-
     @on("ClearCache")
     def on_clear_cache(self) -> Any:
         return call_result.ClearCache(status="Accepted" if self.device.clear_cache() else "Rejected")
-
-    @on("ReserveNow")
-    def on_reserve_now(
-        self, connector_id: int, expiry_date: str, id_tag: str, reservation_id: int, **_: Any
-    ) -> Any:
-        status = self.device.reserve(reservation_id, parse_time(expiry_date), id_tag, connector_id or None)
-        return call_result.ReserveNow(
-            status=status if status in ("Accepted", "Occupied", "Unavailable") else "Rejected"
-        )
-
-    @on("CancelReservation")
-    def on_cancel_reservation(self, reservation_id: int) -> Any:
-        ok = self.device.cancel_reservation(reservation_id)
-        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
 
     # uplink
 

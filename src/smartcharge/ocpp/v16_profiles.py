@@ -1,8 +1,14 @@
 # mypy: disable-error-code="untyped-decorator"
 """OCPP 1.6 feature profiles beyond Core and Smart Charging, on both ends: Firmware Management's
-diagnostics (GetDiagnostics -> upload -> DiagnosticsStatusNotification) and Remote Trigger
+diagnostics (GetDiagnostics -> upload -> DiagnosticsStatusNotification), Remote Trigger
 (TriggerMessage for BootNotification, Heartbeat, StatusNotification, DiagnosticsStatusNotification,
-FirmwareStatusNotification). Uploads go to the CEM's HTTPS upload endpoint like GetLog (N01).
+FirmwareStatusNotification), and the station's end of Local Auth List Management (SendLocalList,
+GetLocalListVersion; sections 5.15, 5.10) and Reservation (ReserveNow, CancelReservation;
+sections 5.13, 5.3). Uploads go to the CEM's HTTPS upload endpoint like GetLog (N01).
+
+The CEM sends the list and reservation messages through ``CsmsBase.call_action`` (the operator
+API), the list from its id-token store (``cem/local_list.py``); it keeps reservations from the
+answers (``cem/reservations.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 
+from smartcharge.ocpp.domain import parse_time
 from smartcharge.ocpp.log_upload import upload_log
 from smartcharge.ocpp.v201_security import _Tasks
 
@@ -63,7 +70,8 @@ class CsmsProfilesV16(_Tasks):
 
 
 class StationProfilesV16(_Tasks):
-    """Station end: GetDiagnostics (TriggerMessage, with these triggers, is StationV16's)."""
+    """Station end: GetDiagnostics (TriggerMessage, with these triggers, is StationV16's), the
+    local authorization list and reservations."""
 
     id: str
     device: Any
@@ -89,6 +97,53 @@ class StationProfilesV16(_Tasks):
         context = security.ssl_context() if security is not None and location.startswith("https:") else None
         ok = await asyncio.to_thread(upload_log, location, f"{self.id}-diagnostics.log", lines, context)
         await self.call(notify(status="Uploaded" if ok else "UploadFailed"), suppress=False)
+
+    # ---- Local Auth List Management (station/authorization.py) -------------------------------
+
+    @on("SendLocalList")
+    def on_send_local_list(self, list_version: int, update_type: str, **kw: Any) -> Any:
+        """Accepted, Failed, NotSupported (list disabled) or VersionMismatch (5.15)."""
+        from smartcharge.ocpp.v16 import id_tag_info_from_wire  # v16 imports this module
+
+        entries = [
+            (e["id_tag"], None if e.get("id_tag_info") is None else id_tag_info_from_wire(e["id_tag_info"]))
+            for e in kw.get("local_authorization_list") or []
+        ]
+        status = self.device.send_local_list(list_version, update_type, entries)
+        if status != "Accepted":
+            logger.info("%s: SendLocalList %s v%d: %s", self.id, update_type, list_version, status)
+        return call_result.SendLocalList(status=status)
+
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self) -> Any:
+        """0: no list; -1: Local Auth List disabled (5.10)."""
+        auth = getattr(self.device, "auth", None)
+        version = self.device.local_list_version() if auth is None else auth.list_version()
+        return call_result.GetLocalListVersion(list_version=version)
+
+    # ---- Reservation (station/reservations.py) -------------------------------------------------
+
+    @on("ReserveNow")
+    def on_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        parent_id_tag: str | None = None,
+        **_: Any,
+    ) -> Any:
+        """Accepted, Faulted, Occupied, Rejected or Unavailable (5.13); connector 0 reserves the
+        charge point (one connector here). A parentIdTag admits the tags of that group."""
+        status = self.device.reserve(
+            reservation_id, parse_time(expiry_date, "expiryDate"), id_tag, connector_id or None, parent_id_tag
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int) -> Any:
+        ok = self.device.cancel_reservation(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
 
 
 __all__ = ["TRIGGERABLE", "CsmsProfilesV16", "StationProfilesV16"]

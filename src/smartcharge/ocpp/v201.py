@@ -528,7 +528,7 @@ class CsmsV201(CsmsBase, CsmsSecurityV201):
             f"request {request_id} part {seq_no}",
             {"data": data, "seqNo": seq_no, "generatedAt": generated_at, "requestId": request_id, **kw},
         )
-        return call_result.NotifyCustomerInformation()
+        return await super().on_notify_customer_information(data, seq_no, generated_at, request_id, **kw)
 
     @on("NotifyDisplayMessages")
     async def on_notify_display_messages(self, request_id: int, **kw: Any) -> Any:
@@ -863,10 +863,17 @@ class StationV201(StationBase, StationSecurityV201):
 
     @on("ReserveNow")
     def on_reserve_now(
-        self, id: int, expiry_date_time: str, id_token: dict[str, Any], evse_id: int | None = None, **_: Any
+        self,
+        id: int,
+        expiry_date_time: str,
+        id_token: dict[str, Any],
+        evse_id: int | None = None,
+        group_id_token: dict[str, Any] | None = None,
+        **_: Any,
     ) -> Any:
-        """H01."""
-        status = self.device.reserve(id, parse_time(expiry_date_time), id_token["id_token"], evse_id)
+        """H01 (station/reservations.py); a groupIdToken admits the group's tokens too (H03)."""
+        group = None if group_id_token is None else group_id_token["id_token"]
+        status = self.device.reserve(id, parse_time(expiry_date_time), id_token["id_token"], evse_id, group)
         return call_result.ReserveNow(status=status)
 
     @on("CancelReservation")
@@ -892,7 +899,8 @@ class StationV201(StationBase, StationSecurityV201):
             for e in local_authorization_list or []
         ]
         status = self.device.send_local_list(version_number, update_type, entries)
-        return call_result.SendLocalList(status=status)
+        # 2.0.1 SendLocalListStatusEnumType has no NotSupported: a disabled list is Failed.
+        return call_result.SendLocalList(status="Failed" if status == "NotSupported" else status)
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self, **_: Any) -> Any:

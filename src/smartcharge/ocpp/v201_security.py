@@ -1,5 +1,5 @@
 # mypy: disable-error-code="untyped-decorator"
-"""OCPP 2.0.1 security and device management on both ends (blocks A02/A03, L01, M03-M05, N01):
+"""OCPP 2.0.1 security and device management on both ends (blocks A02/A03, L01, M03-M05, N01-N10):
 mixed into :class:`~smartcharge.ocpp.v201.CsmsV201` and :class:`~smartcharge.ocpp.v201.StationV201`.
 
 The CEM end hands what stations send to ``events.security``
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 #: TriggerMessage requestedMessage values handled here (the rest belong to the core triggers).
 SECURITY_TRIGGERS = frozenset({"SignChargingStationCertificate", "SignCombinedCertificate"})
+#: NotifyCustomerInformation.data is at most 512 characters (CustomerInformation N09): longer
+#: answers go in parts (tbc true on all but the last).
+CUSTOMER_DATA_PART = 512
 
 
 class _Tasks:
@@ -130,6 +133,15 @@ class CsmsSecurityV201(_Tasks):
             ]
             await security.on_monitoring_report(self.station_id, request_id, lines)
         return call_result.NotifyMonitoringReport()
+
+    async def on_notify_customer_information(
+        self, data: str, seq_no: int, generated_at: str, request_id: int, tbc: bool = False, **_: Any
+    ) -> Any:
+        """N09: one part of the station's answer to CustomerInformation; the CEM assembles them."""
+        security = self._security()
+        if security is not None:
+            await security.on_customer_information(self.station_id, request_id, data, not tbc)
+        return call_result.NotifyCustomerInformation()
 
     async def set_variable_monitoring(self, settings: list[MonitorSetting]) -> list[MonitorResult]:
         data = []
@@ -441,6 +453,67 @@ class StationSecurityV201(_Tasks):
             call.NotifyEvent(generated_at=format_time(datetime.now(UTC)), seq_no=0, event_data=data),
             suppress=False,
         )
+
+    # ---- N09/N10: customer information (PRIV-6; station/customer_data.py) ------------------
+
+    @on("CustomerInformation")
+    def on_customer_information(
+        self,
+        request_id: int,
+        report: bool,
+        clear: bool,
+        id_token: dict[str, Any] | None = None,
+        customer_identifier: str | None = None,
+        customer_certificate: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        """Accepted when a customer is named; Invalid when none is (N09.FR.?: one of idToken,
+        customerIdentifier, customerCertificate), or when neither report nor clear is asked."""
+        named = id_token is not None or customer_identifier is not None or customer_certificate is not None
+        if not named or not (report or clear):
+            return call_result.CustomerInformation(
+                status="Invalid",
+                status_info={
+                    "reasonCode": "InvalidValue",
+                    "additionalInfo": "name a customer; report or clear",
+                },
+            )
+        return call_result.CustomerInformation(status="Accepted")
+
+    @after("CustomerInformation")
+    def after_customer_information(
+        self, request_id: int, report: bool, clear: bool, id_token: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        named = id_token is not None or kw.get("customer_identifier") or kw.get("customer_certificate")
+        if named and (report or clear):
+            token = None if id_token is None else str(id_token["id_token"])
+            self._hold(self._customer_information(request_id, report, clear, token))
+
+    async def _customer_information(
+        self, request_id: int, report: bool, clear: bool, token: str | None
+    ) -> None:
+        # Only id tokens identify a customer here; a customer identifier or certificate finds nothing.
+        # The device says what it holds (station/customer_data.py behind ``customer_data``).
+        held = getattr(self.device, "customer_data", None)
+        lines: list[str] = [] if token is None or held is None else held(token)
+        if clear and token is not None and held is not None:
+            cleared = self.device.forget_customer(token)
+            logger.info("%s: customer data of one id token cleared (%d items)", self.id, cleared)
+        if not report:
+            return
+        text = "\n".join(lines) if lines else "no data held for this customer"
+        parts = [text[i : i + CUSTOMER_DATA_PART] for i in range(0, len(text), CUSTOMER_DATA_PART)]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call.NotifyCustomerInformation(
+                    data=part,
+                    seq_no=seq_no,
+                    generated_at=format_time(datetime.now(UTC)),
+                    request_id=request_id,
+                    tbc=seq_no < len(parts) - 1,
+                ),
+                suppress=False,
+            )
 
     @on("SetNetworkProfile")
     def on_set_network_profile(

@@ -52,8 +52,10 @@ from smartcharge.policy.charge_point import ChargePointState, StepInputs, step_c
 from smartcharge.policy.default_hours import GB_DEFAULT_HOURS, FirstUseChoice, ScheduleTable
 from smartcharge.policy.modes import Mode, select_mode
 from smartcharge.policy.random_delay import validate_max_delay_s
+from smartcharge.station import customer_data
 from smartcharge.station.authorization import LocalAuthorization
 from smartcharge.station.ev import EV
+from smartcharge.station.reservations import Reservation, Reservations
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +83,6 @@ Uplink = (
     | tuple[MeterReading, ...]
     | str
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    expires_at: datetime
-    id_token: str
-    evse_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +186,9 @@ class EmulatedChargePoint:
         self.auth = LocalAuthorization()
         self.availability = "Operative"  # of the station and its one EVSE (G03/G04)
         self._availability_after_tx: str | None = None
-        self.reservations: dict[int, Reservation] = {}
+        self.reservations = Reservations()  # H01-H04, 1.6 Reservation profile
+        #: A connector fault (set by a test or a fault drill): ReserveNow answers Faulted.
+        self.faulted = False
         self.network_profiles: dict[int, dict[str, object]] = {}
         self._reset_after_tx = False
         self._event_id = 0
@@ -332,7 +329,7 @@ class EmulatedChargePoint:
         self.ev = ev
         self.transaction_id = str(uuid.uuid4())
         self._seq_no = 0
-        self.reservations = {k: r for k, r in self.reservations.items() if r.id_token != id_token}
+        self.reservations.use(id_token)  # H03: the reserving token's session uses it up
         if self._last_tick_s is None:
             self._start_pending = (trigger, id_token)
         else:
@@ -427,6 +424,8 @@ class EmulatedChargePoint:
         return float(np.min(limits))
 
     def get_variable(self, ref: VariableRef) -> VariableResult:
+        if self.auth.owns_variable(ref):  # LocalAuthListCtrlr (D01, 1.6 Local Auth List)
+            return self.auth.get_variable(ref)
         hours = self._state.hours
         values = {
             MAX_DELAY: str(int(self._state.delay.max_delay_s[0])),
@@ -443,6 +442,8 @@ class EmulatedChargePoint:
     def set_variable(self, ref: VariableRef, value: str) -> VariableResult:
         if self.security is not None and self.security.owns_variable(ref):  # A01, A05
             return self.security.set_variable(ref, value)  # type: ignore[no-any-return]
+        if self.auth.owns_variable(ref):
+            return self.auth.set_variable(ref, value)
         try:
             if ref == MAX_DELAY:
                 if not value.strip().lstrip("-").isdigit():
@@ -592,6 +593,8 @@ class EmulatedChargePoint:
             return "Scheduled"
         if operational != self.availability:
             self.availability = operational
+            if operational == "Inoperative":  # H04: a reservation cannot be kept on it
+                self._report_reservations(self.reservations.remove_all(), "Removed")
             self.outbox.append("Available" if operational == "Operative" else "Unavailable")
         return "Accepted"
 
@@ -603,35 +606,47 @@ class EmulatedChargePoint:
             return "OngoingAuthorizedTransaction"
         return "Unlocked"
 
-    def reserve(self, reservation_id: int, expires_at: datetime, id_token: str, evse_id: int | None) -> str:
-        """H01: one EVSE, so one reservation at a time (replacing one with the same id is allowed)."""
-        if evse_id not in (None, 1):
-            return "Rejected"
-        if self.availability != "Operative":
-            return "Unavailable"
-        if self.transaction_id is not None:
-            return "Occupied"
-        if any(k != reservation_id for k in self.reservations):
-            return "Occupied"
-        self.reservations[reservation_id] = Reservation(expires_at, id_token, evse_id)
-        return "Accepted"
+    def reserve(
+        self,
+        reservation_id: int,
+        expires_at: datetime,
+        id_token: str,
+        evse_id: int | None,
+        group_id_token: str | None = None,
+    ) -> str:
+        """H01 / 1.6 ReserveNow (station/reservations.py)."""
+        reservation = Reservation(reservation_id, expires_at, id_token, evse_id, group_id_token)
+        return self.reservations.reserve(
+            reservation,
+            self._now(),
+            operative=self.availability == "Operative",
+            occupied=self.transaction_id is not None,
+            faulted=self.faulted,
+        )
 
     def cancel_reservation(self, reservation_id: int) -> bool:
-        return self.reservations.pop(reservation_id, None) is not None
-
-    def reserved_for_other(self, id_token: str) -> bool:
-        return any(r.id_token.lower() != id_token.lower() for r in self.reservations.values())
+        return self.reservations.cancel(reservation_id)
 
     def _expire_reservations(self) -> None:
         """H04: a reservation past its expiry is removed and reported."""
-        now = self._now()
-        for rid in [k for k, r in self.reservations.items() if r.expires_at <= now]:
-            del self.reservations[rid]
+        self._report_reservations(self.reservations.expire(self._now()), "Expired")
+
+    def _report_reservations(self, reservation_ids: list[int], status: str) -> None:
+        """ReservationStatusUpdate (2.0.1 only: 1.6 has no such message, the CSMS keeps the expiry)."""
+        for rid in reservation_ids:
             self.outbox.append(
                 StationMessage(
-                    "ReservationStatusUpdate", {"reservationId": rid, "reservationUpdateStatus": "Expired"}
+                    "ReservationStatusUpdate", {"reservationId": rid, "reservationUpdateStatus": status}
                 )
             )
+
+    def customer_data(self, id_token: str) -> list[str]:
+        """N09: what this station holds about ``id_token`` (station/customer_data.py)."""
+        return customer_data.held_for(self, id_token)
+
+    def forget_customer(self, id_token: str) -> int:
+        """N10: clear it; how many items were cleared."""
+        return customer_data.forget(self, id_token)
 
     def transaction_status(self, transaction_id: str | None) -> tuple[bool | None, bool]:
         queued = any(

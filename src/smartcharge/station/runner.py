@@ -246,11 +246,19 @@ class StationRunner:
 
     async def present_token(self, id_token: str, ev: EV | None = None) -> IdTokenInfo:
         """A driver presents a token and plugs in: the session starts only if it is Accepted
-        and no reservation holds the EVSE for another token (H01)."""
-        if self.device.reserved_for_other(id_token):
-            return IdTokenInfo("Invalid")
+        and no reservation holds the EVSE for another token (H01, H03; 1.6 section 5.13): the
+        reserving token, or one of its group (the verdict's group id token / parentIdTag), is
+        admitted and uses the reservation up; any other is refused before it is authorized."""
+        reservations = self.device.reservations
+        if not reservations.admits(id_token):
+            if not any(r.group_id_token for r in reservations.values()):
+                return IdTokenInfo("Invalid")  # only the reserving token could use it
         info = await self.authorize(id_token)
+        if not reservations.admits(id_token, info.group_id_token):
+            logger.info("%s: %s refused: the EVSE is reserved", self.device.station_id, id_token)
+            return IdTokenInfo("Invalid", group_id_token=info.group_id_token)
         if info.accepted:
+            reservations.use(id_token, info.group_id_token)
             self.device.plug_in(ev or EV(), id_token=id_token)
             self._wakeup.set()
         return info

@@ -347,6 +347,17 @@ class SessionRepository:
         ]
         return {"station_id": station_id, "sessions": sessions, "meter_values": meter_values}
 
+    def id_tokens(self, station_id: str) -> list[str]:
+        """The id tokens the station's stored sessions were started with (PRIV-6: what the
+        charge points may also hold about their owner, asked for with CustomerInformation)."""
+        with self._sessions() as session:
+            query = (
+                select(ChargingSession.id_token)
+                .where(ChargingSession.station_id == station_id, ChargingSession.id_token.is_not(None))
+                .distinct()
+            )
+            return sorted(str(t) for t in session.scalars(query))
+
     def erase(self, station_id: str, transaction_id: str | None = None) -> int:
         """Erase a station's session data, or one session (PRIV-6 erasure); returns rows deleted.
 

@@ -66,7 +66,10 @@ class FanOutRequest(BaseModel):
 
 class FanOutItem(BaseModel):
     station_id: str
-    outcome: Literal["CallResult", "CallError", "NotConnected", "Timeout"]
+    outcome: Literal["CallResult", "CallError", "NotConnected", "Timeout", "Refused"] = Field(
+        description="Refused: the CEM's own rules kept it from this station (e.g. a GetLog location "
+        "not handed out for it); nothing was sent to it"
+    )
     payload: dict[str, Any] | None = None
     error: CallErrorBody | None = None
 
@@ -152,6 +155,9 @@ async def _fan_one(link: CsmsBase, action: str, payload: dict[str, Any], timeout
         return FanOutItem(station_id=link.station_id, outcome="Timeout")
     except ConnectionError:
         return FanOutItem(station_id=link.station_id, outcome="NotConnected")
+    except ValidationError as refusal:  # the CEM's rules for this station (check_call): not sent
+        body = CallErrorBody(code="Refused", description=str(refusal), details=None)
+        return FanOutItem(station_id=link.station_id, outcome="Refused", error=body)
     if outcome.error_code is not None:
         error = CallErrorBody(
             code=outcome.error_code, description=outcome.error_description, details=outcome.error_details

@@ -166,8 +166,20 @@ class EraseIn(BaseModel):
     confirm: Literal[True] = Field(description="Must be true: erasure cannot be undone")
 
 
+class StationClearOut(BaseModel):
+    station_id: str
+    id_token: str
+    status: str = Field(
+        description="CustomerInformation's answer (Accepted, Rejected, Invalid) or why none came"
+    )
+
+
 class EraseOut(BaseModel):
     rows_deleted: dict[str, int] = Field(description="Rows deleted per charge point")
+    stations: list[StationClearOut] = Field(
+        default_factory=list,
+        description="Each connected OCPP 2.0.1 charge point asked to clear your id tokens",
+    )
 
 
 # ---- wiring ---------------------------------------------------------------------------------------
@@ -343,7 +355,7 @@ async def post_revoke(
 @router.get("/data/export")
 async def get_export(who: Principal = Owner, s: tuple[OwnerService, OwnerData] = Services) -> JSONResponse:
     """Everything the CEM holds about your charge points, as JSON (PRIV-6 access, portability)."""
-    data = await asyncio.to_thread(s[1].export, who.name)
+    data = await s[1].export_all(who.name)
     return JSONResponse(data, headers={"Content-Disposition": 'attachment; filename="my-data.json"'})
 
 
@@ -351,8 +363,10 @@ async def get_export(who: Principal = Owner, s: tuple[OwnerService, OwnerData] =
 async def post_erase(
     body: EraseIn, who: Principal = Owner, s: tuple[OwnerService, OwnerData] = Services
 ) -> Any:
-    """Erase your charge points' sessions, meter values and rate changes (PRIV-6 erasure)."""
-    return EraseOut(rows_deleted=await asyncio.to_thread(s[1].erase, who.name))
+    """Erase your charge points' sessions, meter values and rate changes (PRIV-6 erasure); every
+    connected OCPP 2.0.1 charge point clears what it holds about your id tokens."""
+    counts, stations = await s[1].erase_all(who.name)
+    return EraseOut(rows_deleted=counts, stations=[StationClearOut(**a) for a in stations])
 
 
 __all__ = ["install", "router"]

@@ -424,7 +424,7 @@ async def revoke_submit(request: Request) -> Response:
 async def export_download(request: Request) -> Response:
     user = await page_user(request, Role.OWNER)
     _, data = _owner(request)
-    exported = await asyncio.to_thread(data.export, user.principal.name)
+    exported = await data.export_all(user.principal.name)
     return JSONResponse(
         json.loads(json.dumps(exported, default=str)),
         headers={"Content-Disposition": 'attachment; filename="my-data.json"', "Cache-Control": "no-store"},
@@ -440,7 +440,7 @@ async def erase_submit(request: Request) -> Response:
         return await _data_page(
             request, user, 422, errors={"confirm": "tick the box to confirm: erasure cannot be undone"}
         )
-    counts = await asyncio.to_thread(data.erase, user.principal.name)
+    counts, _ = await data.erase_all(user.principal.name)  # stations clear the tokens too
     return await _data_page(
         request, user, flash=f"Erased {sum(counts.values())} stored rows of your sessions."
     )

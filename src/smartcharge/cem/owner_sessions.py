@@ -6,15 +6,20 @@ two samples counts at the middle of that interval (what a session records before
 counts at its start). Each piece is priced by the charge point's tariff at that time (packaged GB
 tariffs, :mod:`smartcharge.core.tariff`) and weighted by GB grid carbon intensity at the same
 half-hour of the packaged reference year (NESO national series 2023, see the data's PROVENANCE).
+
+A session is priced once and its price kept in the store with the inputs it came from
+(:mod:`smartcharge.store.session_prices`); it is priced again when those change (a running session
+grows, the owner changes tariff). Totals per month are then a GROUP BY and the page's rows a LIMIT
+in SQL, so a fleet's year of sessions is never loaded to show one month.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -23,7 +28,7 @@ from smartcharge.core.carbon import carbon_g_per_kwh
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.localtime import GB_TZ
 from smartcharge.core.tariff import get_tariff
-from smartcharge.store.owner_repo import SessionRow
+from smartcharge.store.session_prices import Price, PricedRow, Unpriced
 from smartcharge.store.session_repo import RETENTION
 
 
@@ -69,100 +74,128 @@ class SessionsReport:
     carbon_g: float
 
 
-def _pieces(row: SessionRow) -> tuple[list[int], list[float]]:
+@dataclass(frozen=True, slots=True)
+class SessionsPage:
+    """What the sessions page shows: the 12 months' totals and the newest ``limit`` sessions of
+    ``month`` (``month_sessions`` of them in all)."""
+
+    since: datetime
+    until: datetime
+    months: tuple[MonthTotal, ...]
+    energy_kwh: float
+    cost_p: float
+    carbon_g: float
+    month: str | None
+    month_sessions: int
+    sessions: tuple[SessionItem, ...]
+
+
+#: Sessions priced per batch: their register samples are read in one pass and held meanwhile.
+PRICE_BATCH = 5000
+
+
+def _pieces(
+    samples: Sequence[tuple[datetime, float]], energy_kwh: float, started_at: datetime
+) -> tuple[list[int], list[float]]:
     """(epoch s, kWh) pieces of one session's energy, from its register samples."""
     times, kwh = [], []
-    samples = row.register_wh
     counted = 0.0
     for (t0, wh0), (t1, wh1) in zip(samples, samples[1:], strict=False):
         if wh1 > wh0:
             times.append(int((t0.timestamp() + t1.timestamp()) / 2))
             kwh.append((wh1 - wh0) / 1000.0)
             counted += (wh1 - wh0) / 1000.0
-    rest = row.energy_kwh - counted
+    rest = energy_kwh - counted
     if rest > 1e-9:
-        times.append(int(row.started_at.timestamp()))
+        times.append(int(started_at.timestamp()))
         kwh.append(rest)
     return times, kwh
 
 
-def price_sessions(rows: list[SessionRow], tariff_of: dict[str, str]) -> list[SessionItem]:
-    """Cost (p) and carbon (g) of each session, all pieces priced in one vectorised pass."""
+def price_sessions(
+    sessions: Sequence[Unpriced], registers: dict[tuple[str, str], list[tuple[datetime, float]]]
+) -> list[Price]:
+    """Cost (p), carbon (g) and GB month of each session, all pieces priced in one vectorised pass."""
     owner_of_piece: list[int] = []
     times: list[int] = []
     kwh: list[float] = []
-    for i, row in enumerate(rows):
-        t, k = _pieces(row)
+    for i, row in enumerate(sessions):
+        t, k = _pieces(
+            registers.get((row.station_id, row.transaction_id), ()), row.energy_kwh, row.started_at
+        )
         owner_of_piece += [i] * len(t)
         times += t
         kwh += k
     t_arr = np.array(times, dtype=np.int64)
     k_arr = np.array(kwh, dtype=np.float64)
     idx = np.array(owner_of_piece, dtype=np.int64)
-    cost = np.zeros(len(rows))
-    carbon = np.zeros(len(rows))
+    cost = np.zeros(len(sessions))
+    carbon = np.zeros(len(sessions))
     if t_arr.size:
+        tariff_ids = sorted({row.tariff_id for row in sessions})
+        tariff_of_session = np.array([tariff_ids.index(row.tariff_id) for row in sessions], dtype=np.int64)
+        tariff_of_piece = tariff_of_session[idx]
         price = np.zeros(t_arr.size)
-        tariffs = np.array([tariff_of[rows[i].station_id] for i in owner_of_piece])
-        for tariff_id in set(tariffs.tolist()):
-            sel = tariffs == tariff_id
+        for n, tariff_id in enumerate(tariff_ids):
+            sel = tariff_of_piece == n
             price[sel] = get_tariff(tariff_id).price_p_per_kwh(t_arr[sel])
         np.add.at(cost, idx, price * k_arr)
         np.add.at(carbon, idx, carbon_g_per_kwh(t_arr) * k_arr)
-    items = []
-    for i, row in enumerate(rows):
-        end = row.stopped_at
-        duration = 0 if end is None else int((end - row.started_at).total_seconds())
-        items.append(
-            SessionItem(
-                row.station_id,
-                row.transaction_id,
-                row.started_at,
-                end,
-                duration,
-                row.energy_kwh,
-                float(cost[i]),
-                float(carbon[i]),
-                tariff_of[row.station_id],
-                tuple(RateChangeItem(*r) for r in row.rate_changes),
-                row.started_at.astimezone(GB_TZ).strftime("%Y-%m"),
-            )
+    return [
+        Price(
+            row.session_id,
+            row.started_at.astimezone(GB_TZ).strftime("%Y-%m"),
+            float(cost[i]),
+            float(carbon[i]),
+            row.tariff_id,
+            row.stored,
         )
-    return items
+        for i, row in enumerate(sessions)
+    ]
 
 
-#: Priced sessions per (owner's charge points, tariffs), reused while the store's fingerprint of
-#: those sessions is unchanged: pricing a fleet's year of sessions takes seconds, a check milliseconds.
-_CACHE: dict[tuple[tuple[str, str], ...], tuple[tuple[object, ...], datetime, list[SessionItem]]] = {}
-_CACHE_MAX = 64
+def refresh_prices(
+    service: OwnerService, owner: str, station_id: str | None, since: datetime, until: datetime
+) -> int:
+    """Price the owner's sessions in [since, until) whose stored price does not match their present
+    inputs (new, running, changed, or the tariff changed); returns how many were priced."""
+    store = service.repo.priced
+    unpriced = store.unpriced(owner, station_id, since, until)
+    for start in range(0, len(unpriced), PRICE_BATCH):
+        batch = unpriced[start : start + PRICE_BATCH]
+        registers = store.register_samples([(u.station_id, u.transaction_id) for u in batch])
+        store.save(price_sessions(batch, registers))
+    return len(unpriced)
 
 
-def _priced(service: OwnerService, records: list[Any], since: datetime, until: datetime) -> list[SessionItem]:
-    ids = [r.station_id for r in records]
-    key = tuple(sorted((r.station_id, r.tariff_id) for r in records))
-    # Day granularity: the window's start moves, so re-read once a day at most and trim meanwhile.
-    day_since = since.replace(hour=0, minute=0, second=0, microsecond=0)
-    fingerprint = service.repo.sessions_fingerprint(ids, day_since)
-    cached = _CACHE.get(key)
-    if cached is None or cached[0] != fingerprint or cached[1] != day_since:
-        rows = service.repo.session_rows(ids, day_since, until + timedelta(days=1))
-        cached = (fingerprint, day_since, price_sessions(rows, {r.station_id: r.tariff_id for r in records}))
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = cached
-    return [s for s in cached[2] if since <= s.started_at < until]
+def _window(service: OwnerService) -> tuple[datetime, datetime]:
+    until = service.now() + timedelta(seconds=1)
+    return until - RETENTION, until
 
 
-def month_totals(items: list[SessionItem]) -> tuple[MonthTotal, ...]:
-    """Totals per GB local calendar month, newest first."""
-    totals: dict[str, list[float]] = {}
-    for s in items:
-        t = totals.setdefault(s.month, [0, 0.0, 0.0, 0.0])
-        t[0] += 1
-        t[1] += s.energy_kwh
-        t[2] += s.cost_p
-        t[3] += s.carbon_g
-    return tuple(MonthTotal(k, int(v[0]), v[1], v[2], v[3]) for k, v in sorted(totals.items(), reverse=True))
+def _item(row: PricedRow) -> SessionItem:
+    end = row.stopped_at
+    return SessionItem(
+        row.station_id,
+        row.transaction_id,
+        row.started_at,
+        end,
+        0 if end is None else int((end - row.started_at).total_seconds()),
+        row.energy_kwh,
+        row.cost_p,
+        row.carbon_g,
+        row.tariff_id,
+        tuple(RateChangeItem(*r) for r in row.rate_changes),
+        row.month,
+    )
+
+
+def _months(
+    service: OwnerService, owner: str, station_id: str | None, since: datetime, until: datetime
+) -> tuple[MonthTotal, ...]:
+    refresh_prices(service, owner, station_id, since, until)
+    rows = service.repo.priced.month_totals(owner, station_id, since, until)
+    return tuple(MonthTotal(m.month, m.sessions, m.energy_kwh, m.cost_p, m.carbon_g) for m in rows)
 
 
 def sessions_report(
@@ -170,18 +203,17 @@ def sessions_report(
 ) -> SessionsReport:
     """The owner's sessions of the last 12 months (reg 9, SCP-MS-3), optionally of one charge point;
     ``month`` (YYYY-MM) narrows the listed sessions, never the monthly totals."""
-    records = service.owned(owner) if station_id is None else [service.record_of(owner, station_id)]
-    until = service.now() + timedelta(seconds=1)
-    since = until - RETENTION
-    items = _priced(service, records, since, until)
-    months = month_totals(items)
+    if station_id is not None:
+        service.record_of(owner, station_id)
     if month is not None:
         _check_month(month)
-        items = [s for s in items if _month_of(s) == month]
+    since, until = _window(service)
+    months = _months(service, owner, station_id, since, until)
+    rows = service.repo.priced.rows(owner, station_id, since, until, month)
     return SessionsReport(
         since,
         until,
-        tuple(reversed(items)),
+        tuple(_item(r) for r in rows),
         months,
         sum(m.energy_kwh for m in months),
         sum(m.cost_p for m in months),
@@ -189,14 +221,36 @@ def sessions_report(
     )
 
 
-def _month_of(item: SessionItem) -> str:
-    return item.month
+def sessions_page(service: OwnerService, owner: str, month: str | None, limit: int = 500) -> SessionsPage:
+    """The 12 months' totals per month and the newest ``limit`` sessions of ``month`` (default:
+    the newest month with sessions), read in SQL: totals by GROUP BY, the rows by LIMIT (reg 9)."""
+    if month is not None:
+        _check_month(month)
+    since, until = _window(service)
+    months = _months(service, owner, None, since, until)
+    shown = month or (months[0].month if months else service.now().astimezone(GB_TZ).strftime("%Y-%m"))
+    low, high = _month_bounds(shown)
+    rows = service.repo.priced.rows(owner, None, max(since, low), min(until, high), shown, limit)
+    return SessionsPage(
+        since,
+        until,
+        months,
+        sum(m.energy_kwh for m in months),
+        sum(m.cost_p for m in months),
+        sum(m.carbon_g for m in months),
+        shown,
+        next((m.sessions for m in months if m.month == shown), 0),
+        tuple(_item(r) for r in rows),
+    )
 
 
-def only_month(report: SessionsReport, month: str) -> SessionsReport:
-    """The same report listing only ``month``'s sessions (the totals stay whole)."""
-    _check_month(month)
-    return replace(report, sessions=tuple(s for s in report.sessions if _month_of(s) == month))
+def _month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The UTC instants a GB local calendar month starts and ends (a session's month is that of
+    its start on the GB calendar)."""
+    first = datetime.strptime(month, "%Y-%m")
+    year, number = (first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1)
+    low = datetime(first.year, first.month, 1, tzinfo=GB_TZ)
+    return low.astimezone(UTC), datetime(year, number, 1, tzinfo=GB_TZ).astimezone(UTC)
 
 
 def _check_month(month: str) -> None:
@@ -250,10 +304,11 @@ __all__ = [
     "MonthTotal",
     "RateChangeItem",
     "SessionItem",
+    "SessionsPage",
     "SessionsReport",
-    "month_totals",
-    "only_month",
     "price_sessions",
+    "refresh_prices",
     "sessions_csv",
+    "sessions_page",
     "sessions_report",
 ]

@@ -113,16 +113,14 @@ def _pieces(
 
 
 def price_sessions(
-    sessions: Sequence[Unpriced], registers: dict[tuple[str, str], list[tuple[datetime, float]]]
+    sessions: Sequence[Unpriced], registers: dict[int, list[tuple[datetime, float]]]
 ) -> list[Price]:
     """Cost (p), carbon (g) and GB month of each session, all pieces priced in one vectorised pass."""
     owner_of_piece: list[int] = []
     times: list[int] = []
     kwh: list[float] = []
     for i, row in enumerate(sessions):
-        t, k = _pieces(
-            registers.get((row.station_id, row.transaction_id), ()), row.energy_kwh, row.started_at
-        )
+        t, k = _pieces(registers.get(row.session_id, ()), row.energy_kwh, row.started_at)
         owner_of_piece += [i] * len(t)
         times += t
         kwh += k
@@ -163,7 +161,7 @@ def refresh_prices(
     unpriced = store.unpriced(owner, station_id, since, until)
     for start in range(0, len(unpriced), PRICE_BATCH):
         batch = unpriced[start : start + PRICE_BATCH]
-        registers = store.register_samples([(u.station_id, u.transaction_id) for u in batch])
+        registers = store.register_samples([u.session_id for u in batch])
         store.save(price_sessions(batch, registers))
     return len(unpriced)
 

@@ -55,8 +55,25 @@ class ChargingSession(Base):
     __table_args__ = (
         UniqueConstraint("station_id", "transaction_id"),
         # The owner's sessions page reads one owner's charge points over a window of start times
-        # (reg 9): totals per month and one month's rows (revision 0015_session_indexes).
-        Index("ix_charging_session_station_started", "station_id", "started_at"),
+        # (reg 9): which sessions need pricing, totals per month, one month's rows. The index
+        # holds every column those read, so a year of sessions is summed from the index alone
+        # (revision 0015_session_indexes; columns in PRICED_INDEX_COLUMNS there).
+        Index(
+            "ix_charging_session_station_started",
+            "station_id",
+            "started_at",
+            "priced_month",
+            "meter_start_wh",
+            "meter_last_wh",
+            "priced_cost_p",
+            "priced_carbon_g",
+            "stopped_at",
+            "priced_tariff_id",
+            "priced_started_at",
+            "priced_stopped_at",
+            "priced_meter_start_wh",
+            "priced_meter_last_wh",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from smartcharge.store.models import ChargingSession, MeterValueRow, OwnedChargePoint, RateChange
@@ -151,29 +151,24 @@ class PricedSessionRepository:
                 for r in conn.execute(query)
             ]
 
-    def register_samples(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-        """The energy register samples (time, Wh) of each (station, transaction), oldest first."""
-        out: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
+    def register_samples(self, session_ids: Sequence[int]) -> dict[int, list[tuple[datetime, float]]]:
+        """The energy register samples (time, Wh) of each session, oldest first: the sessions are
+        found by id and their samples through the meter-value key, so no scan of the samples."""
+        out: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
         with self._engine.connect() as conn:
-            for chunk in _chunks(keys):
+            for chunk in _chunks(session_ids):
                 query = (
-                    select(
-                        MeterValueRow.station_id,
-                        MeterValueRow.transaction_id,
-                        MeterValueRow.measured_at,
-                        MeterValueRow.value,
-                        MeterValueRow.unit,
+                    select(CS.id, MeterValueRow.measured_at, MeterValueRow.value, MeterValueRow.unit)
+                    .join(
+                        MeterValueRow,
+                        (MeterValueRow.station_id == CS.station_id)
+                        & (MeterValueRow.transaction_id == CS.transaction_id),
                     )
-                    .where(
-                        tuple_(MeterValueRow.station_id, MeterValueRow.transaction_id).in_(list(chunk)),
-                        MeterValueRow.measurand == ENERGY_REGISTER,
-                    )
-                    .order_by(MeterValueRow.measured_at, MeterValueRow.id)
+                    .where(CS.id.in_(list(chunk)), MeterValueRow.measurand == ENERGY_REGISTER)
+                    .order_by(CS.id, MeterValueRow.measured_at, MeterValueRow.id)
                 )
                 for m in conn.execute(query):
-                    out[(m[0], m[1])].append((_utc(m[2]), m[3] * 1000.0 if m[4] == "kWh" else m[3]))
+                    out[m[0]].append((_utc(m[1]), m[2] * 1000.0 if m[3] == "kWh" else m[2]))
         return out
 
     def save(self, prices: Sequence[Price]) -> None:
@@ -267,9 +262,27 @@ class PricedSessionRepository:
             query = query.where(CS.priced_month == month)
         if limit is not None:
             query = query.limit(limit)
+        listed = query.with_only_columns(CS.station_id, CS.transaction_id).subquery()
+        rates_query = (
+            select(
+                RateChange.station_id,
+                RateChange.transaction_id,
+                RateChange.changed_at,
+                RateChange.power_w,
+                RateChange.limit_w,
+            )
+            .join(
+                listed,
+                (RateChange.station_id == listed.c.station_id)
+                & (RateChange.transaction_id == listed.c.transaction_id),
+            )
+            .order_by(RateChange.changed_at, RateChange.id)
+        )
+        rates: dict[tuple[str, str], list[tuple[datetime, float, float | None]]] = defaultdict(list)
         with self._engine.connect() as conn:
             found = list(conn.execute(query))
-            rates = self._rate_changes(conn, [(r[0], r[1]) for r in found], since, limit is None)
+            for r in conn.execute(rates_query):
+                rates[(r[0], r[1])].append((_utc(r[2]), r[3], r[4]))
         return [
             PricedRow(
                 r[0],
@@ -285,46 +298,6 @@ class PricedSessionRepository:
             )
             for r in found
         ]
-
-    @staticmethod
-    def _rate_changes(
-        conn: Any, keys: list[tuple[str, str]], since: datetime, whole_window: bool
-    ) -> dict[tuple[str, str], list[tuple[datetime, float, float | None]]]:
-        """Rate changes of the listed sessions: by key for a page of rows, in one pass over the
-        window's stations for the whole window (the CSV and the API)."""
-        out: dict[tuple[str, str], list[tuple[datetime, float, float | None]]] = defaultdict(list)
-        if not keys:
-            return out
-        columns = (
-            RateChange.station_id,
-            RateChange.transaction_id,
-            RateChange.changed_at,
-            RateChange.power_w,
-            RateChange.limit_w,
-        )
-        order = (RateChange.changed_at, RateChange.id)
-        if whole_window:
-            wanted = set(keys)
-            stations = sorted({k[0] for k in keys})
-            queries = [
-                select(*columns)
-                .where(RateChange.station_id.in_(chunk), RateChange.changed_at >= since)
-                .order_by(*order)
-                for chunk in _chunks(stations)
-            ]
-        else:
-            wanted = None
-            queries = [
-                select(*columns)
-                .where(tuple_(RateChange.station_id, RateChange.transaction_id).in_(list(chunk)))
-                .order_by(*order)
-                for chunk in _chunks(keys)
-            ]
-        for query in queries:
-            for r in conn.execute(query):
-                if wanted is None or (r[0], r[1]) in wanted:
-                    out[(r[0], r[1])].append((_utc(r[2]), r[3], r[4]))
-        return out
 
 
 __all__ = ["MonthRow", "Price", "PricedRow", "PricedSessionRepository", "Unpriced"]

@@ -1,5 +1,6 @@
-"""The owner's sessions page reads totals per month and one month's rows in SQL (reg 9): an index
-on (station, start) and each session's price kept with the inputs it was priced from.
+"""The owner's sessions page reads totals per month and one month's rows in SQL (reg 9): each
+session's price kept with the inputs it was priced from, and an index on (station, start) that
+holds every column those reads use.
 
 The price columns are derived data (cem.owner_sessions prices a session from its energy register
 samples, the owner's tariff and the GB grid's carbon intensity); they start empty and each session
@@ -32,13 +33,28 @@ PRICE_COLUMNS = (
     ("priced_meter_last_wh", sa.Float()),
 )
 
+#: The owner's reads filter on (station, start) and read only these: the index covers them.
+PRICED_INDEX_COLUMNS = (
+    "station_id",
+    "started_at",
+    "priced_month",
+    "meter_start_wh",
+    "meter_last_wh",
+    "priced_cost_p",
+    "priced_carbon_g",
+    "stopped_at",
+    "priced_tariff_id",
+    "priced_started_at",
+    "priced_stopped_at",
+    "priced_meter_start_wh",
+    "priced_meter_last_wh",
+)
+
 
 def upgrade() -> None:
     for name, kind in PRICE_COLUMNS:
         op.add_column("charging_session", sa.Column(name, kind, nullable=True))
-    op.create_index(
-        "ix_charging_session_station_started", "charging_session", ["station_id", "started_at"]
-    )
+    op.create_index("ix_charging_session_station_started", "charging_session", list(PRICED_INDEX_COLUMNS))
 
 
 def downgrade() -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,7 @@ from smartcharge.core.carbon import carbon_g_per_kwh
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.localtime import GB_TZ
 from smartcharge.core.tariff import get_tariff
-from smartcharge.store.session_prices import Price, PricedRow, Unpriced
+from smartcharge.store.session_prices import Price, PricedRow, PricedSessionRepository, Unpriced
 from smartcharge.store.session_repo import RETENTION
 
 
@@ -92,6 +94,8 @@ class SessionsPage:
 
 #: Sessions priced per batch: their register samples are read in one pass and held meanwhile.
 PRICE_BATCH = 5000
+#: Owners whose whole months' totals are kept (the oldest is dropped beyond this).
+MEMO_OWNERS = 256
 
 
 def _pieces(
@@ -154,16 +158,21 @@ def price_sessions(
 
 def refresh_prices(
     service: OwnerService, owner: str, station_id: str | None, since: datetime, until: datetime
-) -> int:
+) -> set[str]:
     """Price the owner's sessions in [since, until) whose stored price does not match their present
-    inputs (new, running, changed, or the tariff changed); returns how many were priced."""
+    inputs (new, running, changed, or the tariff changed); returns the GB months whose totals
+    that changed (each priced session's month, and the month of its previous price)."""
     store = service.repo.priced
     unpriced = store.unpriced(owner, station_id, since, until)
+    months: set[str] = set()
     for start in range(0, len(unpriced), PRICE_BATCH):
         batch = unpriced[start : start + PRICE_BATCH]
         registers = store.register_samples([u.session_id for u in batch])
-        store.save(price_sessions(batch, registers))
-    return len(unpriced)
+        prices = price_sessions(batch, registers)
+        store.save(prices)
+        months.update(p.month for p in prices)
+        months.update(u.previous_month for u in batch if u.previous_month is not None)
+    return months
 
 
 def _window(service: OwnerService) -> tuple[datetime, datetime]:
@@ -188,12 +197,76 @@ def _item(row: PricedRow) -> SessionItem:
     )
 
 
+class _TotalsMemo:
+    """The whole months' totals of each owner, kept while they are provably unchanged.
+
+    A month's totals change only if one of the owner's sessions in it is added, changes or is
+    erased, or his tariff changes. The first two and a tariff change leave the session unpriced,
+    which :func:`refresh_prices` finds and prices on every read: the months it names are summed
+    again (a running session costs its month, not the year). An erasure leaves nothing to price
+    but lowers the count of the owner's sessions in those months, which every read compares with
+    the kept totals: any difference sums every month again. So a kept total is never stale.
+    The web app runs in the CEM's process, the only writer of prices; the lock keeps pricing and
+    keeping in order."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # (owner, station or None) -> (whole months from, totals by month)
+        self.kept: dict[tuple[str, str | None], tuple[datetime, dict[str, MonthTotal]]] = {}
+
+
+_MEMOS: weakref.WeakKeyDictionary[PricedSessionRepository, _TotalsMemo] = weakref.WeakKeyDictionary()
+_MEMOS_LOCK = threading.Lock()
+
+
+def _memo(store: PricedSessionRepository) -> _TotalsMemo:
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(store)
+        if memo is None:
+            memo = _MEMOS[store] = _TotalsMemo()
+        return memo
+
+
+def _totals(
+    store: PricedSessionRepository, owner: str, station_id: str | None, since: datetime, until: datetime
+) -> dict[str, MonthTotal]:
+    return {
+        m.month: MonthTotal(m.month, m.sessions, m.energy_kwh, m.cost_p, m.carbon_g)
+        for m in store.month_totals(owner, station_id, since, until)
+        if m.sessions
+    }
+
+
 def _months(
     service: OwnerService, owner: str, station_id: str | None, since: datetime, until: datetime
 ) -> tuple[MonthTotal, ...]:
-    refresh_prices(service, owner, station_id, since, until)
-    rows = service.repo.priced.month_totals(owner, station_id, since, until)
-    return tuple(MonthTotal(m.month, m.sessions, m.energy_kwh, m.cost_p, m.carbon_g) for m in rows)
+    """Totals per GB month of the owner's sessions in [since, until), newest first: the first,
+    partial month summed from its rows, the whole months after it kept (see _TotalsMemo)."""
+    store = service.repo.priced
+    memo = _memo(store)
+    whole_from = min(_month_bounds(since.astimezone(GB_TZ).strftime("%Y-%m"))[1], until)
+    with memo.lock:
+        changed = refresh_prices(service, owner, station_id, since, until)
+        for (kept_owner, _), (_, kept_months) in memo.kept.items():
+            if kept_owner == owner:  # all his charge points, or one of them: the same sessions
+                for month in changed:
+                    kept_months.pop(month, None)
+        kept = memo.kept.get((owner, station_id))
+        if kept is None or kept[0] != whole_from:
+            kept = (whole_from, _totals(store, owner, station_id, whole_from, until))
+        else:
+            for month in changed:
+                low, high = _month_bounds(month)
+                if high > whole_from and low < until:
+                    kept[1].update(_totals(store, owner, station_id, max(low, whole_from), min(high, until)))
+            if sum(m.sessions for m in kept[1].values()) != store.count(owner, station_id, whole_from, until):
+                kept = (whole_from, _totals(store, owner, station_id, whole_from, until))  # erased
+        if (owner, station_id) not in memo.kept and len(memo.kept) >= MEMO_OWNERS:
+            memo.kept.pop(next(iter(memo.kept)))
+        memo.kept[(owner, station_id)] = kept
+        whole = dict(kept[1])
+    whole.update(_totals(store, owner, station_id, since, whole_from))
+    return tuple(whole[m] for m in sorted(whole, reverse=True))
 
 
 def sessions_report(

@@ -47,6 +47,7 @@ class Unpriced:
     energy_kwh: float
     tariff_id: str
     stored: tuple[Any, Any, Any, Any]  # started_at, stopped_at, meter_start_wh, meter_last_wh as read
+    previous_month: str | None = None  # the GB month of its last price, if it had one
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class PricedSessionRepository:
                 CS.meter_start_wh,
                 CS.meter_last_wh,
                 OwnedChargePoint.tariff_id,
+                CS.priced_month,
             ),
             owner,
             station_id,
@@ -147,6 +149,7 @@ class PricedSessionRepository:
                     ((r[6] or 0.0) - (r[5] or 0.0)) / 1000.0,
                     r[7],
                     (r[3], r[4], r[5], r[6]),
+                    r[8],
                 )
                 for r in conn.execute(query)
             ]
@@ -230,6 +233,12 @@ class PricedSessionRepository:
                 for r in conn.execute(query)
             ]
 
+    def count(self, owner: str, station_id: str | None, since: datetime, until: datetime) -> int:
+        """How many of the owner's sessions started in [since, until) (read from the index alone)."""
+        query = self._scoped(select(func.count(CS.id)), owner, station_id, since, until)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def rows(
         self,
         owner: str,
@@ -262,27 +271,37 @@ class PricedSessionRepository:
             query = query.where(CS.priced_month == month)
         if limit is not None:
             query = query.limit(limit)
-        listed = query.with_only_columns(CS.station_id, CS.transaction_id).subquery()
-        rates_query = (
-            select(
-                RateChange.station_id,
-                RateChange.transaction_id,
-                RateChange.changed_at,
-                RateChange.power_w,
-                RateChange.limit_w,
+        columns = (
+            RateChange.station_id,
+            RateChange.transaction_id,
+            RateChange.changed_at,
+            RateChange.power_w,
+            RateChange.limit_w,
+        )
+        if limit is None:
+            # The whole window (CSV, API): one pass over the owner's rate changes since ``since``.
+            rates_query = (
+                select(*columns)
+                .join(OwnedChargePoint, OwnedChargePoint.station_id == RateChange.station_id)
+                .where(OwnedChargePoint.owner == owner, RateChange.changed_at >= since)
             )
-            .join(
+            if station_id is not None:
+                rates_query = rates_query.where(RateChange.station_id == station_id)
+        else:
+            # A page of rows: the listed sessions' rate changes through the rate-change key.
+            listed = query.with_only_columns(CS.station_id, CS.transaction_id).subquery()
+            rates_query = select(*columns).join(
                 listed,
                 (RateChange.station_id == listed.c.station_id)
                 & (RateChange.transaction_id == listed.c.transaction_id),
             )
-            .order_by(RateChange.changed_at, RateChange.id)
-        )
         rates: dict[tuple[str, str], list[tuple[datetime, float, float | None]]] = defaultdict(list)
         with self._engine.connect() as conn:
             found = list(conn.execute(query))
-            for r in conn.execute(rates_query):
-                rates[(r[0], r[1])].append((_utc(r[2]), r[3], r[4]))
+            wanted = {(r[0], r[1]) for r in found}
+            for r in conn.execute(rates_query.order_by(RateChange.changed_at, RateChange.id)):
+                if (r[0], r[1]) in wanted:
+                    rates[(r[0], r[1])].append((_utc(r[2]), r[3], r[4]))
         return [
             PricedRow(
                 r[0],

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from smartcharge.cem.owner import OwnerService
-from smartcharge.cem.owner_sessions import sessions_page, sessions_report
+from smartcharge.cem.owner_sessions import sessions_csv, sessions_csv_chunks, sessions_page, sessions_report
 from smartcharge.cem.service import Store, open_store
 from smartcharge.core.carbon import carbon_g_per_kwh
 from smartcharge.core.localtime import GB_TZ
@@ -186,3 +186,19 @@ def test_the_page_lists_the_newest_rows_of_one_month_with_the_months_count(store
     october = sessions_page(service, "alice", "2026-10")
     assert [s.transaction_id for s in october.sessions] == ["O-1"] and october.month_sessions == 1
     assert sessions_page(service, "alice", "2026-01").sessions == ()
+
+
+def test_the_csv_written_in_chunks_is_the_whole_report(store: Store) -> None:
+    """Chunks of 2 rows, read oldest first from the row after the last one, make the same CSV as
+    the report: no row lost or repeated at a chunk's edge (two sessions share a start time)."""
+    service = OwnerService(OwnerRepository(store.engine), None, clock=lambda: NOW.timestamp())
+    service.assign("CP-A", "alice", "octopus_go")
+    service.assign("CP-B", "alice")
+    for day in range(5):
+        start = datetime(2026, 11, 1 + day, 1, 0, tzinfo=UTC)
+        _session(store, "CP-A", f"A-{day}", start, 2, 7.0)
+        _session(store, "CP-B", f"B-{day}", start, 1, 3.5)
+    whole = sessions_csv(sessions_report(service, "alice"))
+    chunks = list(sessions_csv_chunks(service, "alice", rows_per_chunk=2))
+    assert len(chunks) == 6 and "".join(chunks) == whole
+    assert len(whole.splitlines()) == 1 + 10

@@ -19,9 +19,10 @@ import csv
 import io
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -346,27 +347,63 @@ CSV_COLUMNS = (
 )
 
 
+def _csv_line(writer: Any, s: SessionItem | PricedRow) -> None:
+    duration_s = 0 if s.stopped_at is None else int((s.stopped_at - s.started_at).total_seconds())
+    changes = [
+        (r.changed_at, r.power_w) if isinstance(r, RateChangeItem) else (r[0], r[1]) for r in s.rate_changes
+    ]
+    writer.writerow(
+        [
+            s.station_id,
+            s.transaction_id,
+            s.started_at.isoformat(),
+            "" if s.stopped_at is None else s.stopped_at.isoformat(),
+            f"{duration_s / 60:.1f}",
+            f"{s.energy_kwh:.3f}",
+            f"{s.cost_p / 100:.2f}",
+            f"{s.carbon_g / 1000:.3f}",
+            s.tariff_id,
+            len(changes),
+            ";".join(f"{at.isoformat()}={power_w:.0f}" for at, power_w in changes),
+        ]
+    )
+
+
+def sessions_csv_chunks(service: OwnerService, owner: str, rows_per_chunk: int = 5000) -> Iterator[str]:
+    """The same CSV as :func:`sessions_csv`, written as it is read: the sessions are priced
+    before the first chunk (so a refusal comes before any byte), then read ``rows_per_chunk``
+    at a time, oldest first, and never held all at once."""
+    since, until = _window(service)
+    _months(service, owner, None, since, until)
+    return _csv_chunks(service, owner, since, until, rows_per_chunk)
+
+
+def _csv_chunks(
+    service: OwnerService, owner: str, since: datetime, until: datetime, rows_per_chunk: int
+) -> Iterator[str]:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    after = (since - timedelta(seconds=1), 0)
+    while True:
+        rows = service.repo.priced.rows(owner, None, since, until, limit=rows_per_chunk, after=after)
+        for row in rows:
+            _csv_line(writer, row)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(rows) < rows_per_chunk:
+            return
+        after = (rows[-1].started_at, rows[-1].session_id)
+
+
 def sessions_csv(report: SessionsReport) -> str:
     """One row per session, oldest first; times in UTC (ISO 8601); rate changes as time=W;..."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for s in reversed(report.sessions):
-        writer.writerow(
-            [
-                s.station_id,
-                s.transaction_id,
-                s.started_at.isoformat(),
-                "" if s.stopped_at is None else s.stopped_at.isoformat(),
-                f"{s.duration_s / 60:.1f}",
-                f"{s.energy_kwh:.3f}",
-                f"{s.cost_p / 100:.2f}",
-                f"{s.carbon_g / 1000:.3f}",
-                s.tariff_id,
-                len(s.rate_changes),
-                ";".join(f"{r.changed_at.isoformat()}={r.power_w:.0f}" for r in s.rate_changes),
-            ]
-        )
+    for item in reversed(report.sessions):
+        _csv_line(writer, item)
     return out.getvalue()
 
 
@@ -380,6 +417,7 @@ __all__ = [
     "price_sessions",
     "refresh_prices",
     "sessions_csv",
+    "sessions_csv_chunks",
     "sessions_page",
     "sessions_report",
 ]

@@ -74,6 +74,7 @@ class PricedRow:
     tariff_id: str
     month: str
     rate_changes: tuple[tuple[datetime, float, float | None], ...]
+    session_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +248,11 @@ class PricedSessionRepository:
         until: datetime,
         month: str | None = None,
         limit: int | None = None,
+        after: tuple[datetime, int] | None = None,
     ) -> list[PricedRow]:
         """The owner's priced sessions started in [since, until) (of ``month`` only, if given),
-        newest first, at most ``limit``, each with its rate changes."""
+        newest first, at most ``limit``, each with its rate changes. With ``after`` (a row's start
+        and id) they are listed oldest first from the row after it: pages of a long list."""
         query = self._scoped(
             select(
                 CS.station_id,
@@ -261,12 +264,19 @@ class PricedSessionRepository:
                 CS.priced_carbon_g,
                 CS.priced_tariff_id,
                 CS.priced_month,
+                CS.id,
             ),
             owner,
             station_id,
             since,
             until,
-        ).order_by(CS.started_at.desc(), CS.id.desc())
+        )
+        if after is None:
+            query = query.order_by(CS.started_at.desc(), CS.id.desc())
+        else:
+            query = query.where(
+                or_(CS.started_at > after[0], (CS.started_at == after[0]) & (CS.id > after[1]))
+            ).order_by(CS.started_at, CS.id)
         if month is not None:
             query = query.where(CS.priced_month == month)
         if limit is not None:
@@ -314,6 +324,7 @@ class PricedSessionRepository:
                 r[7] or "",
                 r[8] or "",
                 tuple(rates.get((r[0], r[1]), ())),
+                r[9],
             )
             for r in found
         ]

@@ -9,12 +9,12 @@ import json
 from datetime import datetime
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from smartcharge.cem.owner import ActionRefusedError, NotYoursError, OwnerService
 from smartcharge.cem.owner_data import OwnerData
-from smartcharge.cem.owner_sessions import sessions_csv, sessions_report
+from smartcharge.cem.owner_sessions import sessions_csv_chunks
 from smartcharge.cem.owner_sessions import sessions_page as sessions_page_of
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.tariff import load_tariffs
@@ -382,9 +382,10 @@ async def sessions_page(request: Request) -> Response:
 async def sessions_download(request: Request) -> Response:
     user = await page_user(request, Role.OWNER)
     owners, _ = _owner(request)
-    report = await asyncio.to_thread(sessions_report, owners, user.principal.name, None, None)
-    return Response(
-        sessions_csv(report),
+    # Priced before the response starts; then written as read, a chunk of rows at a time.
+    chunks = await asyncio.to_thread(sessions_csv_chunks, owners, user.principal.name)
+    return StreamingResponse(
+        chunks,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="sessions.csv"', "Cache-Control": "no-store"},
     )

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from smartcharge.cem.owner import OwnerService
+from smartcharge.cem.owner import NotYoursError, OwnerService
 from smartcharge.cem.owner_sessions import sessions_csv, sessions_csv_chunks, sessions_page, sessions_report
 from smartcharge.cem.service import Store, open_store
 from smartcharge.core.carbon import carbon_g_per_kwh
@@ -202,3 +202,7 @@ def test_the_csv_written_in_chunks_is_the_whole_report(store: Store) -> None:
     chunks = list(sessions_csv_chunks(service, "alice", rows_per_chunk=2))
     assert len(chunks) == 6 and "".join(chunks) == whole
     assert len(whole.splitlines()) == 1 + 10
+    one = "".join(sessions_csv_chunks(service, "alice", "CP-B", rows_per_chunk=2))
+    assert one == sessions_csv(sessions_report(service, "alice", "CP-B")) and one.count("B-") == 5
+    with pytest.raises(NotYoursError):
+        sessions_csv_chunks(service, "bob", "CP-B")

@@ -369,24 +369,33 @@ def _csv_line(writer: Any, s: SessionItem | PricedRow) -> None:
     )
 
 
-def sessions_csv_chunks(service: OwnerService, owner: str, rows_per_chunk: int = 5000) -> Iterator[str]:
-    """The same CSV as :func:`sessions_csv`, written as it is read: the sessions are priced
-    before the first chunk (so a refusal comes before any byte), then read ``rows_per_chunk``
-    at a time, oldest first, and never held all at once."""
+def sessions_csv_chunks(
+    service: OwnerService, owner: str, station_id: str | None = None, rows_per_chunk: int = 5000
+) -> Iterator[str]:
+    """The same CSV as :func:`sessions_csv`, written as it is read: ownership is checked and the
+    sessions priced before the first chunk (so a refusal comes before any byte), then they are
+    read ``rows_per_chunk`` at a time, oldest first, and never held all at once."""
+    if station_id is not None:
+        service.record_of(owner, station_id)
     since, until = _window(service)
-    _months(service, owner, None, since, until)
-    return _csv_chunks(service, owner, since, until, rows_per_chunk)
+    _months(service, owner, station_id, since, until)
+    return _csv_chunks(service, owner, station_id, since, until, rows_per_chunk)
 
 
 def _csv_chunks(
-    service: OwnerService, owner: str, since: datetime, until: datetime, rows_per_chunk: int
+    service: OwnerService,
+    owner: str,
+    station_id: str | None,
+    since: datetime,
+    until: datetime,
+    rows_per_chunk: int,
 ) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     after = (since - timedelta(seconds=1), 0)
     while True:
-        rows = service.repo.priced.rows(owner, None, since, until, limit=rows_per_chunk, after=after)
+        rows = service.repo.priced.rows(owner, station_id, since, until, limit=rows_per_chunk, after=after)
         for row in rows:
             _csv_line(writer, row)
         yield out.getvalue()

@@ -76,8 +76,11 @@ def _chart(
         title = f"Plan for {station_id}: ready by {ready}"
     return {
         "labels": labels,
-        "power_kw": [round(power.get(int(t), 0.0) / 1000, 3) for t in slot_start],
-        "price_p": [round(float(p), 2) for p in price],
+        # Most charge points of a fleet have no plan: their power row is all zeros.
+        "power_kw": [round(power.get(t, 0.0) / 1000, 3) for t in slot_start.tolist()]
+        if power
+        else [0.0] * len(slot_start),
+        "price_p": [round(p, 2) for p in price.tolist()],
         "carbon_g": carbon,
         "title": title,
     }

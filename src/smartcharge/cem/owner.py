@@ -15,16 +15,19 @@ point of someone else is answered exactly like one that does not exist.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
 from smartcharge.cem.gateway import CemGateway, StationState
+from smartcharge.cem.ports import StationTelemetry
 from smartcharge.core.errors import SmartchargeError, ValidationError
 from smartcharge.core.limit import LimitSource
 from smartcharge.core.localtime import GB_TZ, local_fields
@@ -54,6 +57,12 @@ DEFAULT_TARIFF = "ofgem_cap_2025q1"
 LIVE_CACHE_S = 1.0
 
 HOURS_CHOICES = ("accept", "change", "remove")
+#: The shipped default hours as text (str() of a schedule rebuilds it: once, not per charge point).
+GB_DEFAULT_HOURS_TEXT = str(GB_DEFAULT_HOURS)
+
+#: Records read once for the request in hand (OwnerService.reading): the service they belong to
+#: and its records by station id.
+_READING: ContextVar[tuple[object, dict[str, OwnedRecord]] | None] = ContextVar("owner_records", default=None)
 
 SOURCE_WORDS = {
     LimitSource.SAFETY: "a safety limit",
@@ -204,21 +213,38 @@ class OwnerService:
     def owned(self, owner: str) -> list[OwnedRecord]:
         return self.repo.owned_by(owner)
 
+    @contextlib.contextmanager
+    def reading(self, records: list[OwnedRecord]) -> Iterator[None]:
+        """Within this block (one request, one thread), answer ownership and tariff questions about
+        ``records`` from them instead of one store read each: a page over a fleet asks three per
+        charge point. Nothing outlives the block, so no answer is older than the request."""
+        token = _READING.set((self, {r.station_id: r for r in records}))
+        try:
+            yield
+        finally:
+            _READING.reset(token)
+
+    def _get(self, station_id: str) -> OwnedRecord | None:
+        reading = _READING.get()
+        if reading is not None and reading[0] is self and station_id in reading[1]:
+            return reading[1][station_id]
+        return self.repo.get(station_id)
+
     def record_of(self, owner: str, station_id: str) -> OwnedRecord:
         """The owner's record of ``station_id``; someone else's charge point is "not yours"."""
-        record = self.repo.get(station_id)
+        record = self._get(station_id)
         if record is None or record.owner != owner:
             raise NotYoursError(station_id)
         return record
 
     def owns(self, owner: str, station_id: str) -> bool:
         """Whether ``owner`` owns ``station_id`` (the plans' ownership port, cem.plans.Ownership)."""
-        record = self.repo.get(station_id)
+        record = self._get(station_id)
         return record is not None and record.owner == owner
 
     def tariff_of(self, station_id: str) -> str:
         """The tariff that prices this charge point (plans and sessions use the same one)."""
-        record = self.repo.get(station_id)
+        record = self._get(station_id)
         return DEFAULT_TARIFF if record is None else record.tariff_id
 
     def set_tariff(self, owner: str, station_id: str, tariff_id: str) -> OwnedRecord:
@@ -257,19 +283,30 @@ class OwnerService:
     async def charge_points(self, owner: str) -> list[ChargePointView]:
         """Every charge point of ``owner`` with its live state (read in parallel)."""
         records = await asyncio.to_thread(self.repo.owned_by, owner)
-        return list(await asyncio.gather(*(self._view(r) for r in records)))
+        # One pass of the limit arithmetic for all of them: per charge point it was one pass over
+        # every station each, O(N^2) for a fleet.
+        telemetry = self._telemetry()
+        return list(await asyncio.gather(*(self._view(r, telemetry=telemetry) for r in records)))
 
     async def charge_point(self, owner: str, station_id: str) -> ChargePointView:
         record = await asyncio.to_thread(self.record_of, owner, station_id)
         return await self._view(record, fresh=True)
 
-    async def _view(self, record: OwnedRecord, fresh: bool = False) -> ChargePointView:
+    def _telemetry(self) -> dict[str, StationTelemetry]:
+        """The CEM's limit and binding source of every station it knows, by station id."""
+        if self.gateway is None:
+            return {}
+        return {t.station_id: t for t in self.gateway.telemetry()}
+
+    async def _view(
+        self, record: OwnedRecord, fresh: bool = False, telemetry: dict[str, StationTelemetry] | None = None
+    ) -> ChargePointView:
         sid = record.station_id
         live = await self._read_live(sid, fresh)
         state = self._state(sid) or StationState(status="Offline")
         now_s = int(self._clock())
         choice = (live or {}).get(HOURS_CHOICE, record.hours_choice)
-        schedule = (live or {}).get(HOURS_SCHEDULE) or record.hours_schedule or str(GB_DEFAULT_HOURS)
+        schedule = (live or {}).get(HOURS_SCHEDULE) or record.hours_schedule or GB_DEFAULT_HOURS_TEXT
         allowed, next_at = hours_allow(schedule, choice, now_s)
         override = (live or {}).get(OVERRIDE) == "true"
         countdown = int((live or {}).get(DELAY_COUNTDOWN, "0") or 0)
@@ -280,7 +317,7 @@ class OwnerService:
         hours = HoursView(
             choice,
             schedule,
-            str(GB_DEFAULT_HOURS),
+            GB_DEFAULT_HOURS_TEXT,
             choice == "Pending",
             allowed,
             None if allowed else next_at,
@@ -297,7 +334,7 @@ class OwnerService:
             charging=state.power_w > 0,
             session_active=session_active,
             override_active=override,
-            limit=self._limit_view(sid, state, hours, countdown, override, now_s),
+            limit=self._limit_view(sid, state, hours, countdown, override, now_s, telemetry),
             delay=DelayView(
                 int(max_delay) if max_delay is not None else record.max_delay_s, countdown, can_start, why_not
             ),
@@ -329,14 +366,15 @@ class OwnerService:
             return False, "no randomised delay is running"
         return True, None
 
-    def _cem_limit(self, station_id: str) -> tuple[float | None, LimitSource | None, int | None, str]:
+    def _cem_limit(
+        self, station_id: str, telemetry: dict[str, StationTelemetry] | None = None
+    ) -> tuple[float | None, LimitSource | None, int | None, str]:
         """The CEM's own limit on this charge point (site, DSR), with its source and end (ARB-5)."""
         if self.gateway is None or station_id not in self.gateway.stations:
             return None, None, None, ""
         book = self.gateway.book
-        for t in self.gateway.telemetry():
-            if t.station_id != station_id:
-                continue
+        t = (self._telemetry() if telemetry is None else telemetry).get(station_id)
+        if t is not None:
             source = t.binding_source
             if source is LimitSource.CONSUMER_OVERRIDE:
                 # The override sets aside layers 5 and 6 only: name a safety, site or response
@@ -369,9 +407,16 @@ class OwnerService:
         return value_w, source, until_s, detail
 
     def _limit_view(
-        self, sid: str, state: StationState, hours: HoursView, countdown: int, override: bool, now_s: int
+        self,
+        sid: str,
+        state: StationState,
+        hours: HoursView,
+        countdown: int,
+        override: bool,
+        now_s: int,
+        telemetry: dict[str, StationTelemetry] | None = None,
     ) -> LimitView:
-        limit_w, source, until_s, detail = self._cem_limit(sid)
+        limit_w, source, until_s, detail = self._cem_limit(sid, telemetry)
         until = None if until_s is None else datetime.fromtimestamp(until_s, UTC)
         cem_words = ""
         if limit_w is not None and source is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -51,7 +52,29 @@ class ChargingSession(Base):
     """One charging session (reg 9): start, stop and the energy delivered."""
 
     __tablename__ = "charging_session"
-    __table_args__ = (UniqueConstraint("station_id", "transaction_id"),)
+    __table_args__ = (
+        UniqueConstraint("station_id", "transaction_id"),
+        # The owner's sessions page reads one owner's charge points over a window of start times
+        # (reg 9): which sessions need pricing, totals per month, one month's rows. The index
+        # holds every column those read, so a year of sessions is summed from the index alone
+        # (revision 0015_session_indexes; columns in PRICED_INDEX_COLUMNS there).
+        Index(
+            "ix_charging_session_station_started",
+            "station_id",
+            "started_at",
+            "priced_month",
+            "meter_start_wh",
+            "meter_last_wh",
+            "priced_cost_p",
+            "priced_carbon_g",
+            "stopped_at",
+            "priced_tariff_id",
+            "priced_started_at",
+            "priced_stopped_at",
+            "priced_meter_start_wh",
+            "priced_meter_last_wh",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(
@@ -68,6 +91,17 @@ class ChargingSession(Base):
     # (then the session is listed by its receipt time; issue 15, revision 0005_meter_key).
     received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     time_suspect: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The session's cost and carbon as last priced (cem.owner_sessions), with the inputs they were
+    # priced from: a row whose start, stop, registers or owner's tariff differ is priced again
+    # before it is read. Derived data: erased with the session (PRIV-6); 0015_session_indexes.
+    priced_month: Mapped[str | None] = mapped_column(String(7), nullable=True)  # GB local YYYY-MM
+    priced_cost_p: Mapped[float | None] = mapped_column(Float, nullable=True)
+    priced_carbon_g: Mapped[float | None] = mapped_column(Float, nullable=True)
+    priced_tariff_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    priced_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    priced_stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    priced_meter_start_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    priced_meter_last_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class TransactionEventRow(Base):

@@ -1,23 +1,20 @@
-"""Owners of charge points and their settings, and the owner's view of sessions in few queries
-(reg 9, SCP-MS-3; reg 10 and 11 settings as last accepted by the charge point; PRIV-6).
-
-The session view here reads many sessions at once (sessions, their rate changes and their energy
-register samples in three queries), so the owner's pages stay quick with a year of sessions.
+"""Owners of charge points and their settings (reg 10 and 11 settings as last accepted by the
+charge point; PRIV-6); the owner's priced sessions are read through ``priced``
+(:mod:`smartcharge.store.session_prices`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from smartcharge.core.errors import ValidationError
-from smartcharge.store.models import ChargingSession, MeterValueRow, OwnedChargePoint, RateChange, Station
-from smartcharge.store.session_repo import ENERGY_REGISTER
+from smartcharge.store.models import OwnedChargePoint, Station
+from smartcharge.store.session_prices import PricedSessionRepository
 
 OWNER_MAX = 64
 
@@ -33,19 +30,6 @@ class OwnedRecord:
     hours_schedule: str | None
     max_delay_s: int | None
     updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    """A session with its rate changes (time, power W, limit W) and register samples (time, Wh)."""
-
-    station_id: str
-    transaction_id: str
-    started_at: datetime
-    stopped_at: datetime | None
-    energy_kwh: float
-    rate_changes: tuple[tuple[datetime, float, float | None], ...]
-    register_wh: tuple[tuple[datetime, float], ...]
 
 
 def _utc(at: datetime) -> datetime:
@@ -70,6 +54,7 @@ class OwnerRepository:
 
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.priced = PricedSessionRepository(engine)
 
     def assign(self, station_id: str, owner: str, tariff_id: str, now: datetime) -> OwnedRecord:
         """Make ``owner`` the owner of a registered charge point (its settings start as Pending)."""
@@ -142,84 +127,5 @@ class OwnerRepository:
             row.updated_at = now
             return _record(row)
 
-    def sessions_fingerprint(self, station_ids: list[str], since: datetime) -> tuple[object, ...]:
-        """A cheap summary that changes whenever a session of ``station_ids`` since ``since`` is
-        added, grows, ends or is erased (count, newest id, energy registers, last stop)."""
-        if not station_ids:
-            return ()
-        with self._sessions() as session:
-            row = session.execute(
-                select(
-                    func.count(ChargingSession.id),
-                    func.max(ChargingSession.id),
-                    func.sum(ChargingSession.meter_last_wh),
-                    func.max(ChargingSession.stopped_at),
-                ).where(ChargingSession.station_id.in_(station_ids), ChargingSession.started_at >= since)
-            ).one()
-            return tuple(row)
 
-    def session_rows(self, station_ids: list[str], since: datetime, until: datetime) -> list[SessionRow]:
-        """Sessions of ``station_ids`` started in [since, until), oldest first, in three queries."""
-        if not station_ids:
-            return []
-        with self._sessions() as session:
-            sessions = list(
-                session.scalars(
-                    select(ChargingSession)
-                    .where(
-                        ChargingSession.station_id.in_(station_ids),
-                        ChargingSession.started_at >= since,
-                        ChargingSession.started_at < until,
-                    )
-                    .order_by(ChargingSession.started_at, ChargingSession.id)
-                )
-            )
-            rates: dict[tuple[str, str], list[tuple[datetime, float, float | None]]] = defaultdict(list)
-            for r in session.execute(
-                select(
-                    RateChange.station_id,
-                    RateChange.transaction_id,
-                    RateChange.changed_at,
-                    RateChange.power_w,
-                    RateChange.limit_w,
-                )
-                .where(RateChange.station_id.in_(station_ids), RateChange.changed_at >= since)
-                .order_by(RateChange.changed_at, RateChange.id)
-            ):
-                rates[(r[0], r[1])].append((_utc(r[2]), r[3], r[4]))
-            registers: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
-            for m in session.execute(
-                select(
-                    MeterValueRow.station_id,
-                    MeterValueRow.transaction_id,
-                    MeterValueRow.measured_at,
-                    MeterValueRow.value,
-                    MeterValueRow.unit,
-                )
-                .where(
-                    MeterValueRow.station_id.in_(station_ids),
-                    MeterValueRow.measurand == ENERGY_REGISTER,
-                    MeterValueRow.measured_at >= since,
-                )
-                .order_by(MeterValueRow.measured_at)
-            ):
-                wh = m[3] * 1000.0 if m[4] == "kWh" else m[3]
-                registers[(m[0], m[1])].append((_utc(m[2]), wh))
-        rows = []
-        for s in sessions:
-            key = (s.station_id, s.transaction_id)
-            rows.append(
-                SessionRow(
-                    s.station_id,
-                    s.transaction_id,
-                    _utc(s.started_at),
-                    None if s.stopped_at is None else _utc(s.stopped_at),
-                    ((s.meter_last_wh or 0.0) - (s.meter_start_wh or 0.0)) / 1000.0,
-                    tuple(rates.get(key, ())),
-                    tuple(registers.get(key, ())),
-                )
-            )
-        return rows
-
-
-__all__ = ["OWNER_MAX", "OwnedRecord", "OwnerRepository", "SessionRow"]
+__all__ = ["OWNER_MAX", "OwnedRecord", "OwnerRepository"]

@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from smartcharge.cem.owner import ActionRefusedError, NotYoursError, OwnerService
 from smartcharge.cem.owner_data import OwnerData
-from smartcharge.cem.owner_sessions import sessions_csv, sessions_report
+from smartcharge.cem.owner_sessions import sessions_csv_chunks, sessions_report
 from smartcharge.web.auth import Principal, Role, get_services, require_role
 from smartcharge.web.errors import refusal
 
@@ -326,9 +326,9 @@ async def get_sessions_csv(
     s: tuple[OwnerService, OwnerData] = Services,
 ) -> Response:
     """The same 12 months as CSV (UTC times, kWh, GBP, kg CO2, rate changes)."""
-    report = await asyncio.to_thread(sessions_report, s[0], who.name, station_id, None)
-    return Response(
-        sessions_csv(report),
+    chunks = await asyncio.to_thread(sessions_csv_chunks, s[0], who.name, station_id)
+    return StreamingResponse(
+        chunks,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="sessions.csv"'},
     )

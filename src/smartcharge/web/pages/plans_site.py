@@ -11,6 +11,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from smartcharge.cem.owner import OwnerService
 from smartcharge.cem.plans import SLOT_S, ChargePlan, PlanService
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.localtime import GB_TZ
@@ -53,47 +54,67 @@ def _describe(plan: ChargePlan) -> dict[str, Any]:
     }
 
 
-def _chart(plans: PlanService, station_id: str, result: Any) -> dict[str, Any]:
+def _axes(plans: PlanService) -> tuple[Any, list[str], list[float]]:
+    """The chart's slots, their labels and carbon: the same for every charge point on the page."""
     now = int(plans.clock())
     start = now - now % SLOT_S
     slot_start = start + SLOT_S * np.arange(CHART_SLOTS, dtype=np.int64)
-    price = plans.prices.prices(station_id, slot_start, SLOT_S)
-    carbon = plans.carbon.carbon(slot_start, SLOT_S)
-    power = {s.start_s: s.power_w for s in (result.slots if result is not None else ())}
     labels = [datetime.fromtimestamp(int(t), GB_TZ).strftime("%a %H:%M") for t in slot_start]
+    carbon = [round(float(c), 1) for c in plans.carbon.carbon(slot_start, SLOT_S)]
+    return slot_start, labels, carbon
+
+
+def _chart(
+    plans: PlanService, station_id: str, result: Any, axes: tuple[Any, list[str], list[float]]
+) -> dict[str, Any]:
+    slot_start, labels, carbon = axes
+    price = plans.prices.prices(station_id, slot_start, SLOT_S)
+    power = {s.start_s: s.power_w for s in (result.slots if result is not None else ())}
     title = "Price and carbon, next 36 h"
     if result is not None:
         ready = datetime.fromtimestamp(result.ready_by_s, GB_TZ).strftime("%a %H:%M")
         title = f"Plan for {station_id}: ready by {ready}"
     return {
         "labels": labels,
-        "power_kw": [round(power.get(int(t), 0.0) / 1000, 3) for t in slot_start],
-        "price_p": [round(float(p), 2) for p in price],
-        "carbon_g": [round(float(c), 1) for c in carbon],
+        # Most charge points of a fleet have no plan: their power row is all zeros.
+        "power_kw": [round(power.get(t, 0.0) / 1000, 3) for t in slot_start.tolist()]
+        if power
+        else [0.0] * len(slot_start),
+        "price_p": [round(p, 2) for p in price.tolist()],
+        "carbon_g": carbon,
         "title": title,
     }
+
+
+def _items(plans: PlanService, owners: OwnerService, owner: str) -> list[dict[str, Any]]:
+    """Each charge point's plans, result and chart. The owner's records are read once and the
+    planner's ownership and tariff look-ups answered from them (three reads per charge point,
+    600 for a fleet of 200, were most of the page's time)."""
+    records = owners.owned(owner)
+    axes = _axes(plans)
+    items = []
+    with owners.reading(records):
+        for record in records:
+            sid = record.station_id
+            result = plans.result_for(owner, sid)
+            items.append(
+                {
+                    "cp": sid,
+                    "plans": [_describe(p) for p in plans.owned_plans(owner, sid)],
+                    "result": result,
+                    "ready_by": None if result is None else datetime.fromtimestamp(result.ready_by_s, UTC),
+                    "chart": _chart(plans, sid, result, axes),
+                    "hours": CHART_SLOTS * SLOT_S // 3600,
+                }
+            )
+    return items
 
 
 async def _plans_page(request: Request, user: PageUser, status: int = 200, **context: Any) -> Response:
     services = get_services(request)
     plans = _plans(request)
     assert services.owners is not None
-    owner = user.principal.name
-    records = await asyncio.to_thread(services.owners.owned, owner)
-    items = []
-    for record in records:
-        sid = record.station_id
-        result = await asyncio.to_thread(plans.result_for, owner, sid)
-        items.append(
-            {
-                "cp": sid,
-                "plans": [_describe(p) for p in plans.owned_plans(owner, sid)],
-                "result": result,
-                "ready_by": None if result is None else datetime.fromtimestamp(result.ready_by_s, UTC),
-                "chart": await asyncio.to_thread(_chart, plans, sid, result),
-                "hours": CHART_SLOTS * SLOT_S // 3600,
-            }
-        )
+    items = await asyncio.to_thread(_items, plans, services.owners, user.principal.name)
     base: dict[str, Any] = {"change_errors": {}, "change_values": {}}
     base.update(context)
     return render(
@@ -212,7 +233,20 @@ async def site_page(request: Request) -> Response:
     user = await page_user(request, Role.SITE_MANAGER)
     site = get_services(request).site
     described = None if site is None else site.describe()
-    return render(request, "site.html", user, title="Site", nav="site", site=described)
+    share_of: dict[str, Any] = {}
+    load_w: dict[str, float] = {}
+    if described is not None:
+        # Each charge point's share and each circuit's load, looked up once here: matching them
+        # in the template was a pass over every share per charge point (200 x 200 tests).
+        share_of = {s["station_id"]: s for s in described["shares"]}
+        circuit_of = {cp["station_id"]: cp["circuit_id"] for cp in described["charge_points"]}
+        for share in described["shares"]:
+            circuit = circuit_of.get(share["station_id"])
+            if circuit is not None:
+                load_w[circuit] = load_w.get(circuit, 0.0) + share["power_w"]
+    return render(
+        request, "site.html", user, title="Site", nav="site", site=described, share_of=share_of, load_w=load_w
+    )
 
 
 __all__ = ["router"]

@@ -9,14 +9,14 @@ import json
 from datetime import datetime
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from smartcharge.cem.owner import ActionRefusedError, NotYoursError, OwnerService
 from smartcharge.cem.owner_data import OwnerData
-from smartcharge.cem.owner_sessions import only_month, sessions_csv, sessions_report
+from smartcharge.cem.owner_sessions import sessions_csv_chunks
+from smartcharge.cem.owner_sessions import sessions_page as sessions_page_of
 from smartcharge.core.errors import ValidationError
-from smartcharge.core.localtime import GB_TZ
 from smartcharge.core.tariff import load_tariffs
 from smartcharge.web.auth import CSRF_COOKIE, SESSION_COOKIE, LoginRefused, LoginThrottled, Role, get_services
 from smartcharge.web.errors import refusal
@@ -353,15 +353,15 @@ async def tariff_submit(request: Request, station_id: str) -> Response:
 
 @router.get("/sessions", response_class=HTMLResponse)
 async def sessions_page(request: Request) -> Response:
-    """12 months of sessions, totals per month, one month's sessions listed (reg 9)."""
+    """12 months of sessions, totals per month, one month's sessions listed (reg 9); the totals
+    and the month's rows are read in SQL, not by loading the year (cem.owner_sessions)."""
     user = await page_user(request, Role.OWNER)
     owners, _ = _owner(request)
-    report = await asyncio.to_thread(sessions_report, owners, user.principal.name, None, None)
     asked = request.query_params.get("month")
-    month = asked or (report.months[0].month if report.months else datetime.now(GB_TZ).strftime("%Y-%m"))
     try:
-        listed = only_month(report, month)
+        page = await asyncio.to_thread(sessions_page_of, owners, user.principal.name, asked or None)
     except ValidationError as error:
+        page = await asyncio.to_thread(sessions_page_of, owners, user.principal.name, None)
         return render(
             request,
             "sessions.html",
@@ -369,12 +369,12 @@ async def sessions_page(request: Request) -> Response:
             422,
             title="Sessions",
             nav="sessions",
-            report=report,
+            report=page,
             month=None,
             form_error=f"{error.field}: {error.rule}",
         )
     return render(
-        request, "sessions.html", user, title="Sessions", nav="sessions", report=listed, month=month
+        request, "sessions.html", user, title="Sessions", nav="sessions", report=page, month=page.month
     )
 
 
@@ -382,9 +382,10 @@ async def sessions_page(request: Request) -> Response:
 async def sessions_download(request: Request) -> Response:
     user = await page_user(request, Role.OWNER)
     owners, _ = _owner(request)
-    report = await asyncio.to_thread(sessions_report, owners, user.principal.name, None, None)
-    return Response(
-        sessions_csv(report),
+    # Priced before the response starts; then written as read, a chunk of rows at a time.
+    chunks = await asyncio.to_thread(sessions_csv_chunks, owners, user.principal.name)
+    return StreamingResponse(
+        chunks,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="sessions.csv"', "Cache-Control": "no-store"},
     )

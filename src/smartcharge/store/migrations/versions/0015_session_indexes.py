@@ -8,7 +8,7 @@ is priced the first time its owner reads it, again whenever its inputs change. T
 session's own row, so erasing a session erases its price with it (PRIV-6).
 
 Revision ID: 0015_session_indexes
-Revises: 0011_consent_chain
+Revises: 0012_plans_site
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_session_indexes"
-down_revision = "0011_consent_chain"
+down_revision = "0012_plans_site"
 branch_labels = None
 depends_on = None
 

@@ -283,6 +283,15 @@ def _sum_by(group: IntArray, weights: FloatArray, minlength: int) -> FloatArray:
     return np.bincount(group, weights=weights, minlength=minlength).astype(np.float64)
 
 
+def _min_into(out: FloatArray, group: IntArray, values: FloatArray) -> None:
+    """``out[g] = min(out[g], values of group g)`` for ``group`` sorted (runs, not ``ufunc.at``)."""
+    if group.size == 0:
+        return
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    heads = group[starts]
+    out[heads] = np.minimum(out[heads], np.minimum.reduceat(values, starts))
+
+
 def _segment_exclusive_cumsum(values: FloatArray, group: IntArray) -> FloatArray:
     """Sum of the earlier values of the same group, for values sorted so groups are contiguous."""
     cum = np.cumsum(values)
@@ -305,6 +314,9 @@ class _Headroom:
         self.phase = np.concatenate([circuits.phase_headroom_w, np.full((1, k, 3), np.inf)])
         self.total = np.concatenate([circuits.total_headroom_w, np.full((1, k), np.inf)])
         self.level = np.full((m + 1, k), np.inf)  # the valley level's cap, roots only
+        # Whether any phase limit is finite (the simulator's groups have totals only): without,
+        # the per-phase work is skipped.
+        self.has_phase = bool(np.isfinite(circuits.phase_headroom_w).any())
 
 
 def _share(
@@ -325,8 +337,11 @@ def _share(
     for d in range(path.shape[1] - 1, -1, -1):
         node = path[:, d]
         caps = np.minimum(room.total[node, slot], room.level[node, slot])
-        phase_caps = room.phase[node, slot, :]
-        limited = np.flatnonzero(np.isfinite(caps) | np.isfinite(phase_caps).any(axis=1))
+        if room.has_phase:
+            phase_caps = room.phase[node, slot, :]
+            limited = np.flatnonzero(np.isfinite(caps) | np.isfinite(phase_caps).any(axis=1))
+        else:
+            limited = np.flatnonzero(np.isfinite(caps))
         if limited.size == 0:
             continue  # no node at this depth limits these asks
         key = node[limited] * k + slot[limited]
@@ -339,7 +354,7 @@ def _share(
             if np.isfinite(cap).any():
                 before = _segment_exclusive_cumsum(g, key_o)
                 frac = np.minimum(frac, np.where(g > 0, np.clip((cap - before) / g, 0.0, 1.0), 1.0))
-            for phase in range(3):
+            for phase in range(3 if room.has_phase else 0):
                 cap = phase_caps[order, phase]
                 if not np.isfinite(cap).any():
                     continue
@@ -352,21 +367,31 @@ def _share(
 
 
 def _take(grant_w: FloatArray, slot: IntArray, path: IntArray, share: FloatArray, room: _Headroom) -> None:
+    """Subtract grants (W) from the headroom of every node on their paths (a bincount per node
+    depth: far faster than ``np.subtract.at``)."""
+    size = room.total.size
+    k = room.n_slots
     for d in range(path.shape[1]):
-        node = path[:, d]
-        np.subtract.at(room.total, (node, slot), grant_w)
-        np.subtract.at(room.level, (node, slot), grant_w)
-        for phase in range(3):
-            np.subtract.at(room.phase[:, :, phase], (node, slot), grant_w * share[:, phase])
+        flat = path[:, d] * k + slot
+        used = np.bincount(flat, weights=grant_w, minlength=size).reshape(room.total.shape)
+        room.total -= used
+        room.level -= used
+        for phase in range(3 if room.has_phase else 0):
+            load = np.bincount(flat, weights=grant_w * share[:, phase], minlength=size)
+            room.phase[:, :, phase] -= load.reshape(room.total.shape)
 
 
 def _is_full(slot: IntArray, path: IntArray, share: FloatArray, room: _Headroom) -> BoolArray:
     """Whether a node on each pair's path is full in its slot, in total or on a phase it uses."""
     bits = np.array([1, 2, 4], dtype=np.int64)
     full_total = (room.total <= _EPS_W) | (room.level <= _EPS_W)
+    full = np.zeros(slot.shape[0], dtype=np.bool_)
+    if not room.has_phase:
+        for d in range(path.shape[1]):
+            full |= full_total[path[:, d], slot]
+        return full
     full_phase = ((room.phase <= _EPS_W) * bits).sum(axis=2)
     uses = ((share > 0) * bits).sum(axis=1)
-    full = np.zeros(slot.shape[0], dtype=np.bool_)
     for d in range(path.shape[1]):
         node = path[:, d]
         full |= full_total[node, slot] | ((full_phase[node, slot] & uses) != 0)
@@ -443,7 +468,7 @@ def _tier_rank(
     tight = tier_room <= residual + _EPS_KWH
     later = pairs.tier > tier
     next_price = np.full(n, np.inf)
-    np.minimum.at(next_price, pairs.session[later], price_p_per_kwh[pairs.slot[later]])
+    _min_into(next_price, pairs.session[later], price_p_per_kwh[pairs.slot[later]])
     order = np.lexsort((base_rank, -next_price, ~tight, lead))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
@@ -479,7 +504,7 @@ def _must_take(
         demand = _sum_by(inverse, weights=room_w, minlength=used.size)
         with np.errstate(divide="ignore", invalid="ignore"):
             f = np.where(demand > 0, np.minimum(room.total[node_u, slot_u] / demand, 1.0), 1.0)
-            for phase in range(3):
+            for phase in range(3 if room.has_phase else 0):
                 load = _sum_by(inverse, weights=room_w * share[:, phase], minlength=used.size)
                 cap = room.phase[node_u, slot_u, phase]
                 f = np.minimum(f, np.where(load > 0, np.minimum(cap / load, 1.0), 1.0))
@@ -531,13 +556,19 @@ def _valley_level(
     return level
 
 
-def _alone_level(pairs: _Pairs, target_kwh: FloatArray, n: int) -> IntArray:
-    """Per session, the dearest tier it needs if it were alone (its marginal tier; -1: none)."""
+def _alternative_price(
+    pairs: _Pairs, target_kwh: FloatArray, price_p_per_kwh: FloatArray, n: int
+) -> FloatArray:
+    """Per session, the price of the first slot it would not need alone (inf: it needs them all).
+
+    A session that loses a cheap slot to another pays this price instead, so where a limit binds
+    the sessions with the dearest alternative are served first (a regret rule).
+    """
     before = _segment_exclusive_cumsum(pairs.room_kwh, pairs.session)
-    needed = before < target_kwh[pairs.session] - _EPS_KWH
-    level = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(level, pairs.session[needed], pairs.tier[needed])
-    return level
+    spare = before >= target_kwh[pairs.session] - _EPS_KWH
+    alternative = np.full(n, np.inf)
+    _min_into(alternative, pairs.session[spare], price_p_per_kwh[pairs.slot[spare]])
+    return alternative
 
 
 def price_tiers(price_p_per_kwh: FloatArray) -> IntArray:
@@ -552,7 +583,7 @@ def plan_charging(
     circuits: Circuits | None = None,
     *,
     max_rounds: int = 16,
-    max_passes: int = 1,
+    max_passes: int = 4,
     spread: bool = True,
     level_steps: int = _LEVEL_PASSES,
     improve_rounds: int = 1000,
@@ -580,16 +611,18 @@ def plan_charging(
     reachable = _sum_by(pairs.session, weights=pairs.room_kwh, minlength=n)
     slack = reachable - sessions.target_kwh
     assert sessions.priority is not None  # set in __post_init__
-    n_tiers = int(tier_of_slot.max(initial=-1)) + 1
-    level = _alone_level(pairs, sessions.target_kwh, n)
+    alternative = _alternative_price(pairs, sessions.target_kwh, slots.price_p_per_kwh, n)
+    # Where a phase binds, a three-phase car gets three times the energy per watt of that phase
+    # that a one-phase car gets: cars on more phases go first (after the owner's priority).
     phases = (sessions.phase_share > 0).sum(axis=1)
-    best: tuple[float, float, FloatArray, _Headroom, FloatArray] | None = None
+    boost = np.zeros(n, dtype=np.int64)
+    best: tuple[float, FloatArray, _Headroom, FloatArray] | None = None
     for _ in range(max_passes):
-        rank_order = np.lexsort((np.arange(n), slack, -level, -phases, -sessions.priority))
+        rank_order = np.lexsort((np.arange(n), slack, -alternative, -boost, -phases, -sessions.priority))
         rank = np.empty(n, dtype=np.int64)
         rank[rank_order] = np.arange(n)
         room = _Headroom(tree)
-        lead = -((sessions.priority * 4 + phases) * (n_tiers + 2) + level)
+        lead = -((sessions.priority * 4 + phases) * 64 + boost)
         granted, residual = _fill_tiers(
             slots,
             sessions,
@@ -604,24 +637,17 @@ def plan_charging(
             spread,
             level_steps,
         )
-        short_kwh = float(residual.sum())
-        cost = float(granted @ slots.price_p_per_kwh[pairs.slot])
-        if best is None or (short_kwh, cost) < (best[0] - 1e-6, best[1] - 1e-9 * abs(best[1])):
-            best = (short_kwh, cost, granted, room, residual)
-        # Ascending levels (an auction): a session that had to go to a dearer tier than its level,
-        # or fell short, bids that tier next pass, so where a limit binds it is served before the
-        # sessions whose next option is cheaper.
-        used = np.full(n, -1, dtype=np.int64)
-        got = granted > _EPS_KWH
-        np.maximum.at(used, pairs.session[got], pairs.tier[got])
+        # A session short of what it alone could reach lost a slot it needed to one with more
+        # choice: plan again with it served first (after the owner's priority) where limits bind.
         starved = residual > np.maximum(sessions.target_kwh - reachable, 0.0) + 1e-6
-        used = np.where(starved, n_tiers, used)
-        raised = np.maximum(level, used)
-        if np.array_equal(raised, level):
+        short_kwh = float(residual.sum())
+        if best is None or short_kwh < best[0] - 1e-6:
+            best = (short_kwh, granted, room, residual)
+        if not np.any(starved & (boost == 0)):
             break
-        level = raised
+        boost = np.where(starved, np.minimum(boost + 1, 63), boost)
     assert best is not None
-    _, _, granted, room, residual = best
+    _, granted, room, residual = best
     _improve(
         pairs,
         granted,
@@ -683,11 +709,10 @@ def _fill_tiers(
                 before = granted[idx].copy()
                 _fill(pairs, idx, granted, residual, path_of_session, sessions, rank, room, max_rounds, quota)
                 used_kwh = granted[idx] - before
-                np.add.at(
-                    load_w,
-                    (root_of_session[pairs.session[idx]], pairs.slot[idx]),
-                    used_kwh * J_PER_KWH / slots.slot_s,
-                )
+                flat = root_of_session[pairs.session[idx]] * k + pairs.slot[idx]
+                load_w += np.bincount(
+                    flat, weights=used_kwh * J_PER_KWH / slots.slot_s, minlength=load_w.size
+                ).reshape(load_w.shape)
                 idx = idx[residual[pairs.session[idx]] > _EPS_KWH]
     return granted, residual
 

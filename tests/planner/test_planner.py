@@ -294,3 +294,28 @@ def test_bad_session_is_refused_naming_the_field(change: dict[str, np.ndarray], 
     with pytest.raises(ValidationError) as info:
         PlanSessions(**good)
     assert info.value.field == field
+
+
+def test_bad_improve_rounds_is_refused_naming_the_field() -> None:
+    """The exchange phase's round limit is checked in the planner and in the simulator's config."""
+    from smartcharge.sim.strategies.smart import Config
+
+    slots, sessions, tree = random_instance(0)
+    with pytest.raises(ValidationError) as info:
+        plan_charging(slots, sessions, tree, improve_rounds=-1)
+    assert info.value.field == "improve_rounds"
+    with pytest.raises(ValidationError) as info:
+        Config(improve_rounds=5000)
+    assert info.value.field == "strategy.improve_rounds"
+
+
+def test_exchange_phase_never_takes_energy_from_a_session() -> None:
+    """The exchange phase only moves energy (or fills a shortfall): no session ends with less
+    than the greedy gave it, and the cost never rises."""
+    for seed in range(10):
+        slots, sessions, tree = random_instance(seed)
+        greedy = plan_charging(slots, sessions, tree, improve_rounds=0)
+        full = plan_charging(slots, sessions, tree)
+        assert np.all(full.delivered_kwh >= greedy.delivered_kwh - 1e-6)
+        if full.meets_target.all() and greedy.meets_target.all():
+            assert full.cost_p.sum() <= greedy.cost_p.sum() + 1e-6

@@ -706,10 +706,12 @@ def _fill_tiers(
             for quota in (must, None):
                 if quota is not None and not np.any(quota > _EPS_KWH):
                     continue
-                before = granted[idx].copy()
-                _fill(pairs, idx, granted, residual, path_of_session, sessions, rank, room, max_rounds, quota)
-                used_kwh = granted[idx] - before
-                flat = root_of_session[pairs.session[idx]] * k + pairs.slot[idx]
+                # Only the pairs of sessions that ask (the must-have pass: those with a quota).
+                sub = idx if quota is None else idx[quota[pairs.session[idx]] > _EPS_KWH]
+                before = granted[sub].copy()
+                _fill(pairs, sub, granted, residual, path_of_session, sessions, rank, room, max_rounds, quota)
+                used_kwh = granted[sub] - before
+                flat = root_of_session[pairs.session[sub]] * k + pairs.slot[sub]
                 load_w += np.bincount(
                     flat, weights=used_kwh * J_PER_KWH / slots.slot_s, minlength=load_w.size
                 ).reshape(load_w.shape)

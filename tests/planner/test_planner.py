@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -18,9 +20,10 @@ from smartcharge.policy.planner import (
 )
 
 from .instances import GRID_START_S, SLOT_S, random_instance
-from .lp import solve_lp
+from .lp import max_delivery_lp, solve_lp
 
 SEEDS = range(30)
+GAP_SEEDS = range(80)
 LIMIT_SEEDS = range(12)
 
 
@@ -77,28 +80,59 @@ def test_plan_is_the_lp_optimum_when_no_shared_limit_binds(seed: int) -> None:
     assert plan.cost_p.sum() == pytest.approx(optimum, rel=1e-9)
 
 
-def test_plan_cost_is_close_to_the_lp_optimum_under_shared_limits() -> None:
-    """On 30 random sites whose per-phase and circuit limits bind in many slots, the plans that
-    meet every target cost on average within 2 % of the HiGHS optimum, and none more than 10 %
-    above it; at least 90 % of the problems the LP can solve in full are met in full.
-    (Per instance the 2 % of issue 12 is not reached on every one: the worst seen is ~8.5 %.)"""
-    gaps, met, feasible = [], 0, 0
-    for seed in SEEDS:
+@functools.cache
+def _lp_optimum(seed: int) -> float | None:
+    """The HiGHS optimum of random instance ``seed`` meeting every target; None if it cannot."""
+    slots, sessions, tree = random_instance(seed)
+    try:
+        return solve_lp(slots, sessions, tree, sessions.target_kwh)[0]
+    except RuntimeError:
+        return None  # the LP says the targets cannot all be met
+
+
+def test_the_random_set_is_mostly_feasible_and_binding() -> None:
+    """The seeded set holds at least 50 instances whose targets can all be met, and on them the
+    shared limits bind (a plan without the limits would break them), so the gap test below is
+    a test of planning under shared limits."""
+    feasible = [seed for seed in GAP_SEEDS if _lp_optimum(seed) is not None]
+    assert len(feasible) >= 50
+    broken = 0
+    for seed in feasible:
         slots, sessions, tree = random_instance(seed)
-        try:
-            optimum, _ = solve_lp(slots, sessions, tree, sessions.target_kwh)
-        except RuntimeError:
-            continue  # the LP says the targets cannot all be met
-        feasible += 1
-        plan = plan_charging(slots, sessions, tree)
-        if plan.meets_target.all():
-            met += 1
-            gaps.append(plan.cost_p.sum() / optimum - 1)
-    assert feasible >= 20
-    assert met >= 0.9 * feasible
-    assert np.mean(gaps) <= 0.02
-    assert max(gaps) <= 0.10
-    assert min(gaps) >= -1e-9  # never below the optimum: the plan is a feasible LP point
+        no_limit = Circuits(
+            tree.parent,
+            np.full_like(tree.phase_headroom_w, np.inf),
+            np.full_like(tree.total_headroom_w, np.inf),
+        )
+        free = plan_charging(slots, sessions, no_limit)
+        total, phase = _node_power_w(free, sessions, tree, slots.n_slots)
+        broken += bool(np.any(total > tree.total_headroom_w + 1) or np.any(phase > tree.phase_headroom_w + 1))
+    assert broken >= 0.9 * len(feasible)
+
+
+@pytest.mark.parametrize("seed", GAP_SEEDS)
+def test_plan_cost_is_within_2_percent_of_the_lp_optimum_on_each_instance(seed: int) -> None:
+    """Issue 12 item 2, per instance (not on average): under binding per-phase and circuit limits
+    the plan meets every target the LP can meet, by its ready-by time, at a cost within 2 % of
+    the HiGHS optimum of the same problem (and never below it: the plan is a feasible point).
+    Where the LP cannot meet every target the plan says so at once, by how much, and delivers at
+    least 97.5 % of the most energy the limits allow while the cars it serves in full keep it."""
+    slots, sessions, tree = random_instance(seed)
+    plan = plan_charging(slots, sessions, tree)
+    optimum = _lp_optimum(seed)
+    np.testing.assert_allclose(
+        plan.shortfall_kwh, np.maximum(sessions.target_kwh - plan.delivered_kwh, 0.0), atol=1e-6
+    )
+    if optimum is None:
+        assert not plan.meets_target.all()
+        assert plan.shortfall_kwh.sum() > 0
+        kept = np.where(plan.meets_target, sessions.target_kwh, 0.0)
+        assert plan.delivered_kwh.sum() >= 0.975 * max_delivery_lp(slots, sessions, tree, kept)
+        return
+    assert plan.meets_target.all(), f"feasible targets not met: short {plan.shortfall_kwh.sum():.3f} kWh"
+    assert np.all(plan.end_s <= sessions.ready_by_s[plan.session])
+    gap = plan.cost_p.sum() / optimum - 1
+    assert -1e-9 <= gap <= 0.02, f"gap {100 * gap:.2f} %"
 
 
 def test_infeasible_target_reports_its_shortfall_and_charges_all_it_can() -> None:
@@ -260,3 +294,28 @@ def test_bad_session_is_refused_naming_the_field(change: dict[str, np.ndarray], 
     with pytest.raises(ValidationError) as info:
         PlanSessions(**good)
     assert info.value.field == field
+
+
+def test_bad_improve_rounds_is_refused_naming_the_field() -> None:
+    """The exchange phase's round limit is checked in the planner and in the simulator's config."""
+    from smartcharge.sim.strategies.smart import Config
+
+    slots, sessions, tree = random_instance(0)
+    with pytest.raises(ValidationError) as info:
+        plan_charging(slots, sessions, tree, improve_rounds=-1)
+    assert info.value.field == "improve_rounds"
+    with pytest.raises(ValidationError) as info:
+        Config(improve_rounds=5000)
+    assert info.value.field == "strategy.improve_rounds"
+
+
+def test_exchange_phase_never_takes_energy_from_a_session() -> None:
+    """The exchange phase only moves energy (or fills a shortfall): no session ends with less
+    than the greedy gave it, and the cost never rises."""
+    for seed in range(10):
+        slots, sessions, tree = random_instance(seed)
+        greedy = plan_charging(slots, sessions, tree, improve_rounds=0)
+        full = plan_charging(slots, sessions, tree)
+        assert np.all(full.delivered_kwh >= greedy.delivered_kwh - 1e-6)
+        if full.meets_target.all() and greedy.meets_target.all():
+            assert full.cost_p.sum() <= greedy.cost_p.sum() + 1e-6

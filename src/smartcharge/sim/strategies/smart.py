@@ -39,6 +39,9 @@ class Config:
     spread: bool = True  # valley level per price tier (no bunching at a tariff edge)
     level_steps: int = 1  # steps of valley filling per tier
     batch_pairs: int = 500_000  # (session, slot) pairs planned at once: bounds memory
+    #: rounds of the planner's exchange phase (cost-lowering chains where a group cap binds); off by
+    #: default in the fleet runs for speed per EV (the CEM runs it in full; benchmarks/README.md)
+    improve_rounds: int = 0
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_rounds <= 50:
@@ -47,6 +50,8 @@ class Config:
             raise ValidationError("strategy.max_passes", self.max_passes, "must be 1..5")
         if not 1 <= self.level_steps <= 5:
             raise ValidationError("strategy.level_steps", self.level_steps, "must be 1..5")
+        if not 0 <= self.improve_rounds <= 1000:
+            raise ValidationError("strategy.improve_rounds", self.improve_rounds, "must be 0..1000")
         if not 10_000 <= self.batch_pairs <= 50_000_000:
             raise ValidationError("strategy.batch_pairs", self.batch_pairs, "must be 10,000..50,000,000")
 
@@ -131,9 +136,13 @@ class SmartPlanner:
             max_passes=self.config.max_passes,
             spread=self.config.spread,
             level_steps=self.config.level_steps,
+            improve_rounds=self.config.improve_rounds,
         )
         self.headroom_w[groups] = plan.total_headroom_w
-        np.add.at(self.ev_w, (groups[root[plan.session]], plan.slot), plan.energy_kwh * 3.6e6 / SLOT_S)
+        flat = groups[root[plan.session]] * self.n_slots + plan.slot
+        self.ev_w += np.bincount(
+            flat, weights=plan.energy_kwh * 3.6e6 / SLOT_S, minlength=self.ev_w.size
+        ).reshape(self.ev_w.shape)
         return _merged(index[plan.session], plan.start_s, plan.end_s, plan.power_w)
 
 

@@ -60,3 +60,4 @@ async def test_plans_survive_a_new_service_and_past_one_offs_are_dropped(
         assert results["cp-1"].plan_id == weekly.plan_id  # and it is planned again
     finally:
         await cem.close()
+        cem.store.engine.dispose()  # close pooled PostgreSQL connections before the loop ends

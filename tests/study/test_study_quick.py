@@ -46,10 +46,10 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     assert all(row["seeds"] == "2" and "-" in row["hosted_evs_range"] for row in hosting)
     aware = {r["feeder"]: r for r in hosting if r["strategy"] == "network_aware"}
     dumb = {r["feeder"]: r for r in hosting if r["strategy"] == "uncontrolled"}
-    # Uncontrolled charging overloads the first population feeder's transformer; the network-aware
+    # Uncontrolled charging overloads the second population feeder's transformer; the network-aware
     # plan keeps it inside its rating with every car served.
-    assert dumb["gb_lv_1_0000"]["first_failure"] == "transformer_thermal"
-    assert aware["gb_lv_1_0000"]["first_failure"] == "none reached"
+    assert dumb["gb_lv_1_0001"]["first_failure"] == "transformer_thermal"
+    assert aware["gb_lv_1_0001"]["first_failure"] == "none reached"
     with (out / "second_peak.csv").open() as handle:
         second = {row["strategy"]: row for row in csv.DictReader(handle)}
     # SCP Regs 2021 reg 11 / SQ-1: a randomised delay softens the step at the window edge.

@@ -38,7 +38,8 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from smartcharge.sim.behaviour import SessionBehaviour, parse_session_behaviour
-from smartcharge.sim.stays import sample_chains
+from smartcharge.sim.stays import MAX_AWAY_H as MAX_AWAY_H_SIM
+from smartcharge.sim.stays import chain_stays_per_week, sample_chains, stays_per_week_in_use
 
 QUANTILES = np.linspace(0.0, 1.0, 41)
 DURATION_BANDS_H = [0.0, 2.0, 4.0, 8.0, 12.0, 24.0, 72.0]
@@ -46,7 +47,7 @@ GAP_BANDS_H = [0.0, 6.0, 12.0, 18.0, 24.0, 36.0, 48.0, 72.0, 120.0, 168.0]
 MAX_DURATION_H = 72.0
 #: A time away longer than a week is a holiday or a car out of use, not driving: it is left out
 #: of the fitted rates and of the energy-by-time-away table (and of the held-out stays per week).
-MAX_AWAY_H = 168.0
+MAX_AWAY_H = MAX_AWAY_H_SIM
 HELD_OUT_SHARE = 0.3
 SPLIT_SEED = 14
 REPO = Path(__file__).resolve().parents[1]
@@ -112,13 +113,17 @@ def _away_exposure_h(frame: pd.DataFrame) -> np.ndarray:
     return np.bincount(np.arange(n) % 168, weights=cover, minlength=168)
 
 
-def _stays_per_week(frame: pd.DataFrame) -> pd.Series:
-    """Per owner with >= 4 weeks in use: stays per week in use (long absences left out)."""
-    per = frame.groupby("owner").agg(
-        n=("arrive", "size"), away_h=("away_h", "sum"), stay_h=("duration_h", "sum")
+def _stays_per_week(frame: pd.DataFrame, energy: bool = False) -> pd.Series:
+    """Per owner with >= 4 weeks in use: stays (or kWh) per week in use, long absences left out;
+    the simulator's chains are measured by the same function (``sim.stays.stays_per_week_in_use``)."""
+    ordered = frame.sort_values(["owner", "arrive"])
+    values = stays_per_week_in_use(
+        ordered["owner"].to_numpy(),
+        ordered["away_h"].to_numpy(),
+        ordered["duration_h"].to_numpy(),
+        amount=ordered["energy_kwh"].to_numpy() if energy else None,
     )
-    weeks = (per["away_h"] + per["stay_h"]) / 168.0
-    return (per["n"] / weeks)[weeks >= 4.0]
+    return pd.Series(values)
 
 
 def fit_table(frame: pd.DataFrame, name: str, source: str) -> dict[str, Any]:
@@ -195,18 +200,20 @@ def fit_table(frame: pd.DataFrame, name: str, source: str) -> dict[str, Any]:
             "median_sessions_per_week": float(np.median(rate)),
             "mean_sessions_per_week": float(np.mean(rate)),
             "median_stays_per_week_in_use": float(np.median(_stays_per_week(frame))),
+            "median_energy_kwh_per_week_in_use": float(np.median(_stays_per_week(frame, energy=True))),
             "weekday_share": float(np.mean(arrive.dt.weekday < 5)),
         },
     }
 
 
 def observed(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The five checked quantities of real stays."""
+    """The six checked quantities of real stays."""
     arrive, leave = pd.to_datetime(frame["arrive"]), pd.to_datetime(frame["leave"])
     return {
         "plug_in_duration_h": frame["duration_h"].to_numpy(),
         "energy_per_stay_kwh": frame["energy_kwh"].to_numpy(),
         "stays_per_week": _stays_per_week(frame).to_numpy(),
+        "energy_per_week_kwh": _stays_per_week(frame, energy=True).to_numpy(),
         "arrival_hour": (arrive.dt.hour + arrive.dt.minute / 60.0).to_numpy(),
         "departure_hour": (leave.dt.hour + leave.dt.minute / 60.0).to_numpy(),
     }
@@ -215,7 +222,7 @@ def observed(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 def simulated(
     behaviour: SessionBehaviour, n_cars: int = 3000, weeks: int = 8, seed: int = 7
 ) -> dict[str, np.ndarray]:
-    """The same five quantities from the simulator's own chains (sim.stays), unbounded battery."""
+    """The same six quantities from the simulator's own chains (sim.stays), unbounded battery."""
     stays = sample_chains(behaviour, n_cars, 20_090, weeks, seed)  # from 2025-01-02, in winter
     s = stays.sessions
     # Local clock fields: the span is in winter (GMT), so UTC = local here.
@@ -224,13 +231,14 @@ def simulated(
     return {
         "plug_in_duration_h": (s.plugout_s - s.plugin_s) / 3600.0,
         "energy_per_stay_kwh": s.energy_kwh,
-        "stays_per_week": np.bincount(s.vehicle, minlength=n_cars) / weeks,
+        "stays_per_week": chain_stays_per_week(stays),
+        "energy_per_week_kwh": chain_stays_per_week(stays, energy=True),
         "arrival_hour": arrive_h,
         "departure_hour": leave_h,
     }
 
 
-def tune_arrival_rates(table: dict[str, Any], fit: pd.DataFrame, rounds: int = 4) -> None:
+def tune_arrival_rates(table: dict[str, Any], fit: pd.DataFrame, rounds: int = 6) -> None:
     """Scale the owners' arrival rates so the chains' median stays per week is the fit part's.
 
     Measured away rates alone come out low: a pooled stay length is given to every car, so heavy
@@ -248,7 +256,7 @@ def tune_arrival_rates(table: dict[str, Any], fit: pd.DataFrame, rounds: int = 4
     for _ in range(rounds):
         scaled()
         behaviour = parse_session_behaviour(json.dumps(table), "tune", "tune.json")
-        got = float(np.median(simulated(behaviour, n_cars=1500, weeks=6, seed=3)["stays_per_week"]))
+        got = float(np.median(simulated(behaviour, seed=3)["stays_per_week"]))
         scale *= target / got
     scaled()
     table["arrival_rate_scale"] = round(scale, 4)

@@ -53,7 +53,7 @@ def test_no_stay_is_dropped_between_chunks(tmp_path: Path) -> None:
     data["outputs"] = {"csv": "never", "feeder_series": False}
     run_scenario(data, tmp_path)
     frame = pd.read_parquet(tmp_path / "sessions.parquet").sort_values(["ev", "stay"])
-    assert len(frame) > 80
+    assert len(frame) > 60  # enough stays, several per car, to see a gap
     for _, car in frame.groupby("ev"):
         assert np.all(np.diff(car["stay"].to_numpy()) == 1)
         assert np.all(car["arrive_s"].to_numpy()[1:] >= car["leave_s"].to_numpy()[:-1] + MIN_AWAY_S)

@@ -18,13 +18,16 @@ from smartcharge.study.cases import Case, CaseResult, run_case
 from smartcharge.study.network_aware import NetworkAwareConfig, network_aware_config
 
 START = datetime(2025, 1, 14, 12, tzinfo=UTC)
-FEEDER = (("n_branches", 3), ("n_households", 60), ("span_m", 40))
+FEEDER = (("n_branches", 3), ("n_households", 60), ("span_m", 50))
 FLAT = "ofgem_cap_2025q1"
+#: A draw whose evening brings the cars home together: uncontrolled charging takes the lowest
+#: customer voltage from 232.4 V (base load alone) to 209.3 V on this feeder (measured).
+SEED = 4
 
 
 def _case(key: str, tariffs: tuple[str, ...] = (FLAT,), config: tuple = ()) -> Case:
     return Case(
-        0, "hosting", "radial", "radial", FEEDER, key, key, tariffs, config, None, 1.0, 1, START, 1, 60
+        0, "hosting", "radial", "radial", FEEDER, key, key, tariffs, config, None, 1.0, SEED, START, 1, 60
     )
 
 
@@ -63,8 +66,8 @@ def test_network_aware_meets_the_energy_of_the_same_cars(pair: tuple[CaseResult,
 
 def test_network_aware_fills_valleys_at_a_flat_price(pair: tuple[CaseResult, CaseResult]) -> None:
     dumb, aware = pair
-    # Measured: 87.6 kW uncontrolled, 83.8 kW with the CEM's planner (it levels the transformer per
-    # price tier), 77.6 kW with the greedy per-phase fill; both below uncontrolled.
+    # Measured: 76.2 kW uncontrolled, 71.6 kW with the CEM's planner (it levels the transformer per
+    # price tier), 40.4 kW with the greedy per-phase fill; both below uncontrolled.
     assert aware.total_w.max() < 0.97 * dumb.total_w.max()
     # Energy is conserved across the horizon: what the series hold is what was delivered in it.
     assert aware.ev_total_w.sum() * 60 / 3.6e6 <= aware.energy_delivered_kwh + 1e-6

@@ -16,7 +16,7 @@ import numpy as np
 
 from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.network import LVNetwork
-from smartcharge.grid.pgm import PGMFeeder
+from smartcharge.grid.pgm import PGMFeeder, phase_loads
 
 log = logging.getLogger(__name__)
 
@@ -96,24 +96,23 @@ class CrossCheck:
 
 
 def cross_check(net: LVNetwork, p_load_w: FloatArray, q_load_var: FloatArray, steps: IntArray) -> CrossCheck:
-    """Solve the sampled ``steps`` of (T, n_load) loads with both engines."""
+    """Solve the sampled ``steps`` of (T, n_load) loads, or (T, n_load, 3) per phase, with both
+    engines; compared on each customer's own phase."""
     import pandapower as pp
 
-    p = np.asarray(p_load_w, dtype=np.float64)[steps]
-    q = np.asarray(q_load_var, dtype=np.float64)[steps]
+    p, q = phase_loads(net, p_load_w, q_load_var)
+    p, q = p[steps], q[steps]
     u_pgm = PGMFeeder(net).run(p, q).u_load_v
     pp_net = to_pandapower(net)
-    cols_p = np.array(["p_a_mw", "p_b_mw", "p_c_mw"])[net.load_phase]
-    cols_q = np.array(["q_a_mvar", "q_b_mvar", "q_c_mvar"])[net.load_phase]
     u_pp = np.empty_like(u_pgm)
     phase_v = net.u_rated_v[net.load_bus] / np.sqrt(3.0)
     vm_cols = np.array(["vm_a_pu", "vm_b_pu", "vm_c_pu"])[net.load_phase]
     for k in range(len(steps)):
-        for col in ("p_a_mw", "p_b_mw", "p_c_mw", "q_a_mvar", "q_b_mvar", "q_c_mvar"):
-            pp_net.asymmetric_load[col] = 0.0
-        for i in range(net.n_load):
-            pp_net.asymmetric_load.at[i, cols_p[i]] = p[k, i] / 1e6
-            pp_net.asymmetric_load.at[i, cols_q[i]] = q[k, i] / 1e6
+        for j, (col_p, col_q) in enumerate(
+            (("p_a_mw", "q_a_mvar"), ("p_b_mw", "q_b_mvar"), ("p_c_mw", "q_c_mvar"))
+        ):
+            pp_net.asymmetric_load[col_p] = p[k, :, j] / 1e6
+            pp_net.asymmetric_load[col_q] = q[k, :, j] / 1e6
         pp.runpp_3ph(pp_net, numba=False)
         res = pp_net.res_bus_3ph
         u_pp[k] = [res.at[int(b), c] for b, c in zip(net.load_bus, vm_cols, strict=True)] * phase_v

@@ -46,12 +46,15 @@ class FlowBatch:
     """Results of one batch of asymmetric power flows; ``T`` steps.
 
     ``u_load_v`` is the phase-to-neutral voltage at each customer, on that customer's phase.
+    ``u_other_v`` holds, for per-phase loads, the voltages on the other phases a customer draws
+    from (a three-phase charger at a single-phase home's bus): the limits hold there too.
     """
 
     u_load_v: FloatArray  # (T, n_load)
     u_bus_v: FloatArray  # (T, n_bus, 3)
     i_line_a: FloatArray  # (T, n_line, 3)
     i_trafo_lv_a: FloatArray  # (T, 3)
+    u_other_v: FloatArray | None = None  # (T, K) or None
 
 
 class PGMFeeder:
@@ -116,24 +119,13 @@ class PGMFeeder:
         }
 
     def run(self, p_load_w: FloatArray, q_load_var: FloatArray) -> FlowBatch:
-        """Solve ``T`` steps; ``p_load_w`` and ``q_load_var`` are (T, n_load) on each load's phase."""
+        """Solve ``T`` steps; ``p_load_w`` and ``q_load_var`` are (T, n_load) on each load's phase,
+        or (T, n_load, 3) per phase (L1, L2, L3) at each load's bus (issue 14 item 3)."""
         net = self.network
-        p = np.asarray(p_load_w, dtype=np.float64)
-        q = np.asarray(q_load_var, dtype=np.float64)
-        if p.ndim != 2 or p.shape[1] != net.n_load or q.shape != p.shape:
-            raise ValidationError(
-                "p_load_w", p.shape, f"must be (T, {net.n_load}) with q_load_var the same shape"
-            )
-        if not (np.isfinite(p).all() and np.isfinite(q).all()):
-            raise ValidationError("p_load_w", "non-finite", "loads must be finite numbers")
-        steps = p.shape[0]
+        p3, q3 = phase_loads(net, p_load_w, q_load_var)
+        steps = p3.shape[0]
         update = initialize_array(DatasetType.update, ComponentType.asym_load, (steps, net.n_load))
         update["id"] = self.load_ids
-        p3 = np.zeros((steps, net.n_load, 3))
-        q3 = np.zeros((steps, net.n_load, 3))
-        cols = np.arange(net.n_load)
-        p3[:, cols, net.load_phase] = p
-        q3[:, cols, net.load_phase] = q
         update["p_specified"] = p3
         update["q_specified"] = q3
         out = self.model.calculate_power_flow(
@@ -151,12 +143,48 @@ class PGMFeeder:
         )
         u_bus = np.asarray(out[ComponentType.node]["u"])
         u_load = u_bus[:, net.load_bus, net.load_phase]
+        other = _other_phases(net, p3)
         return FlowBatch(
             u_load_v=u_load,
             u_bus_v=u_bus,
             i_line_a=np.asarray(out[ComponentType.line]["i_from"]),
             i_trafo_lv_a=np.asarray(out[ComponentType.transformer]["i_to"])[:, 0, :],
+            u_other_v=None if other is None else u_bus[:, net.load_bus[other[0]], other[1]],
         )
 
 
-__all__ = ["FlowBatch", "PGMFeeder"]
+def phase_loads(
+    net: LVNetwork, p_load_w: FloatArray, q_load_var: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(T, n_load, 3) active and reactive loads per phase from (T, n_load) on each load's own
+    phase or from (T, n_load, 3) as given; refuses a wrong shape or a non-finite number."""
+    p = np.asarray(p_load_w, dtype=np.float64)
+    q = np.asarray(q_load_var, dtype=np.float64)
+    per_phase = p.ndim == 3 and p.shape[1:] == (net.n_load, 3)
+    if not (per_phase or (p.ndim == 2 and p.shape[1] == net.n_load)) or q.shape != p.shape:
+        raise ValidationError(
+            "p_load_w",
+            p.shape,
+            f"must be (T, {net.n_load}) or (T, {net.n_load}, 3) with q_load_var the same shape",
+        )
+    if not (np.isfinite(p).all() and np.isfinite(q).all()):
+        raise ValidationError("p_load_w", "non-finite", "loads must be finite numbers")
+    if per_phase:
+        return p, q
+    p3 = np.zeros((p.shape[0], net.n_load, 3))
+    q3 = np.zeros((p.shape[0], net.n_load, 3))
+    cols = np.arange(net.n_load)
+    p3[:, cols, net.load_phase] = p
+    q3[:, cols, net.load_phase] = q
+    return p3, q3
+
+
+def _other_phases(net: LVNetwork, p3: FloatArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(loads, phases) off each load's own phase that carry power at some step, or None."""
+    drawn = np.any(p3 != 0.0, axis=0)  # (n_load, 3)
+    drawn[np.arange(net.n_load), net.load_phase] = False
+    loads, phases = np.nonzero(drawn)
+    return (loads, phases) if loads.size else None
+
+
+__all__ = ["FlowBatch", "PGMFeeder", "phase_loads"]

@@ -20,10 +20,15 @@ population (``study/config.py: population``). What is drawn, and from what:
   customers at a design ADMD of 1.5 kVA each, one size larger for 30 % of them (this sizing rule
   is this module's assumption, not a published distribution). Impedance 4.75 % and copper loss
   1 % of rating (typical TS 35-1 values).
-  Only the feeder under study is modelled: it gets its *share* of the transformer (rating times
-  its share of the substation's customers, same per-unit impedance). With sibling feeders loaded
-  like this one, that share carries the same per-unit current and the same voltage drop as the
-  whole transformer; it ignores diversity between feeders, which is cautious.
+  Only the feeder under study is modelled: it gets a *share* of the transformer (same per-unit
+  impedance) in proportion to its own coincident peak against the substation's: a group of m
+  homes on one phase peaks at m x D(m), with D(m) = 0.561 + 3.712 / sqrt(m) kW per home (a
+  Velander-type curve fitted to the packaged Low Carbon London homes' after-diversity maximum
+  demand for random groups of 3 to 75, within 0.05 kW). So when the feeder's phases peak, its
+  share is loaded as the whole transformer is when the substation peaks. The share once went by
+  the customer count alone (the substation's diversity, about 0.85 kW per home at 500 homes, for a
+  feeder of 28 homes, about 1.8 kW per home on each phase), so small feeders on large
+  substations overloaded their share on base load alone (docs/study.md).
 - **Cables and lengths.** GB LV mains are aluminium CNE "Waveform" cables (BS 7870-3.40); the
   sizes drawn are 300, 185 and 95 mm2 with typical manufacturer impedances and buried ratings
   (approximate; see :data:`CABLES`), zero sequence r0 = 4 r1, x0 = 4 x1 as for the other feeders.
@@ -59,6 +64,10 @@ TRANSFORMER_KVA = (315, 500, 800, 1000)
 DESIGN_ADMD_KVA = 1.5
 TRANSFORMER_UK = 0.0475
 TRANSFORMER_PK_SHARE = 0.01
+#: D(m) = A + B / sqrt(m) kW: after-diversity maximum demand per home of m homes, fitted to the
+#: packaged LCL homes (sim/data lcl_base_w.npz; mean over 200 random groups of m = 3..75).
+DIVERSITY_A_KW = 0.561
+DIVERSITY_B_KW = 3.712
 LV_NO_LOAD_V = 433.0
 HV_V = 11_000.0
 MAX_POPULATION = 10_000
@@ -81,6 +90,19 @@ class FeederDraw:
     main_share: float  # share of the route on the main cable
     u_ref_pu: float
     first_phase: int
+
+    @property
+    def transformer_share_va(self) -> float:
+        """The feeder's share of its transformer: its coincident per-phase peak against the
+        substation's (see the module docstring), at most the whole rating."""
+        feeder = self.customers * admd_kw(self.customers / 3)
+        substation = self.substation_customers * admd_kw(self.substation_customers / 3)
+        return float(self.transformer_kva * 1e3 * min(feeder / substation, 1.0))
+
+
+def admd_kw(homes: float) -> float:
+    """After-diversity maximum demand per home of a group of ``homes`` (kW, the fitted D(m))."""
+    return DIVERSITY_A_KW + DIVERSITY_B_KW / float(np.sqrt(max(homes, 1.0)))
 
 
 def draw_feeder(index: int, population_seed: int = 1) -> FeederDraw:
@@ -151,7 +173,7 @@ def gb_lv(index: int = 0, population_seed: int = 1, u_ref_pu: float | None = Non
             load_bus.append(parent)
     r1 = np.array([CABLES[s][0] for s in size]) * span_km
     x1 = np.array([CABLES[s][1] for s in size]) * span_km
-    share_va = d.transformer_kva * 1e3 * d.customers / d.substation_customers
+    share_va = d.transformer_share_va
     return LVNetwork(
         name=f"gb_lv_{d.population_seed}_{d.index}",
         bus_name=tuple(bus_name),
@@ -200,4 +222,4 @@ def population_summary(count: int, population_seed: int = 1) -> dict[str, float]
     }
 
 
-__all__ = ["CABLES", "FeederDraw", "draw_feeder", "gb_lv", "population_summary"]
+__all__ = ["CABLES", "FeederDraw", "admd_kw", "draw_feeder", "gb_lv", "population_summary"]

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from smartcharge.core.errors import ValidationError
-from smartcharge.core.units import FloatArray
+from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
 from smartcharge.grid.pgm import FlowBatch, PGMFeeder
@@ -48,14 +48,18 @@ class FeederSolver:
         chunk_steps: int = 1440,
         screen: Screen | None = None,
     ) -> StepSummary:
-        """Per-step extremes for ``T`` steps of (T, n_load) customer loads.
+        """Per-step extremes for ``T`` steps of (T, n_load) customer loads, or (T, n_load, 3) per
+        phase (a three-phase charger at a home's bus; issue 14 item 3).
 
-        With a ``screen``, steps it proves safe are not solved and carry their bounds instead.
+        With a ``screen`` (single-phase loads only), steps it proves safe are not solved and
+        carry their bounds instead.
         """
         if chunk_steps < 1:
             raise ValidationError("chunk_steps", chunk_steps, "must be >= 1")
         p = np.asarray(p_load_w, dtype=np.float64)
         q = np.asarray(q_load_var, dtype=np.float64)
+        if screen is not None and p.ndim != 2:
+            raise ValidationError("screen", "per-phase loads", "the screen takes (T, n_load) loads only")
         parts: list[StepSummary] = []
         for start in range(0, p.shape[0], chunk_steps):
             pc, qc = p[start : start + chunk_steps], q[start : start + chunk_steps]
@@ -82,12 +86,41 @@ class FeederSolver:
     def summarise(self, batch: FlowBatch) -> StepSummary:
         """Reduce one batch to the extremes the limits need."""
         loading = batch.i_line_a.max(axis=2) / self.network.i_max_a
+        u = batch.u_load_v if batch.u_other_v is None else np.hstack([batch.u_load_v, batch.u_other_v])
         return StepSummary(
-            u_min_v=batch.u_load_v.min(axis=1),
-            u_max_v=batch.u_load_v.max(axis=1),
+            u_min_v=u.min(axis=1),
+            u_max_v=u.max(axis=1),
             line_loading_pu=loading.max(axis=1),
             trafo_loading_pu=batch.i_trafo_lv_a.max(axis=1) / self._rated_lv_a,
         )
+
+
+def customer_phase_loads(
+    base_w: FloatArray, ev_w: FloatArray, ev_phase_share: FloatArray | None, load_phase: IntArray
+) -> FloatArray:
+    """(T, n_load, 3): each household's base load on its home's phase and its EV load spread as
+    ``ev_phase_share`` (H, 3) gives (a single-phase charger on one phase, a three-phase one a third
+    on each; None: on the home's phase), household h on point h % n_load (issue 14 item 3)."""
+    base = np.asarray(base_w, dtype=np.float64)
+    ev = np.asarray(ev_w, dtype=np.float64)
+    if base.ndim != 2 or ev.shape != base.shape:
+        raise ValidationError("ev_w", ev.shape, f"must be (T, H) like base_w {base.shape}")
+    phase = np.asarray(load_phase, dtype=np.int64)
+    n_load, (steps, h) = phase.size, base.shape
+    point = np.arange(h) % n_load
+    home = np.zeros((h, 3))
+    home[np.arange(h), phase[point]] = 1.0
+    share = home if ev_phase_share is None else np.asarray(ev_phase_share, dtype=np.float64)
+    if share.shape != (h, 3):
+        raise ValidationError("ev_phase_share", share.shape, f"must be ({h}, 3)")
+    has_ev = share.sum(axis=1) > 0
+    share = np.where(has_ev[:, None], share, home)  # no EV: nothing to spread, keep the home's phase
+    per_household: FloatArray = base[:, :, None] * home[None] + ev[:, :, None] * share[None]
+    if h == n_load:  # one household per connection point, in order (the study's case)
+        return per_household
+    out = np.zeros((steps, n_load, 3))
+    np.add.at(out.transpose(1, 0, 2), point, per_household.transpose(1, 0, 2))
+    return out
 
 
 def customer_loads(household_w: FloatArray, n_load: int) -> FloatArray:
@@ -102,4 +135,4 @@ def customer_loads(household_w: FloatArray, n_load: int) -> FloatArray:
     return out
 
 
-__all__ = ["FeederSolver", "customer_loads"]
+__all__ = ["FeederSolver", "customer_loads", "customer_phase_loads"]

@@ -171,7 +171,8 @@ def load_calibration() -> dict[str, Any]:
     Shape: ``{"method": str, "behaviours": {name: {"owners_fit", "owners_held_out", "stays_fit",
     "stays_held_out", "checks": {quantity: {"ks_sim_vs_held_out", "ks_fit_vs_held_out",
     "median_sim", "median_held_out", "n_sim", "n_held_out"}}}}}``; quantities are
-    ``plug_in_duration_h``, ``energy_per_stay_kwh``, ``stays_per_week``, ``arrival_hour``,
+    ``plug_in_duration_h``, ``energy_per_stay_kwh``, ``stays_per_week``, ``energy_per_week_kwh``
+    (both per week in use, ``sim.stays.stays_per_week_in_use``), ``arrival_hour``,
     ``departure_hour``. Built by ``scripts/derive_behaviour.py``.
     """
     file = _path("calibration.json")

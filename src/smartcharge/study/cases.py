@@ -21,12 +21,14 @@ from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.feeders import get_feeder
 from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
-from smartcharge.grid.timeseries import FeederSolver, customer_loads
+from smartcharge.grid.timeseries import FeederSolver, customer_phase_loads
 from smartcharge.study.loads import (
+    Fleet,
     HouseholdLoads,
     LoadProvider,
     LoadRequest,
     StackedLoads,
+    ev_phase_share,
     fleet_loads,
     reactive_var,
     stack_loads,
@@ -57,6 +59,8 @@ class Case:
     step_s: int
     #: (v_min_v, v_max_v, thermal_fraction): the limits the network-aware strategy plans against
     limits: tuple[float, float, float] = (216.2, 253.0, 1.0)
+    #: the feeder's cars and homes (issue 14 item 3): the study's ``ev:`` or the feeder's own
+    fleet: Fleet = field(default_factory=Fleet)
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,16 @@ def network_of(case: Case) -> LVNetwork:
     return _solver(case.feeder_name, case.feeder_params).original
 
 
-def household_loads(case: Case, n_households: int, provider: LoadProvider) -> HouseholdLoads:
-    """The case's households; with several tariffs, households are split across them in turn."""
+def household_loads(
+    case: Case, n_households: int, provider: LoadProvider, load_phase: IntArray | None = None
+) -> HouseholdLoads:
+    """The case's households; with several tariffs, households are split across them in turn.
+
+    Household h is the network's connection point h % n_load; with ``load_phase`` (the network's
+    phase of each point) every home's single-phase charger sits on its home's phase.
+    """
     shares = np.array_split(np.arange(n_households), len(case.tariffs))
+    phases = None if load_phase is None else np.asarray(load_phase, dtype=np.int64)
     parts = []
     for k, (tariff, members) in enumerate(zip(case.tariffs, shares, strict=True)):
         req = LoadRequest(
@@ -126,6 +137,8 @@ def household_loads(case: Case, n_households: int, provider: LoadProvider) -> Ho
             seed=case.seed * 1000 + k,
             strategy_config=dict(case.strategy_config),
             group_cap_w=None if case.group_cap_w is None else case.group_cap_w * members.size / n_households,
+            fleet=case.fleet,
+            household_phase=None if phases is None else tuple(int(x) for x in phases[members % phases.size]),
         )
         parts.append(provider(req))
     return parts[0] if len(parts) == 1 else stack_loads(parts)
@@ -140,7 +153,7 @@ def network_aware_loads(
         raise ValidationError("strategy.tariffs", list(case.tariffs), "network_aware takes one tariff")
     config = network_aware_config(dict(case.strategy_config))
     plain = replace(case, strategy_key="uncontrolled", strategy_config=())
-    loads = household_loads(plain, solver.network.n_load, provider)
+    loads = household_loads(plain, solver.network.n_load, provider, solver.network.load_phase)
     plan = plan_network_aware(solver, loads, GridLimits(*case.limits), case.tariffs[0], config, case.step_s)
     charger = getattr(loads, "charger_power_w", None)
     rated = (
@@ -155,8 +168,34 @@ def network_aware_loads(
         energy_delivered_kwh=plan.energy_delivered_kwh,
         cost_p=plan.cost_p,
         carbon_g=plan.carbon_g,
+        ev_phase_share=ev_phase_share(loads),
     )
     return out, plan, rated
+
+
+def phase_loads_of(loads: HouseholdLoads, net: LVNetwork) -> tuple[FloatArray, FloatArray]:
+    """(T, n_load, 3) active and reactive loads per phase: base load on each home's phase, each
+    EV as its charger draws (a single-phase one on the home's phase, a three-phase one a third on
+    each phase at the home's bus; issue 14 item 3)."""
+    share = ev_phase_share(loads)
+    base, ev = np.asarray(loads.base_w), np.asarray(loads.ev_w)
+    p = customer_phase_loads(base, ev, share, net.load_phase)
+    q = customer_phase_loads(
+        reactive_var(base, np.zeros_like(ev)), reactive_var(np.zeros_like(base), ev), share, net.load_phase
+    )
+    return p, q
+
+
+def ev_kwh_by_phase(loads: HouseholdLoads, net: LVNetwork, step_s: int) -> list[float]:
+    """EV energy on L1, L2, L3 over the horizon (kWh): what the power flow was given per phase."""
+    ev_kwh = np.asarray(loads.ev_w).sum(axis=0) * step_s / 3.6e6  # (H,)
+    share = ev_phase_share(loads)
+    point = np.arange(ev_kwh.size) % net.n_load
+    home = np.zeros((ev_kwh.size, 3))
+    home[np.arange(ev_kwh.size), net.load_phase[point]] = 1.0
+    if share is not None:
+        home = np.where(share.sum(axis=1, keepdims=True) > 0, share, home)
+    return [float(x) for x in (ev_kwh[:, None] * home).sum(axis=0)]
 
 
 def _deliverable_kwh(loads: HouseholdLoads, extras: dict[str, Any]) -> float:
@@ -186,15 +225,15 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
             **plan.unmet_kwh_by_cause,
         }
     else:
-        loads = household_loads(case, net.n_load, provider)
+        loads = household_loads(case, net.n_load, provider, net.load_phase)
         charger = getattr(loads, "charger_power_w", None)
         if charger is not None:
             extras["rated_ev_kw"] = float(
                 np.asarray(charger)[np.asarray(loads.has_ev, dtype=bool)].sum() / 1e3
             )
     household_w = loads.base_w + loads.ev_w
-    p = customer_loads(household_w, net.n_load)
-    q = customer_loads(reactive_var(loads.base_w, loads.ev_w), net.n_load)
+    p, q = phase_loads_of(loads, net)
+    extras["ev_kwh_by_phase"] = ev_kwh_by_phase(loads, net, case.step_s)
     summary = solver.solve(p, q)
     has_ev = np.asarray(loads.has_ev, dtype=bool)
     n_ev = int(has_ev.sum())
@@ -233,4 +272,13 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
     )
 
 
-__all__ = ["Case", "CaseResult", "household_loads", "network_aware_loads", "network_of", "run_case"]
+__all__ = [
+    "Case",
+    "CaseResult",
+    "ev_kwh_by_phase",
+    "household_loads",
+    "network_aware_loads",
+    "network_of",
+    "phase_loads_of",
+    "run_case",
+]

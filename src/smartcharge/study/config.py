@@ -16,6 +16,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from smartcharge.core.config_file import load_yaml
 from smartcharge.core.errors import ValidationError, schema_error
+from smartcharge.sim.behaviour import BEHAVIOURS
+from smartcharge.sim.scenario import EVMix
 
 StrategyKey = Literal[
     "uncontrolled",
@@ -32,10 +34,29 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Homes = Literal["all", "electric_heating", "no_electric_heating"]
+
+
+def _packaged_behaviour(value: str | None) -> str | None:
+    if value is not None and value not in BEHAVIOURS:
+        raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+    return value
+
+
 class FeederSpec(_Frozen):
+    """A named feeder; ``ev``, ``behaviour`` and ``homes`` override the study's for this group."""
+
     name: str
     label: str | None = None
     params: dict[str, float | int] = Field(default_factory=dict)
+    ev: EVMix | None = None
+    behaviour: str | None = None
+    homes: Homes | None = None
+
+    @field_validator("behaviour")
+    @classmethod
+    def _behaviour(cls, value: str | None) -> str | None:
+        return _packaged_behaviour(value)
 
     @property
     def key(self) -> str:
@@ -111,6 +132,17 @@ class StudyConfig(_Frozen):
     service_basis: Literal["asked", "deliverable"] = "asked"
     workers: int = Field(default=2, ge=0, le=64)
     crosscheck_steps: int = Field(default=2, ge=0, le=50)
+    #: The fleet (issue 14 item 3), as in a scenario file: charger mix (2.3/3.7/7.4 kW single
+    #: phase on the home's phase from the network; 11/22 kW three phase), battery sizes, energy
+    #: scale, max fill; a feeder's own ``ev:`` / ``behaviour:`` / ``homes:`` replace these.
+    ev: EVMix = Field(default_factory=EVMix)
+    behaviour: str = "home_norway"
+    homes: Homes = "all"
+
+    @field_validator("behaviour")
+    @classmethod
+    def _behaviour(cls, value: str) -> str:
+        return _packaged_behaviour(value) or value
 
     @field_validator("start")
     @classmethod
@@ -159,6 +191,7 @@ def load_study(path: Path) -> StudyConfig:
 
 __all__ = [
     "CostSpec",
+    "EVMix",
     "FeederSpec",
     "LimitsSpec",
     "PopulationSpec",

@@ -48,8 +48,25 @@ class HouseholdLoads(Protocol):
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """A group's cars and homes (issue 14 item 3), the fleet fields of ``sim.HouseholdSeriesRequest``:
+    charger mix in watts (single phase <= 7.4 kW, three phase 11 or 22 kW), battery sizes, the
+    phase shares of single-phase chargers where the network gives no home phase, energy scale,
+    max fill, behaviour table and which source homes the base load follows."""
+
+    behaviour: str = "home_norway"
+    homes: str = "all"
+    charger_power_mix_w: tuple[tuple[float, ...], tuple[float, ...]] = ((3700.0, 7400.0), (0.3, 0.7))
+    battery_kwh_mix: tuple[tuple[float, ...], tuple[float, ...]] = ((40.0, 60.0, 80.0), (0.3, 0.5, 0.2))
+    phase_shares: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)
+    energy_scale: float = 1.0
+    max_fill: float = 0.9
+
+
+@dataclass(frozen=True)
 class LoadRequest:
-    """One fleet run: the arguments of ``sim.HouseholdSeriesRequest``."""
+    """One fleet run: the arguments of ``sim.HouseholdSeriesRequest``. ``household_phase`` (H,)
+    is each home's phase from the network: its single-phase charger sits on it."""
 
     n_households: int
     ev_penetration: float
@@ -61,6 +78,8 @@ class LoadRequest:
     seed: int
     strategy_config: Mapping[str, Any] = field(default_factory=dict)
     group_cap_w: float | None = None
+    fleet: Fleet = field(default_factory=Fleet)
+    household_phase: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,8 @@ class StackedLoads:
     energy_delivered_kwh: FloatArray
     cost_p: FloatArray
     carbon_g: FloatArray
+    #: (H, 3) share of each household's EV power on L1..L3; None: on the home's phase
+    ev_phase_share: FloatArray | None = None
 
 
 LoadProvider = Callable[[LoadRequest], HouseholdLoads]
@@ -99,9 +120,27 @@ def fleet_loads(req: LoadRequest) -> HouseholdLoads:
         step_s=req.step_s,
         seed=req.seed,
         group_cap_w=req.group_cap_w,
+        behaviour=req.fleet.behaviour,
+        homes=req.fleet.homes,
+        charger_power_mix=req.fleet.charger_power_mix_w,
+        battery_kwh_mix=req.fleet.battery_kwh_mix,
+        phase_shares=req.fleet.phase_shares,
+        energy_scale=req.fleet.energy_scale,
+        max_fill=req.fleet.max_fill,
+        household_phase=req.household_phase,
     )
     series: HouseholdLoads = household_series(sim_req)
     return series
+
+
+def ev_phase_share(loads: HouseholdLoads) -> FloatArray | None:
+    """(H, 3) share of each household's EV power on L1..L3 (the simulator's ``phase_share()``),
+    or None when the provider gives no phases (then each EV is on its home's phase)."""
+    method = getattr(loads, "phase_share", None)
+    if callable(method):
+        return np.asarray(method(), dtype=np.float64)
+    given = getattr(loads, "ev_phase_share", None)
+    return None if given is None else np.asarray(given, dtype=np.float64)
 
 
 def stack_loads(parts: list[HouseholdLoads]) -> StackedLoads:
@@ -109,6 +148,7 @@ def stack_loads(parts: list[HouseholdLoads]) -> StackedLoads:
     for part in parts[1:]:
         if not np.array_equal(part.time_s, parts[0].time_s):
             raise ValidationError("time_s", "mismatch", "stacked fleet runs must share one time axis")
+    shares = [ev_phase_share(p) for p in parts]
     return StackedLoads(
         time_s=parts[0].time_s,
         base_w=np.concatenate([p.base_w for p in parts], axis=1),
@@ -118,6 +158,9 @@ def stack_loads(parts: list[HouseholdLoads]) -> StackedLoads:
         energy_delivered_kwh=np.concatenate([p.energy_delivered_kwh for p in parts]),
         cost_p=np.concatenate([p.cost_p for p in parts]),
         carbon_g=np.concatenate([p.carbon_g for p in parts]),
+        ev_phase_share=None
+        if any(share is None for share in shares)
+        else np.concatenate([share for share in shares if share is not None]),
     )
 
 
@@ -134,10 +177,12 @@ def reactive_var(
 
 
 __all__ = [
+    "Fleet",
     "HouseholdLoads",
     "LoadProvider",
     "LoadRequest",
     "StackedLoads",
+    "ev_phase_share",
     "fleet_loads",
     "reactive_var",
     "stack_loads",

@@ -87,13 +87,56 @@ LABELS = {
     "transformer_kva": "Transformer (kVA)",
     "smallest_cable_rating_a": "Smallest cable rating (A)",
     "pgm_vs_pandapower_max_voltage_gap_pct": "power-grid-model vs pandapower, largest voltage gap (%)",
+    "behaviour": "Behaviour table",
+    "owners_fit_held_back": "Owners fit / held back",
+    "quantity": "Quantity",
+    "ks_sim_vs_held_back": "KS D, simulated vs held back",
+    "ks_fit_vs_held_back": "KS D, fit vs held back",
+    "median_sim": "Median, simulated",
+    "median_held_back": "Median, held back",
 }
 
-CALIBRATION_PENDING = (
-    "<p><b>Calibration figures:</b> the fleet simulator's fit-and-hold-back check (plug-in time, energy "
-    "per stay, stays per week, arrival and departure hours, each with its Kolmogorov-Smirnov distance) "
-    "comes from the per-car simulator (issue 14 items 1-2) and is shown here once it is merged.</p>"
-)
+#: The calibration quantities in the order the report lists them, with readable names and units.
+CALIBRATION_QUANTITIES = {
+    "plug_in_duration_h": "plug-in time (h)",
+    "energy_per_stay_kwh": "energy per stay (kWh)",
+    "stays_per_week": "stays per week in use",
+    "energy_per_week_kwh": "energy per week in use (kWh)",
+    "arrival_hour": "arrival hour (local)",
+    "departure_hour": "departure hour (local)",
+}
+
+
+def calibration_html(calibration: dict[str, Any], behaviours: Sequence[str] = ()) -> str:
+    """Appendix B's calibration table (issue 14 item 2) from ``sim.load_calibration()``: per
+    behaviour the study uses (all when none is named) and quantity, the Kolmogorov-Smirnov
+    distance of the simulated chains to the held-back owners and of the fit part to them."""
+    entries = calibration.get("behaviours", {})
+    names = [b for b in behaviours if b in entries] or list(entries)
+    rows = []
+    for name in names:
+        entry = entries[name]
+        for key, quantity in CALIBRATION_QUANTITIES.items():
+            check = entry["checks"].get(key)
+            if check is None:
+                continue
+            rows.append(
+                {
+                    "behaviour": name,
+                    "owners_fit_held_back": f"{entry['owners_fit']} / {entry['owners_held_out']}",
+                    "quantity": quantity,
+                    "ks_sim_vs_held_back": f"{check['ks_sim_vs_held_out']:.3f}",
+                    "ks_fit_vs_held_back": f"{check['ks_fit_vs_held_out']:.3f}",
+                    "median_sim": f"{check['median_sim']:.2f}",
+                    "median_held_back": f"{check['median_held_out']:.2f}",
+                }
+            )
+    method = html.escape(str(calibration.get("method", "")))
+    return (
+        "<h3 id='calibration'>Calibration: the simulator against owners it was not fitted on</h3>"
+        f"<p>{method}. Stays and energy per week are per week in use (absences over a week left out), "
+        "measured alike on the data and the simulated cars (docs/sim.md).</p>" + _table(rows)
+    )
 
 
 @dataclass(frozen=True)
@@ -112,7 +155,7 @@ class ReportInputs:
     answers: list[Answer] = field(default_factory=list)
     intervention: list[InterventionShare] = field(default_factory=list)
     population_rows: list[dict[str, Any]] = field(default_factory=list)
-    calibration_html: str = CALIBRATION_PENDING
+    calibration_html: str = "<p>(no calibration figures were given to the report)</p>"
     min_energy_served: float = 0.99
     service_basis: str = "asked"
 
@@ -409,7 +452,8 @@ _CSS = (
 
 _DATA = """
 <p>EV stays, energies and charger powers come from the fleet simulator and its packaged behaviour tables
-(Norwegian home charging, Scottish public AC; see src/smartcharge/data/behaviour/PROVENANCE.md);
+(Norwegian home charging, Scottish public AC, US workplaces; see
+src/smartcharge/data/behaviour/PROVENANCE.md);
 household base load from the Low Carbon London smart-meter trial; carbon intensity from the NESO
 national half-hourly series for 2023; tariffs from the packaged GB tariff table. The GB feeder
 population is drawn from published statistics of Electricity North West's LV networks (see
@@ -420,8 +464,11 @@ _METHOD = """
 <p>Households and EVs come from the fleet simulator (issue 4), which applies the GB Smart Charge Point
 rules (SCP Regs 2021 reg 10 default hours, reg 11 randomised delay) through the same policy functions
 as the live charge point. Each household is a single-phase customer on the phase and bus the feeder data
-gives it. Every step is an asymmetric (sequence-coupled) Newton-Raphson power flow in power-grid-model on
-an exactly reduced feeder (series sections without customers merged, dead-end spurs dropped; the same
+gives it; its charger follows the study file's mix (<code>ev:</code>, per feeder or for the study): a
+single-phase charger (up to 7.4 kW) sits on the home's phase, an 11 or 22 kW three-phase charger draws a
+third of its power on each phase at the home's bus, and the power flow is given every phase's load.
+Every step is an asymmetric (sequence-coupled) Newton-Raphson power flow in power-grid-model on an
+exactly reduced feeder (series sections without customers merged, dead-end spurs dropped; the same
 customer voltages and section currents as the full feeder), cross-checked against pandapower's
 three-phase power flow on sampled steps.</p>
 <p>Limits: customer voltage 230 V +10 % / -6 % (ESQCR 2002) at every customer's connection point on its
@@ -435,4 +482,12 @@ lagging power factor. See docs/study.md.</p>
 """
 
 
-__all__ = ["LABELS", "SECTIONS", "ReportInputs", "label", "write_report"]
+__all__ = [
+    "CALIBRATION_QUANTITIES",
+    "LABELS",
+    "SECTIONS",
+    "ReportInputs",
+    "calibration_html",
+    "label",
+    "write_report",
+]

@@ -21,15 +21,15 @@ from smartcharge.grid.limits import GridLimits
 from smartcharge.grid.network import LVNetwork
 from smartcharge.grid.population import population_summary
 from smartcharge.grid.reduction import reduce_network
-from smartcharge.grid.timeseries import customer_loads
+from smartcharge.sim.behaviour import load_calibration
 from smartcharge.sim.strategies import build_config
 from smartcharge.study.answers import study_answers
-from smartcharge.study.cases import Case, CaseResult, household_loads
+from smartcharge.study.cases import Case, CaseResult, household_loads, phase_loads_of
 from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
 from smartcharge.study.hosting import hosting_capacity, intervention_shares, seed_hosting
-from smartcharge.study.loads import LoadProvider, fleet_loads, reactive_var
+from smartcharge.study.loads import Fleet, LoadProvider, fleet_loads
 from smartcharge.study.network_aware import network_aware_config
-from smartcharge.study.report import ReportInputs, write_report
+from smartcharge.study.report import ReportInputs, calibration_html, write_report
 from smartcharge.study.sweep import Progress, run_cases
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,20 @@ class PreparedStudy:
     limits: GridLimits
     networks: dict[str, LVNetwork]
     cases: list[Case]
+
+
+def feeder_fleet(config: StudyConfig, feeder: FeederSpec) -> Fleet:
+    """The feeder's cars and homes: its own ``ev:``, ``behaviour:``, ``homes:`` or the study's."""
+    mix = (feeder.ev or config.ev).car_mix()
+    return Fleet(
+        behaviour=feeder.behaviour or config.behaviour,
+        homes=feeder.homes or config.homes,
+        charger_power_mix_w=mix.power_w,
+        battery_kwh_mix=mix.battery_kwh,
+        phase_shares=mix.phase_shares,
+        energy_scale=mix.energy_scale,
+        max_fill=mix.max_fill,
+    )
 
 
 def prepare(config: StudyConfig) -> PreparedStudy:
@@ -82,6 +96,7 @@ def prepare(config: StudyConfig) -> PreparedStudy:
                 days=config.days,
                 step_s=config.step_s,
                 limits=(limits.v_min_v, limits.v_max_v, limits.thermal_fraction),
+                fleet=feeder_fleet(config, feeder),
             )
         )
 
@@ -132,10 +147,9 @@ def network_rows(prepared: PreparedStudy, provider: LoadProvider) -> list[dict[s
             case = next(
                 c for c in prepared.cases if c.feeder_key == key and c.penetration == config.penetrations[-1]
             )
-            loads = household_loads(case, net.n_load, provider)
-            p = customer_loads(loads.base_w + loads.ev_w, net.n_load)
-            q = customer_loads(reactive_var(loads.base_w, loads.ev_w), net.n_load)
-            busiest = np.sort(np.argsort(p.sum(axis=1))[-config.crosscheck_steps :])
+            loads = household_loads(case, net.n_load, provider, net.load_phase)
+            p, q = phase_loads_of(loads, net)
+            busiest = np.sort(np.argsort(p.sum(axis=(1, 2)))[-config.crosscheck_steps :])
             # The reduced feeder is exactly equivalent (tests/grid) and keeps the study quick.
             check = cross_check(reduced, p, q, busiest)
             row["pgm_vs_pandapower_max_voltage_gap_pct"] = f"{check.max_rel_diff * 100:.4f}"
@@ -212,8 +226,11 @@ def write_results(
         population_rows=population_rows,
         min_energy_served=threshold,
         service_basis=basis,
+        calibration_html=calibration_html(
+            load_calibration(), list(dict.fromkeys(c.fleet.behaviour for c in prepared.cases))
+        ),
     )
     return write_report(inputs, out_dir)
 
 
-__all__ = ["PreparedStudy", "network_rows", "prepare", "run_study", "write_results"]
+__all__ = ["PreparedStudy", "feeder_fleet", "network_rows", "prepare", "run_study", "write_results"]

@@ -169,17 +169,15 @@ class StoreWriter:
                     _settle(job.future, error=error)
 
     @staticmethod
-    def _runs(kinds: list[str]) -> list[tuple[int, int]]:
-        """(start, end) of each run of consecutive session kinds, and of each other write alone."""
-        runs, i = [], 0
-        while i < len(kinds):
-            j = i + 1
-            if kinds[i] in SESSION_KINDS:
-                while j < len(kinds) and kinds[j] in SESSION_KINDS:
-                    j += 1
-            runs.append((i, j))
-            i = j
-        return runs
+    def _groups(kinds: list[str]) -> list[list[int]]:
+        """Indices of the writes to store together: every session write in ONE group (group
+        commit: one transaction for many stations' messages, in their order), then each other
+        write alone (they go to other tables through their own repositories, and their order
+        relative to session writes does not matter: different rows)."""
+        session = [i for i, kind in enumerate(kinds) if kind in SESSION_KINDS]
+        return ([session] if session else []) + [
+            [i] for i, kind in enumerate(kinds) if kind not in SESSION_KINDS
+        ]
 
     def _store(self, items: list[SpooledWrite]) -> list[Any]:
         """Store ``items`` (all session kinds, or one registered kind); raises what the store raises."""
@@ -196,33 +194,33 @@ class StoreWriter:
         if self.spool is not None and len(self.spool):
             self._spool(jobs, items)  # keep the order: behind what is spooled already
             return
-        for start, end in self._runs([kind for kind, _ in items]):
+        groups = self._groups([kind for kind, _ in items])
+        for n, group in enumerate(groups):
             try:
-                results = self._store(items[start:end])
+                results = self._store([items[i] for i in group])
             except _UNREACHABLE as error:
+                rest = [i for g in groups[n:] for i in g]
                 if self.spool is None:
-                    for job in jobs[start:]:
-                        _settle(job.future, error=error)
+                    for i in rest:
+                        _settle(jobs[i].future, error=error)
                     return
                 logger.warning(
-                    "database unreachable (%s): spooling %d write(s)",
-                    type(error).__name__,
-                    len(items) - start,
+                    "database unreachable (%s): spooling %d write(s)", type(error).__name__, len(rest)
                 )
-                self._spool(jobs[start:], items[start:])
+                self._spool([jobs[i] for i in rest], [items[i] for i in rest])
                 return
             except Exception as error:
-                if end - start == 1:
-                    _settle(jobs[start].future, error=error)
+                if len(group) == 1:
+                    _settle(jobs[group[0]].future, error=error)
                     continue
                 # One bad write must not sink the others: commit them one by one.
-                for job in jobs[start:end]:
-                    self._commit_one(job)
+                for i in group:
+                    self._commit_one(jobs[i])
                 continue
-            if items[start][0] in SESSION_KINDS:
+            if items[group[0]][0] in SESSION_KINDS:
                 self.batches += 1
-            for job, result in zip(jobs[start:end], results, strict=True):
-                _settle(job.future, result=result)
+            for i, result in zip(group, results, strict=True):
+                _settle(jobs[i].future, result=result)
 
     def _commit_one(self, job: _Job) -> None:
         assert job.session_write is not None
@@ -252,18 +250,19 @@ class StoreWriter:
         writes = self.spool.read()
         done = 0
         try:
-            for start, end in self._runs([kind for kind, _ in writes]):
-                for first in range(start, end, MAX_BATCH):
-                    batch = writes[first : min(end, first + MAX_BATCH)]
-                    if batch[0][0] not in SESSION_KINDS and batch[0][0] not in self._handlers:
-                        return  # its owner has not registered yet: retried at the next interval
+            for first in range(0, len(writes), MAX_BATCH):
+                chunk = writes[first : first + MAX_BATCH]
+                if any(k not in SESSION_KINDS and k not in self._handlers for k, _ in chunk):
+                    return  # an owner has not registered its kind yet: retried at the next interval
+                for group in self._groups([kind for kind, _ in chunk]):
+                    batch = [chunk[i] for i in group]
                     try:
                         self._store(batch)
                     except _UNREACHABLE:
                         raise
                     except Exception:
                         self._replay_one_by_one(batch)
-                    done = first + len(batch)
+                done = first + len(chunk)
         except _UNREACHABLE:
             pass
         finally:

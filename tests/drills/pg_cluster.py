@@ -59,9 +59,37 @@ class ThrowawayCluster:
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
 
+    def running(self) -> bool:
+        done = subprocess.run(
+            [*self._as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "status"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
+        return done.returncode == 0
+
+    def start_if_stopped(self) -> None:
+        """Leave the shared cluster running for the next drill, whatever this one did."""
+        if not self.running():
+            self.start()
+
     def destroy(self) -> None:
         try:
             self.stop("immediate")
         except subprocess.CalledProcessError:
             pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def create_database(cluster: ThrowawayCluster, name: str) -> str:
+    """A new database in ``cluster``; returns its URL (drills sharing one cluster never share data)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(cluster.url).set(database=name).render_as_string(hide_password=False)

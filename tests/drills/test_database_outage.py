@@ -1,8 +1,8 @@
 """Drill: PostgreSQL restarted, then stopped for 60 s, under load (issue 15, reg 9, SCP-MS-1/2).
 
-A throwaway cluster (``pg_cluster.ThrowawayCluster``) holds two databases, each behind its own
-real CEM with six emulated stations (three OCPP 2.0.1, three 1.6J) charging and streaming meter
-values at 30x speed:
+A throwaway cluster (``pg_cluster.ThrowawayCluster``, shared by the drills) holds two
+databases, each behind its own real CEM with six emulated stations (three OCPP 2.0.1, three
+1.6J) charging and streaming meter values at 30x speed:
 
 * CEM "spool" keeps what the database cannot take in its local spool and replays it;
 * CEM "retry" has no spool: it answers InternalError and the stations resend per their
@@ -21,11 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from drills.ledger import compare, never_cut
-from drills.pg_cluster import ThrowawayCluster
+from drills.pg_cluster import ThrowawayCluster, create_database
 from interface_b_harness import CemHandle, StationHandle, register, start_cem, start_station, wait_for
 from smartcharge.ocpp.domain import OcppVersion
 from smartcharge.station.device import StationConfig
@@ -49,9 +47,10 @@ async def _fleet(cem: CemHandle, prefix: str) -> list[StationHandle]:
             seed=i,
             config=StationConfig(max_delay_s=0, meter_interval_s=5),
         )
-        # Retries spaced 5, 10, 15 ... s: eight attempts outlast the 60 s outage.
+        # Retries spaced 1, 2, 3 ... s: twelve attempts (78 s) outlast the 60 s outage, and the
+        # first retry after it comes within 12 s (spaced 5 s, eight attempts, it waited up to 40 s).
         handle.runner.link = dataclasses.replace(
-            handle.runner.link, message_attempts=8, message_attempt_interval_s=5.0
+            handle.runner.link, message_attempts=12, message_attempt_interval_s=1.0
         )
         stations.append(handle)
     for s in stations:
@@ -62,21 +61,13 @@ async def _fleet(cem: CemHandle, prefix: str) -> list[StationHandle]:
 
 @pytest.mark.integration
 @pytest.mark.slow
-async def test_postgres_restart_and_60s_stop_under_load_lose_nothing(tmp_path: Path) -> None:
-    cluster = ThrowawayCluster()
-    cluster.start()
+async def test_postgres_restart_and_60s_stop_under_load_lose_nothing(
+    cluster: ThrowawayCluster, tmp_path: Path
+) -> None:
     cems: list[CemHandle] = []
     stations: dict[str, list[StationHandle]] = {}
     try:
-        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            for name in ("spool", "retry"):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        urls = {
-            n: make_url(cluster.url).set(database=n).render_as_string(hide_password=False)
-            for n in ("spool", "retry")
-        }
+        urls = {n: create_database(cluster, n) for n in ("spool", "retry")}
         spool_cem = await start_cem(urls["spool"], spool_path=tmp_path / "cem.spool")
         retry_cem = await start_cem(urls["retry"])  # no spool: InternalError, the stations retry
         cems = [spool_cem, retry_cem]
@@ -126,4 +117,4 @@ async def test_postgres_restart_and_60s_stop_under_load_lose_nothing(tmp_path: P
         for cem in cems:
             await cem.close()
             cem.store.engine.dispose()
-        cluster.destroy()
+        cluster.start_if_stopped()  # the shared cluster stays up for the next drill

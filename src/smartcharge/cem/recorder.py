@@ -18,7 +18,7 @@ from smartcharge.ocpp.domain import BootInfo, MeterReading, OcppVersion, Securit
 from smartcharge.store.limit_book_repo import LimitBookRepository, StoredLimit
 from smartcharge.store.security_log import SecurityEventRecord, SecurityLog
 from smartcharge.store.session_repo import MeterSample, SessionRepository, TransactionRecord
-from smartcharge.store.spool import Spool
+from smartcharge.store.spool import BootRecord, Spool
 from smartcharge.store.station_repo import StationRepository
 
 T = TypeVar("T")
@@ -77,7 +77,9 @@ class Recorder:
 
     Every write goes through one :class:`~smartcharge.cem.store_writer.StoreWriter` thread:
     session data group-committed, and spooled to ``spool`` (if given) while the database cannot
-    be reached, so a station's message is acknowledged only once it is durable somewhere.
+    be reached, so a station's message is acknowledged only once it is durable somewhere. Boot
+    details and security events are durable writes too (issue 15: while the database was down
+    they were lost, and a refused handshake's security event turned the refusal into HTTP 500).
     """
 
     def __init__(
@@ -93,6 +95,8 @@ class Recorder:
         self.security = security
         self.limits = limits
         self.writer = StoreWriter(sessions, spool)
+        self.writer.register("boot", self._store_boot)
+        self.writer.register("security", self._store_security)
         self._flush_due: asyncio.TimerHandle | None = None
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -108,16 +112,19 @@ class Recorder:
         self.writer.submit_nowait(self.security.flush)  # counts of repeats not yet written
         self.writer.close()
 
-    async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
-        await self._write(
-            self.stations.record_boot,
-            station_id,
-            version.value,
-            info.vendor,
-            info.model,
-            info.firmware_version,
-            datetime.now(UTC),
+    def _store_boot(self, boot: BootRecord) -> None:
+        self.stations.record_boot(
+            boot.station_id, boot.ocpp_version, boot.vendor, boot.model, boot.firmware, boot.at
         )
+
+    def _store_security(self, record: SecurityEventRecord) -> None:
+        self.security.record(record)
+
+    async def boot(self, station_id: str, version: OcppVersion, info: BootInfo) -> None:
+        record = BootRecord(
+            station_id, version.value, info.vendor, info.model, info.firmware_version, datetime.now(UTC)
+        )
+        await self.writer.session_write("boot", record)
 
     async def transaction(self, station_id: str, message: TransactionMessage) -> bool:
         record = transaction_record(station_id, message, datetime.now(UTC))
@@ -146,7 +153,7 @@ class Recorder:
         """Append to the security log (SEC-D-9) through the same writer as every other write, so a
         storm of refused handshakes cannot race the session writes for SQLite's single lock."""
         record = SecurityEventRecord(at or datetime.now(UTC), station_id, event_type, detail, remote_address)
-        await self._write(self.security.record, record)
+        await self.writer.session_write("security", record)
         if self._flush_due is None:
             # Repeats of an event are counted in memory (store/security_log.py); write their
             # count a second later even if nothing else arrives.

@@ -135,7 +135,9 @@ def build_gateway(store: Store, spool_path: Path | None = None) -> CemGateway:
     spool = None if spool_path is None else Spool(spool_path)
     recorder = Recorder(store.stations, store.sessions, store.security, store.limits, spool)
     return CemGateway(
-        recorder, IdTokenService(store.id_tokens), StationReports(store.details, recorder.write)
+        recorder,
+        IdTokenService(store.id_tokens),
+        StationReports(store.details, recorder.write, recorder.writer),
     )
 
 

@@ -7,17 +7,21 @@
   (H01-H04).
 
 Writes go through the recorder's writer (one writer on SQLite); reads run in a worker thread.
+Connector status is a durable write (spooled while the database is down, issue 15), and a boot
+while the database is down is answered from the last boot policies read (Accepted by default).
 These functions are the services the operator API and the CLI call; they never touch OCPP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from smartcharge.cem.store_writer import UNREACHABLE, StoreWriter
 from smartcharge.ocpp.domain import BootAnswer, ReportedVariable, StationNotice, StatusReport
 from smartcharge.store.models import NO_EVSE
 from smartcharge.store.station_detail_repo import (
@@ -29,6 +33,7 @@ from smartcharge.store.station_detail_repo import (
 )
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 Writer = Callable[..., Awaitable[Any]]
 
 #: Heartbeat interval given with Accepted (B01: the station's Heartbeat period).
@@ -56,9 +61,14 @@ def variable_record(v: ReportedVariable) -> VariableRecord:
 
 
 class StationReports:
-    def __init__(self, repo: StationDetailRepository, write: Writer) -> None:
+    def __init__(
+        self, repo: StationDetailRepository, write: Writer, durable: StoreWriter | None = None
+    ) -> None:
         self.repo = repo
         self._write = write
+        self._durable = durable
+        if durable is not None:
+            durable.register("status", self._store_status)
         self.heartbeat_interval_s = HEARTBEAT_INTERVAL_S
         self.boot_retry_interval_s = BOOT_RETRY_INTERVAL_S
         self._policies: dict[str, str] | None = None
@@ -89,7 +99,15 @@ class StationReports:
         async with self._policies_lock:
             fresh = time.monotonic() - self._policies_read_at < BOOT_POLICY_TTL_S
             if self._policies is None or not fresh:
-                self._policies = await asyncio.to_thread(self.repo.boot_policies)
+                try:
+                    self._policies = await asyncio.to_thread(self.repo.boot_policies)
+                except UNREACHABLE as error:
+                    # The database is down: answer from the last policies read (or the default,
+                    # Accepted) rather than fail the boot; read again at the next boot.
+                    logger.warning(
+                        "boot policies unreadable (%s): using the last ones read", type(error).__name__
+                    )
+                    return self._policies or {}
                 self._policies_read_at = time.monotonic()
             return self._policies
 
@@ -97,7 +115,13 @@ class StationReports:
 
     async def record_status(self, station_id: str, report: StatusReport) -> None:
         record = ConnectorRecord(report.evse_id, report.connector_id, report.status, report.reported_at)
-        await self._write(self.repo.record_connector, station_id, record)
+        if self._durable is not None:
+            await self._durable.session_write("status", (station_id, record))
+        else:
+            await self._write(self.repo.record_connector, station_id, record)
+
+    def _store_status(self, item: tuple[str, ConnectorRecord]) -> None:
+        self.repo.record_connector(*item)
 
     async def record_notice(self, station_id: str, notice: StationNotice) -> None:
         record = NoticeRecord(notice.action, notice.received_at, notice.summary, notice.payload_json)

@@ -3,7 +3,10 @@
 The handshake is where security profiles are enforced (SEC-S-1..3): our own ``process_request``
 reads the station id from the URL path, the basic-auth password and the TLS client certificate,
 and asks the :class:`Authenticator` (the CEM) whether this station may connect this way. A refusal
-is answered with HTTP 401 before any OCPP traffic and reported for the security log.
+is answered with HTTP 401 before any OCPP traffic and reported for the security log. When the
+authenticator cannot decide now (the CEM's database is down and the station is not one it has
+verified before), the handshake gets HTTP 503 with Retry-After and one log line: the station
+tries again later (on main it got HTTP 500 and a traceback was logged, issue 15).
 Oversize frames are refused by websockets' ``max_size`` (close code 1009) and counted.
 
 On the TLS port the TLS handshake runs in :class:`TlsGate` rather than inside asyncio's server, so
@@ -68,9 +71,19 @@ class Credentials:
         return 2 if self.tls else 1
 
 
+class AuthUnavailable(Exception):
+    """The authenticator cannot decide now (its store is unreachable): answer HTTP 503."""
+
+    def __init__(self, reason: str, retry_after_s: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
 class Authenticator(Protocol):
     async def check(self, credentials: Credentials) -> str | None:
-        """None to let the station in; otherwise the reason for refusing it (logged, HTTP 401)."""
+        """None to let the station in; otherwise the reason for refusing it (logged, HTTP 401).
+        Raises :class:`AuthUnavailable` when it cannot decide now (HTTP 503, Retry-After)."""
         ...
 
     async def refused(self, station_id: str | None, reason: str, remote_address: str) -> None: ...
@@ -215,7 +228,20 @@ class OcppServer:
         credentials = Credentials(
             station_id, password, peer_common_name(ssl_object), ssl_object is not None, remote
         )
-        reason = await self._auth.check(credentials)
+        try:
+            reason = await self._auth.check(credentials)
+        except AuthUnavailable as unavailable:
+            # Not the station's fault and not a refusal: no security event, no traceback.
+            logger.warning(
+                "station %s from %s asked to retry in %d s: %s",
+                station_id,
+                remote,
+                unavailable.retry_after_s,
+                unavailable.reason,
+            )
+            response = connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable\n")
+            response.headers["Retry-After"] = str(unavailable.retry_after_s)
+            return response
         if reason is not None:
             return await self._refuse(connection, station_id, reason, remote)
         return None
@@ -320,6 +346,7 @@ FaultHook = Callable[[str, str], Awaitable[None]]
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
     "SUBPROTOCOLS",
+    "AuthUnavailable",
     "Authenticator",
     "Credentials",
     "OcppServer",

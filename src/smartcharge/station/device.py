@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,6 +54,7 @@ from smartcharge.policy.random_delay import validate_max_delay_s
 from smartcharge.station import customer_data
 from smartcharge.station.authorization import LocalAuthorization
 from smartcharge.station.ev import EV
+from smartcharge.station.outbox import Outbox
 from smartcharge.station.reservations import Reservation, Reservations
 
 logger = logging.getLogger(__name__)
@@ -108,44 +108,6 @@ class StationConfig:
 def shipped_table() -> ScheduleTable:
     """The shipped default-hours table, built once per process (about 0.1 s) and shared read-only."""
     return ScheduleTable.build([GB_DEFAULT_HOURS])
-
-
-#: Most messages the station holds for the CSMS (its offline queue); at 1 message a minute this
-#: is about a week offline. Bounded memory (issue 15).
-OUTBOX_MAX = 10_000
-
-
-class Outbox(deque[Uplink]):
-    """The station's queue to the CSMS, bounded. When full, the oldest *periodic* meter sample
-    goes first (OCPP 2.0.1 E04: intermediate periodic values may be dropped when the queue is
-    full); session starts and ends, rate changes, status and security notices are kept."""
-
-    def __init__(self, max_items: int = OUTBOX_MAX) -> None:
-        super().__init__()
-        self.max_items = max_items
-        self.dropped_periodic = 0
-
-    def append(self, item: Uplink) -> None:
-        if len(self) >= self.max_items:
-            for i, queued in enumerate(self):
-                periodic = isinstance(queued, tuple) or (
-                    isinstance(queued, TransactionMessage) and queued.trigger_reason == "MeterValuePeriodic"
-                )
-                if periodic and i > 0:  # never the head: it may be in flight
-                    del self[i]
-                    self.dropped_periodic += 1
-                    if self.dropped_periodic == 1:
-                        logger.warning(
-                            "outbox full (%d): dropping the oldest periodic samples", self.max_items
-                        )
-                    break
-            else:
-                statuses = [i for i, queued in enumerate(self) if isinstance(queued, str) and i > 0]
-                if statuses:  # a later status notification supersedes an older one
-                    del self[statuses[0]]
-                else:
-                    logger.error("outbox full of session messages (%d): kept, not dropped", len(self))
-        super().append(item)
 
 
 def _at(now_s: float) -> datetime:

@@ -14,15 +14,30 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from smartcharge.store.security_log import SecurityEventRecord
 from smartcharge.store.session_repo import MeterSample, TransactionRecord
+from smartcharge.store.station_detail_repo import ConnectorRecord
 
-#: A spooled write: ("event", record) or ("meter", (station_id, transaction_id, samples)).
+#: A spooled write: ("event", record), ("meter", (station_id, transaction_id, samples)),
+#: ("boot", BootRecord), ("status", (station_id, ConnectorRecord)) or ("security", SecurityEventRecord).
 SpooledWrite = tuple[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BootRecord:
+    """A station's boot details (BootNotification, B01) as the station table keeps them."""
+
+    station_id: str
+    ocpp_version: str
+    vendor: str
+    model: str
+    firmware: str | None
+    at: datetime
 
 
 def _time(text: str | None) -> datetime | None:
@@ -39,8 +54,10 @@ def _encode(kind: str, item: Any) -> dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    if kind == "event":
+    if kind in ("event", "boot", "security"):
         return {"kind": kind, "record": plain(asdict(item))}
+    if kind == "status":
+        return {"kind": kind, "station_id": item[0], "record": plain(asdict(item[1]))}
     station_id, transaction_id, samples = item
     return {
         "kind": kind,
@@ -61,6 +78,17 @@ def _decode(line: dict[str, Any]) -> SpooledWrite:
         raw["received_at"] = _time(raw.get("received_at"))
         raw["samples"] = tuple(_sample(s) for s in raw.get("samples", ()))
         return "event", TransactionRecord(**raw)
+    if line["kind"] == "boot":
+        return "boot", BootRecord(**{**line["record"], "at": _time(line["record"]["at"])})
+    if line["kind"] == "security":
+        raw = dict(line["record"])
+        raw["occurred_at"] = _time(raw["occurred_at"])
+        raw["last_at"] = _time(raw.get("last_at"))
+        return "security", SecurityEventRecord(**raw)
+    if line["kind"] == "status":
+        raw = dict(line["record"])
+        raw["reported_at"] = _time(raw["reported_at"])
+        return "status", (line["station_id"], ConnectorRecord(**raw))
     samples = tuple(_sample(s) for s in line["samples"])
     return "meter", (line["station_id"], line["transaction_id"], samples)
 
@@ -117,4 +145,4 @@ class Spool:
             self._count = len(writes)
 
 
-__all__ = ["Spool", "SpooledWrite"]
+__all__ = ["BootRecord", "Spool", "SpooledWrite"]

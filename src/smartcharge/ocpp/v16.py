@@ -234,11 +234,21 @@ def id_tag_info_from_wire(wire: dict[str, Any]) -> IdTokenInfo:
     )
 
 
+#: 1.6 configuration keys with a 2.0.1 device-model name of their own: the security extension's
+#: AuthorizationKey is the basic-auth password (1.6 security whitepaper; 2.0.1 A01).
+_KEY_ALIASES = {"AuthorizationKey": VariableRef("SecurityCtrlr", "BasicAuthPassword")}
+
+
 def _key(ref: VariableRef) -> str:
+    for key, aliased in _KEY_ALIASES.items():
+        if ref == aliased:
+            return key
     return f"{ref.component}.{ref.variable}"
 
 
 def _ref(key: str) -> VariableRef:
+    if key in _KEY_ALIASES:
+        return _KEY_ALIASES[key]
     component, _, variable = key.partition(".")
     return VariableRef(component, variable)
 

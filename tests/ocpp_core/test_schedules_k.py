@@ -248,6 +248,23 @@ async def test_same_id_replaces(cem: CemHandle, version: OcppVersion) -> None:
     held = [p for p in station.device.charging_profiles() if p.profile_id == 19]
     assert [(p.stack_level, p.limit_w) for p in held] == [(4, 2500.0)]
     assert station.device.composite_limit_w() == 2500.0
+    # K10 / 1.6 section 5.5: cleared by purpose and stack level
+    if version is V201:
+        criteria = {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 3}
+        assert (
+            await send(link, "ClearChargingProfile", chargingProfileCriteria=criteria)
+        ).status == "Unknown"
+        criteria["stackLevel"] = 4
+        cleared = await send(link, "ClearChargingProfile", chargingProfileCriteria=criteria)
+    else:
+        wrong = await send(
+            link, "ClearChargingProfile", V16, chargingProfilePurpose="TxDefaultProfile", stackLevel=3
+        )
+        assert wrong.status == "Unknown"
+        cleared = await send(
+            link, "ClearChargingProfile", V16, chargingProfilePurpose="TxDefaultProfile", stackLevel=4
+        )
+    assert cleared.status == "Accepted" and not station.device.charging_profiles()
     await station.close()
 
 

@@ -515,9 +515,10 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
 
     @on("ClearChargingProfile")
     def on_clear_charging_profile(self, **kw: Any) -> Any:
+        """1.6 section 5.5: by id, or by purpose and/or stack level."""
         purpose = kw.get("charging_profile_purpose")
         cleared = self.device.clear_charging_profile(
-            kw.get("id"), None if purpose is None else _PURPOSE_FROM_WIRE[purpose]
+            kw.get("id"), None if purpose is None else _PURPOSE_FROM_WIRE[purpose], kw.get("stack_level")
         )
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 

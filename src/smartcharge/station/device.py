@@ -250,6 +250,7 @@ class EmulatedChargePoint:
         if self._start_pending is not None:
             trigger, id_token = self._start_pending
             self._start_pending = None
+            self._tx_started_s = now_s  # the clock was not known at the plug-in
             self._report_start(trigger, id_token)
         self._account_energy(dt_s)
         t = int(now_s)

@@ -43,7 +43,11 @@ async def client(base: str, token: str, ids: list[str], concurrency: int, rounds
     """The load generator (runs in its own process)."""
     import httpx
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive timeout: at equal
+    # timeouts a connection idle through a slow round was reused as the server closed it (ReadError).
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
+    )
     headers = {"Authorization": f"Bearer {token}"}
     single: list[float] = []
     fan: list[float] = []
@@ -140,18 +144,20 @@ async def run(stations: int, concurrency: int, rounds: int) -> None:
         sys.executable, __file__, "--client", base, token, str(concurrency), str(rounds),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, _ = await proc.communicate(json.dumps(sorted(services.ocpp.sessions)).encode())
-    cpu_s = time.process_time() - cpu0
-    gc.callbacks.remove(gc_timer)
-    load1 = os.getloadavg()[0]
-    result = json.loads(out)
-    station_proc.send_signal(signal.SIGTERM)
     try:
-        station_proc.wait(60)
-    except subprocess.TimeoutExpired:
-        station_proc.kill()
-    stop.set()
-    await cem
+        out, _ = await proc.communicate(json.dumps(sorted(services.ocpp.sessions)).encode())
+        cpu_s = time.process_time() - cpu0
+        gc.callbacks.remove(gc_timer)
+        load1 = os.getloadavg()[0]
+        result = json.loads(out)
+    finally:  # the stations go with the benchmark, also when the client failed
+        station_proc.send_signal(signal.SIGTERM)
+        try:
+            station_proc.wait(60)
+        except subprocess.TimeoutExpired:
+            station_proc.kill()
+        stop.set()
+        await cem
     single, fan = result["single"], result["fan"]
     calls = len(single) + len(fan) * result["fan_targets"]
     print(f"stations connected: {result['fan_targets']:,}; failures: {result['failures']}")

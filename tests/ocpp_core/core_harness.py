@@ -10,13 +10,21 @@ from ocpp.v201 import call as call201
 
 from interface_b_harness import CemHandle, StationHandle, register, start_station, wait_for
 from smartcharge.ocpp.domain import OcppVersion
+from smartcharge.station.device import StationConfig
 
 
 async def connected(
-    cem: CemHandle, station_id: str = "CP1", version: OcppVersion = OcppVersion.V201
+    cem: CemHandle,
+    station_id: str = "CP1",
+    version: OcppVersion = OcppVersion.V201,
+    speed: float = 1.0,
+    config: StationConfig | None = None,
 ) -> tuple[StationHandle, Any]:
+    """A registered station, booted and linked; ``speed`` scales its clock (see ScaledClock)."""
     password = register(cem.store, station_id)
-    station = start_station(station_id, f"ws://127.0.0.1:{cem.port}/ocpp", version, password)
+    station = start_station(
+        station_id, f"ws://127.0.0.1:{cem.port}/ocpp", version, password, speed=speed, config=config
+    )
     await wait_for(lambda: station.runner.connected.is_set(), what="boot accepted")
     await wait_for(lambda: cem.gateway.stations[station_id].link is not None, what="link")
     return station, cem.gateway.stations[station_id].link

@@ -122,16 +122,6 @@ async def test_valid_from_and_duration_bound_a_profile(cem: CemHandle) -> None:
     await station.close()
 
 
-async def test_a_schedule_of_several_periods_is_refused_not_misapplied(cem: CemHandle) -> None:
-    """This station holds flat limits: a multi-period schedule is Rejected (InvalidValue)."""
-    station, link = await connected(cem)
-    profile = _profile(30, 0, "TxDefaultProfile", 1000)
-    profile["chargingSchedule"][0]["chargingSchedulePeriod"].append({"startPeriod": 600, "limit": 2000})
-    answer = await send(link, "SetChargingProfile", evseId=0, chargingProfile=profile)
-    assert answer.status == "Rejected" and answer.status_info["reason_code"] == "InvalidValue"
-    await station.close()
-
-
 async def test_charging_needs_get_a_profile_within_the_limit_book(cem: CemHandle) -> None:
     station, link = await connected(cem)
     station.device.plug_in(EV(soc=0.5))

@@ -3,8 +3,10 @@ password or one of the operator's own (16-40 characters of OCPP's BasicAuthPassw
 the password, re-register at another security profile, remove. Shared by the CLI and the web API.
 
 At profile 3 a station authenticates with its client certificate, so it holds no password here.
-A new password takes effect at the station's next handshake: the connection it has stays up
-unless the caller closes it (the web API does on re-register and remove).
+Set here, a new password takes effect at the station's next handshake: the connection it has
+stays up unless the caller closes it (the web API does on re-register and remove). The web API
+rotates a live station's password over OCPP instead (A01, ``CemSecurity.rotate_password``): the
+CEM switches only once the station has accepted it.
 """
 
 from __future__ import annotations
@@ -70,4 +72,11 @@ def set_credentials(
     return shown
 
 
-__all__ = ["SECURITY_PROFILES", "check_station_id", "register", "set_credentials"]
+def rotation_password(profile: int, password: str | None) -> str:
+    """The password to rotate to over OCPP (A01): the operator's own, checked, or a random one."""
+    if profile == 3:
+        raise ValidationError("security_profile", 3, "a profile 3 station has no password to rotate")
+    return new_password() if password is None else check_password_rules(password)
+
+
+__all__ = ["SECURITY_PROFILES", "check_station_id", "register", "rotation_password", "set_credentials"]

@@ -115,16 +115,20 @@ class CemSecurity:
 
     # ---- A01, A05 ---------------------------------------------------------------------------
 
-    async def rotate_password(self, station_id: str) -> str:
-        """A01: a fresh random BasicAuthPassword through SetVariables; once the station accepts
-        it, only the new one is accepted (its argon2 hash replaces the old)."""
-        from smartcharge.cem.credentials import hash_password, new_password
+    async def rotate_password(self, station_id: str, password: str | None = None) -> str:
+        """A01: a new BasicAuthPassword (``password``, else a fresh random one) through SetVariables
+        SecurityCtrlr.BasicAuthPassword (1.6: ChangeConfiguration AuthorizationKey); once the
+        station accepts it, only the new one is accepted (its argon2 hash replaces the old).
+        Returns the station's answer; anything but Accepted leaves the old password in force."""
+        from smartcharge.cem.credentials import check_password_rules, hash_password, new_password
         from smartcharge.ocpp.domain import VariableRef
 
         record = self._recorder.stations.get(station_id)
         if record is None:
             raise ValidationError("station_id", station_id, "not a registered station")
-        password = new_password()
+        if record.security_profile == 3:
+            raise ValidationError("security_profile", 3, "a profile 3 station has no password to rotate")
+        password = new_password() if password is None else check_password_rules(password)
         ref = VariableRef("SecurityCtrlr", "BasicAuthPassword")
         (result,) = await self.link(station_id).set_variables([(ref, password)])
         if result.status != "Accepted":

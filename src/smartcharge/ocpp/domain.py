@@ -32,12 +32,82 @@ class ProfilePurpose(enum.Enum):
     TX = "TxProfile"
 
 
+#: chargingProfileKind values (OCPP 2.0.1 K01, 1.6 section 7.13).
+PROFILE_KINDS = ("Absolute", "Recurring", "Relative")
+#: recurrencyKind values and the length of one cycle.
+RECURRENCY_S = {"Daily": 86_400, "Weekly": 7 * 86_400}
+#: startSchedule of a flat limit (one period, no duration) with no validFrom: such a limit is in
+#: force from whenever it arrives, so its schedule starts in the past (startSchedule is required,
+#: K01.FR.40); "now" by the CEM's clock would hold it off on a station whose clock lags.
+FLAT_SCHEDULE_START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePeriod:
+    """One chargingSchedulePeriod: from ``start_s`` after the schedule's start, ``limit`` in the
+    schedule's rate unit (A per phase, or W); ``phases`` None when the message gave none."""
+
+    start_s: int
+    limit: float
+    phases: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingSchedule:
+    """A chargingSchedule as received, with the profile's kind (OCPP 2.0.1 K01, 1.6 section 3.13).
+
+    ``start_at`` is startSchedule (Absolute and Recurring; a Relative schedule starts with the
+    transaction); ``duration_s`` None: the last period runs on until the profile's validTo.
+    """
+
+    rate_unit: str
+    periods: tuple[SchedulePeriod, ...]
+    kind: str = "Absolute"
+    recurrency: str | None = None
+    start_at: datetime | None = None
+    duration_s: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate_unit not in ("A", "W"):
+            raise ValidationError("chargingRateUnit", self.rate_unit, "is A or W")
+        if self.kind not in PROFILE_KINDS:
+            raise ValidationError("chargingProfileKind", self.kind, f"is one of {', '.join(PROFILE_KINDS)}")
+        if not self.periods:
+            raise ValidationError("chargingSchedulePeriod", 0, "a schedule has at least one period")
+        if self.periods[0].start_s != 0:
+            raise ValidationError(
+                "chargingSchedulePeriod.startPeriod",
+                self.periods[0].start_s,
+                "the first period starts at 0 (OCPP K01.FR.31)",
+            )
+        starts = [p.start_s for p in self.periods]
+        if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+            raise ValidationError(
+                "chargingSchedulePeriod.startPeriod", starts, "start periods increase (OCPP K01.FR.35)"
+            )
+        for period in self.periods:
+            if not 0 <= period.limit < math.inf:
+                raise ValidationError("chargingSchedulePeriod.limit", period.limit, "is a finite value >= 0")
+            if period.phases is not None and period.phases not in (1, 2, 3):
+                raise ValidationError("chargingSchedulePeriod.numberPhases", period.phases, "is 1, 2 or 3")
+        if self.kind == "Recurring" and self.recurrency not in RECURRENCY_S:
+            raise ValidationError("recurrencyKind", self.recurrency, "a Recurring profile is Daily or Weekly")
+        if self.kind == "Relative" and self.start_at is not None:
+            raise ValidationError(
+                "startSchedule", format_time(self.start_at), "a Relative schedule has none (OCPP K01.FR.41)"
+            )
+        if self.duration_s is not None and self.duration_s < 0:
+            raise ValidationError("duration", self.duration_s, "is >= 0 s")
+
+
 @dataclass(frozen=True, slots=True)
 class ChargingProfile:
-    """One flat limit as a charging profile (absolute, one period, in W).
+    """A charging profile: ``limit_w`` is its first period in W (the flat limit the CEM's limit
+    book sends); ``schedule`` the full schedule when one was received (None: one flat period).
 
     ``valid_to`` (None: no end) lets a limit lapse by itself on the station (SCP-FS-4: an expired
-    DSR event is never resumed). ``transaction_id`` only for TxProfile.
+    DSR event is never resumed). ``transaction_id`` only for TxProfile. ``evse_id`` 0 is the whole
+    station (2.0.1 evseId, 1.6 connectorId).
     """
 
     profile_id: int
@@ -48,6 +118,8 @@ class ChargingProfile:
     transaction_id: str | None = None
     randomised_upstream: bool = False
     valid_from: datetime | None = None  # K01 validFrom: not in force before it
+    schedule: ChargingSchedule | None = None
+    evse_id: int = 0
 
     def __post_init__(self) -> None:
         if self.profile_id <= 0:
@@ -146,9 +218,13 @@ class VariableResult:
 
 @dataclass(frozen=True, slots=True)
 class CompositeSchedule:
+    """GetCompositeSchedule's answer (K08): ``limit_w`` the first period, ``periods_w`` all of them
+    as (offset from the start in s, limit in W)."""
+
     status: str
     limit_w: float | None = None
     duration_s: int = 0
+    periods_w: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +371,16 @@ class StationDevice(Protocol):
 
     def set_charging_profile(self, profile: ChargingProfile) -> bool: ...
 
+    def install_profile(self, profile: ChargingProfile, same_level_conflicts: bool = True) -> str | None:
+        """K01: None when installed, else the reason it was refused (statusInfo reasonCode)."""
+        ...
+
+    def composite_schedule(
+        self, duration_s: int, evse_id: int, rate_unit: str = "W"
+    ) -> tuple[datetime, list[tuple[int, float]], int]:
+        """K08: (start, [(offset s, limit in rate_unit)], phases)."""
+        ...
+
     def clear_charging_profile(
         self, profile_id: int | None, purpose: ProfilePurpose | None, stack_level: int | None = None
     ) -> bool: ...
@@ -384,6 +470,11 @@ __all__ = [
     "ChargingNeeds",
     "ChargingLimitNotice",
     "ChargingProfile",
+    "ChargingSchedule",
+    "FLAT_SCHEDULE_START",
+    "PROFILE_KINDS",
+    "RECURRENCY_S",
+    "SchedulePeriod",
     "CompositeSchedule",
     "IdTokenInfo",
     "MeterReading",

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import decimal
+import functools
 import inspect
 import json
 import logging
@@ -39,6 +40,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import fastjsonschema
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import OCPPError, PropertyConstraintViolationError
@@ -264,11 +266,26 @@ def _schema_fault(error: SchemaError, version: str, unique_id: str) -> Fault:
     return Fault(code, f"{where}: {error.message}", "schema_violation", unique_id)
 
 
+@functools.cache
+def _fast_validator(type_id: int, action: str, version: str) -> Callable[[Any], Any]:
+    """The official schema compiled to Python once (fastjsonschema): about 20 times faster than
+    ``jsonschema`` on a GetVariables answer, the largest cost of a 1,000-station fan-out in the
+    CEM (benchmarks/README.md, operator API)."""
+    schema = dict(get_validator(type_id, action, version).schema)
+    # As the official validator: draft 4 for every version (the 2.0.1 files name draft 6, where
+    # 1.0 is an integer; the ocpp library validates them as draft 4, where it is not).
+    schema["$schema"] = "http://json-schema.org/draft-04/schema#"
+    return fastjsonschema.compile(schema)
+
+
 def validate_against_schema(type_id: int, action: str, payload: dict[str, Any], version: str) -> None:
     """Check a payload against the official OCPP JSON schema of ``action`` (raises SchemaError).
 
-    Validation runs inline: one small payload costs well under a millisecond, less than a hop to
-    a thread pool would."""
+    A payload the compiled schema accepts is valid; one it refuses goes to the ``jsonschema``
+    validator, which decides and words the error (the compiled one is stricter only about
+    ``format``, which the official validator does not check). 1.6 payloads with decimals
+    (multipleOf 0.1) are checked by ``jsonschema`` alone, on Decimal values. Inline: one small
+    payload costs well under a millisecond, less than a hop to a thread pool would."""
     decimals = version == "1.6" and (
         (type_id == CALL and action in _DECIMAL_CALLS_16)
         or (type_id == CALLRESULT and action in _DECIMAL_RESULTS_16)
@@ -277,6 +294,11 @@ def validate_against_schema(type_id: int, action: str, payload: dict[str, Any], 
         validator = get_validator(type_id, action, version, parse_float=decimal.Decimal)
         payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
     else:
+        try:
+            _fast_validator(type_id, action, version)(payload)
+            return
+        except fastjsonschema.JsonSchemaException:
+            pass
         validator = get_validator(type_id, action, version)
     validator.validate(payload)
 

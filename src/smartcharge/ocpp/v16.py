@@ -30,13 +30,16 @@ from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import w_from_a
 from smartcharge.ocpp.csms_base import CsmsBase
 from smartcharge.ocpp.domain import (
+    FLAT_SCHEDULE_START,
     BootInfo,
     ChargingProfile,
+    ChargingSchedule,
     CompositeSchedule,
     IdTokenInfo,
     MeterReading,
     OcppVersion,
     ProfilePurpose,
+    SchedulePeriod,
     SecurityNotice,
     StationDevice,
     StatusReport,
@@ -96,17 +99,38 @@ def rate_change_seq_no(transaction_id: str, readings: tuple[MeterReading, ...]) 
 
 
 def profile_to_wire(profile: ChargingProfile) -> dict[str, Any]:
+    """A 1.6 csChargingProfiles: the schedule as held, or a flat limit from now in W."""
+    if profile.schedule is not None:
+        schedule = profile.schedule
+    else:
+        schedule = ChargingSchedule(
+            "W", (SchedulePeriod(0, profile.limit_w),), start_at=profile.valid_from or FLAT_SCHEDULE_START
+        )
+    periods = []
+    for period in schedule.periods:
+        item: dict[str, Any] = {"startPeriod": period.start_s, "limit": round(period.limit, 1)}
+        if period.phases is not None:
+            item["numberPhases"] = period.phases
+        periods.append(item)
+    wire_schedule: dict[str, Any] = {
+        "chargingRateUnit": schedule.rate_unit,
+        "chargingSchedulePeriod": periods,
+    }
+    if schedule.start_at is not None:
+        wire_schedule["startSchedule"] = format_time(schedule.start_at)
+    if schedule.duration_s is not None:
+        wire_schedule["duration"] = schedule.duration_s
     wire: dict[str, Any] = {
         "chargingProfileId": profile.profile_id,
         "stackLevel": profile.stack_level,
         "chargingProfilePurpose": _PURPOSE_TO_WIRE[profile.purpose],
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": {
-            "chargingRateUnit": "W",
-            "startSchedule": _now(),
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(profile.limit_w, 1)}],
-        },
+        "chargingProfileKind": schedule.kind,
+        "chargingSchedule": wire_schedule,
     }
+    if schedule.recurrency is not None:
+        wire["recurrencyKind"] = schedule.recurrency
+    if profile.valid_from is not None:
+        wire["validFrom"] = format_time(profile.valid_from)
     if profile.valid_to is not None:
         wire["validTo"] = format_time(profile.valid_to)
     if profile.transaction_id is not None:
@@ -114,14 +138,32 @@ def profile_to_wire(profile: ChargingProfile) -> dict[str, Any]:
     return wire
 
 
-def profile_from_wire(wire: dict[str, Any]) -> ChargingProfile:
+def profile_from_wire(wire: dict[str, Any], connector_id: int = 0) -> ChargingProfile:
+    """A received (snake_case) csChargingProfiles with its whole schedule (1.6 section 3.13):
+    any number of periods, Absolute / Recurring / Relative, A or W. 1.6 lets a Relative
+    schedule carry a startSchedule; it is not used (the transaction's start is)."""
     schedule = wire["charging_schedule"]
-    periods = schedule["charging_schedule_period"]
-    if len(periods) != 1:
-        raise ValidationError("chargingSchedulePeriod", len(periods), "this station takes one period")
-    limit = float(periods[0]["limit"])
-    if schedule["charging_rate_unit"] == "A":
-        limit = w_from_a(limit, phases=int(periods[0].get("number_phases", 1)))
+    kind = wire["charging_profile_kind"]
+    start = schedule.get("start_schedule")
+    duration = schedule.get("duration")
+    held = ChargingSchedule(
+        rate_unit=schedule["charging_rate_unit"],
+        periods=tuple(
+            SchedulePeriod(
+                int(p["start_period"]),
+                float(p["limit"]),
+                None if p.get("number_phases") is None else int(p["number_phases"]),
+            )
+            for p in schedule.get("charging_schedule_period", [])
+        ),
+        kind=kind,
+        recurrency=wire.get("recurrency_kind"),
+        start_at=None if start is None or kind == "Relative" else parse_time(start, "startSchedule"),
+        duration_s=None if duration is None else int(duration),
+    )
+    first = held.periods[0]
+    limit = first.limit if held.rate_unit == "W" else w_from_a(first.limit, phases=first.phases or 1)
+    valid_from = wire.get("valid_from")
     valid_to = wire.get("valid_to")
     tx = wire.get("transaction_id")
     return ChargingProfile(
@@ -131,6 +173,9 @@ def profile_from_wire(wire: dict[str, Any]) -> ChargingProfile:
         limit_w=limit,
         valid_to=None if valid_to is None else parse_time(valid_to, "validTo"),
         transaction_id=None if tx is None else str(tx),
+        valid_from=None if valid_from is None else parse_time(valid_from, "validFrom"),
+        schedule=held,
+        evse_id=connector_id,
     )
 
 
@@ -189,11 +234,21 @@ def id_tag_info_from_wire(wire: dict[str, Any]) -> IdTokenInfo:
     )
 
 
+#: 1.6 configuration keys with a 2.0.1 device-model name of their own: the security extension's
+#: AuthorizationKey is the basic-auth password (1.6 security whitepaper; 2.0.1 A01).
+_KEY_ALIASES = {"AuthorizationKey": VariableRef("SecurityCtrlr", "BasicAuthPassword")}
+
+
 def _key(ref: VariableRef) -> str:
+    for key, aliased in _KEY_ALIASES.items():
+        if ref == aliased:
+            return key
     return f"{ref.component}.{ref.variable}"
 
 
 def _ref(key: str) -> VariableRef:
+    if key in _KEY_ALIASES:
+        return _KEY_ALIASES[key]
     component, _, variable = key.partition(".")
     return VariableRef(component, variable)
 
@@ -355,10 +410,13 @@ class CsmsV16(CsmsBase, CsmsSecurityV16, CsmsProfilesV16):
         result = await self._request(
             call.GetCompositeSchedule(connector_id=evse_id, duration=duration_s, charging_rate_unit="W")
         )
-        limit = None
-        if result.charging_schedule:
-            limit = float(result.charging_schedule["charging_schedule_period"][0]["limit"])
-        return CompositeSchedule(str(result.status), limit, duration_s)
+        if not result.charging_schedule:
+            return CompositeSchedule(str(result.status), None, duration_s)
+        periods = tuple(
+            (int(p["start_period"]), float(p["limit"]))
+            for p in result.charging_schedule["charging_schedule_period"]
+        )
+        return CompositeSchedule(str(result.status), periods[0][1], duration_s, periods)
 
     async def get_charging_profiles(self, request_id: int) -> str:
         return "NotSupported"  # no GetChargingProfiles in OCPP 1.6
@@ -428,42 +486,69 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
 
     @on("SetChargingProfile")
     def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        """1.6 section 5.16 / 3.13: every kind, unit and number of periods; connector 0 (the
+        whole charge point) or 1. A TxProfile without transactionId is for the transaction on
+        the connector; with none running it is Rejected. A profile with the id of one held
+        replaces it."""
+        if connector_id not in (0, 1):
+            return call_result.SetChargingProfile(status="Rejected")
+        wire = dict(cs_charging_profiles)
         try:
-            profile = profile_from_wire(cs_charging_profiles)
-            if profile.transaction_id is not None:
-                profile = ChargingProfile(
-                    profile.profile_id,
-                    profile.stack_level,
-                    profile.purpose,
-                    profile.limit_w,
-                    profile.valid_to,
-                    self._local_tx(profile.transaction_id),
-                )
-            accepted = self.device.set_charging_profile(profile)
+            if wire["charging_profile_purpose"] == "TxProfile":
+                active = getattr(self.device, "transaction_id", None)
+                if wire.get("transaction_id") is not None:
+                    wire["transaction_id"] = self._local_tx(wire["transaction_id"])
+                elif active is not None:
+                    wire["transaction_id"] = active
+                else:
+                    logger.info("%s: TxProfile with no transaction refused", self.id)
+                    return call_result.SetChargingProfile(status="Rejected")
+                connector_id = 1  # the transaction's connector: this charge point has one
+            profile = profile_from_wire(wire, connector_id)
         except (ValidationError, KeyError, ValueError) as error:
             logger.warning("%s: charging profile refused: %s", self.id, error)
             return call_result.SetChargingProfile(status="Rejected")
-        return call_result.SetChargingProfile(status="Accepted" if accepted else "Rejected")
+        reason = self.device.install_profile(profile, same_level_conflicts=False)
+        if reason is not None:
+            logger.info("%s: charging profile %d refused: %s", self.id, profile.profile_id, reason)
+        return call_result.SetChargingProfile(status="Accepted" if reason is None else "Rejected")
 
     @on("ClearChargingProfile")
     def on_clear_charging_profile(self, **kw: Any) -> Any:
+        """1.6 section 5.5: by id, or by purpose and/or stack level."""
         purpose = kw.get("charging_profile_purpose")
         cleared = self.device.clear_charging_profile(
-            kw.get("id"), None if purpose is None else _PURPOSE_FROM_WIRE[purpose]
+            kw.get("id"), None if purpose is None else _PURPOSE_FROM_WIRE[purpose], kw.get("stack_level")
         )
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
     @on("GetCompositeSchedule")
-    def on_get_composite_schedule(self, connector_id: int, duration: int, **_: Any) -> Any:
-        limit = self.device.composite_limit_w()
+    def on_get_composite_schedule(
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
+    ) -> Any:
+        """1.6 section 5.7 / 3.13.4: the composite over ``duration`` from now, a period at each
+        change, in the unit asked for (W when none)."""
+        if connector_id not in (0, 1):
+            return call_result.GetCompositeSchedule(status="Rejected")
+        unit = charging_rate_unit or "W"
+        start_at, periods, phases = self.device.composite_schedule(duration, connector_id, unit)
+        wire_periods = []
+        for offset_s, limit in periods:
+            item: dict[str, Any] = {"startPeriod": offset_s, "limit": round(limit, 1)}
+            if unit == "A":
+                item["numberPhases"] = phases
+            wire_periods.append(item)
         schedule = {
             "duration": duration,
-            "startSchedule": _now(),
-            "chargingRateUnit": "W",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit or 0.0, 1)}],
+            "startSchedule": format_time(start_at),
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": wire_periods,
         }
         return call_result.GetCompositeSchedule(
-            status="Accepted", connector_id=connector_id, schedule_start=_now(), charging_schedule=schedule
+            status="Accepted",
+            connector_id=connector_id,
+            schedule_start=format_time(start_at),
+            charging_schedule=schedule,
         )
 
     @on("GetConfiguration")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.exceptions import FormatViolationError, OccurrenceConstraintViolationError
@@ -22,10 +22,12 @@ from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import w_from_a
 from smartcharge.ocpp.csms_base import CsmsBase
 from smartcharge.ocpp.domain import (
+    FLAT_SCHEDULE_START,
     BootInfo,
     ChargingLimitNotice,
     ChargingNeeds,
     ChargingProfile,
+    ChargingSchedule,
     CompositeSchedule,
     IdTokenInfo,
     MeterReading,
@@ -33,6 +35,7 @@ from smartcharge.ocpp.domain import (
     ProfilePurpose,
     ProfileReport,
     ReportedVariable,
+    SchedulePeriod,
     SecurityNotice,
     StationMessage,
     StatusReport,
@@ -67,6 +70,23 @@ TRIGGERS = frozenset(
     }
 )
 _PROFILE_STATUSES = frozenset({"Accepted", "Rejected"})
+#: statusInfo.additionalInfo for the reasons the station gives for refusing a profile (K01).
+_PROFILE_REASONS = {
+    "UnknownEvse": "this station has EVSE 0 and 1 (K01.FR.28)",
+    "InvalidValue": "a ChargingStationMaxProfile is for EVSE 0 and never Relative (K01.FR.03/38)",
+    "TxNotFound": "a TxProfile needs the active transaction on its EVSE (K01.FR.09/33)",
+    "DuplicateProfile": "another profile has this purpose, stack level and EVSE at overlapping"
+    " validity (K01.FR.39)",
+}
+
+
+def _profile_refused(reason: str, detail: str) -> Any:
+    """SetChargingProfile Rejected with its reason (statusInfo: reasonCode <= 20, info <= 512)."""
+    return call_result.SetChargingProfile(
+        status="Rejected", status_info={"reasonCode": reason, "additionalInfo": detail[:512]}
+    )
+
+
 _CLEAR_STATUSES = frozenset({"Accepted", "Unknown"})
 
 
@@ -77,22 +97,47 @@ def _now() -> str:
 # ---- wire <-> domain -------------------------------------------------------------------------
 
 
+def schedule_to_wire(schedule: ChargingSchedule, schedule_id: int) -> dict[str, Any]:
+    """A ChargingScheduleType as received (camelCase)."""
+    periods = []
+    for period in schedule.periods:
+        item: dict[str, Any] = {"startPeriod": period.start_s, "limit": round(period.limit, 1)}
+        if period.phases is not None:
+            item["numberPhases"] = period.phases
+        periods.append(item)
+    wire: dict[str, Any] = {
+        "id": schedule_id,
+        "chargingRateUnit": schedule.rate_unit,
+        "chargingSchedulePeriod": periods,
+    }
+    if schedule.start_at is not None:
+        wire["startSchedule"] = format_time(schedule.start_at)
+    if schedule.duration_s is not None:
+        wire["duration"] = schedule.duration_s
+    return wire
+
+
 def profile_to_wire(profile: ChargingProfile) -> dict[str, Any]:
-    """A flat limit as an absolute 2.0.1 ChargingProfileType in W (K01)."""
+    """A 2.0.1 ChargingProfileType (K01): the schedule as held, or a flat limit from now in W."""
+    if profile.schedule is not None:
+        schedule = profile.schedule
+        kind = schedule.kind
+    else:
+        schedule = ChargingSchedule(
+            "W", (SchedulePeriod(0, profile.limit_w),), start_at=profile.valid_from or FLAT_SCHEDULE_START
+        )
+        kind = "Absolute"
     wire: dict[str, Any] = {
         "id": profile.profile_id,
         "stackLevel": profile.stack_level,
         "chargingProfilePurpose": profile.purpose.value,
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": [
-            {
-                "id": profile.profile_id,
-                "chargingRateUnit": "W",
-                "startSchedule": _now(),
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(profile.limit_w, 1)}],
-            }
-        ],
+        "chargingProfileKind": kind,
+        "chargingSchedule": [schedule_to_wire(schedule, profile.profile_id)],
     }
+    if schedule.recurrency is not None:
+        wire["recurrencyKind"] = schedule.recurrency
+    if profile.valid_from is not None:
+        wire["validFrom"] = format_time(profile.valid_from)
     if profile.valid_to is not None:
         wire["validTo"] = format_time(profile.valid_to)
     if profile.transaction_id is not None:
@@ -103,36 +148,53 @@ def profile_to_wire(profile: ChargingProfile) -> dict[str, Any]:
     return wire
 
 
-def profile_from_wire(wire: dict[str, Any]) -> ChargingProfile:
-    """A received (snake_case) ChargingProfileType as a flat limit; multi-period profiles refused."""
+def schedule_from_wire(schedule: dict[str, Any], kind: str, recurrency: str | None) -> ChargingSchedule:
+    """A received (snake_case) ChargingScheduleType with its profile's kind (K01)."""
+    periods = tuple(
+        SchedulePeriod(
+            int(p["start_period"]),
+            float(p["limit"]),
+            None if p.get("number_phases") is None else int(p["number_phases"]),
+        )
+        for p in schedule.get("charging_schedule_period", [])
+    )
+    start = schedule.get("start_schedule")
+    duration = schedule.get("duration")
+    return ChargingSchedule(
+        rate_unit=schedule["charging_rate_unit"],
+        periods=periods,
+        kind=kind,
+        recurrency=recurrency,
+        start_at=None if start is None else parse_time(start, "startSchedule"),
+        duration_s=None if duration is None else int(duration),
+    )
+
+
+def profile_from_wire(wire: dict[str, Any], evse_id: int = 0) -> ChargingProfile:
+    """A received (snake_case) ChargingProfileType with its whole schedule (K01): any number of
+    periods, Absolute / Recurring / Relative, A or W. ``limit_w`` is the first period in W (one
+    phase when the period names none). Of up to three schedules (ISO 15118 offers, K15) the
+    first is used: this station has no ISO 15118 link."""
     schedules = wire.get("charging_schedule") or []
-    if len(schedules) != 1 or len(schedules[0].get("charging_schedule_period", [])) != 1:
-        raise ValidationError(
-            "chargingSchedule", len(schedules), "this station takes one schedule of one period"
-        )
-    schedule = schedules[0]
-    period = schedule["charging_schedule_period"][0]
-    limit = float(period["limit"])
-    if schedule["charging_rate_unit"] == "A":
-        limit = w_from_a(limit, phases=int(period.get("number_phases", 1)))
-    valid_to = None if wire.get("valid_to") is None else parse_time(wire["valid_to"], "validTo")
+    if not schedules:
+        raise ValidationError("chargingSchedule", 0, "a profile has at least one schedule")
+    schedule = schedule_from_wire(schedules[0], wire["charging_profile_kind"], wire.get("recurrency_kind"))
+    first = schedule.periods[0]
+    limit = first.limit if schedule.rate_unit == "W" else w_from_a(first.limit, phases=first.phases or 1)
+    valid_to = wire.get("valid_to")
     valid_from = wire.get("valid_from")
-    if schedule.get("duration") is not None and schedule.get("start_schedule") is not None:
-        # An Absolute schedule with a duration ends then (K01): the earlier of that and validTo.
-        ends = parse_time(schedule["start_schedule"], "startSchedule") + timedelta(
-            seconds=int(schedule["duration"])
-        )
-        valid_to = ends if valid_to is None else min(valid_to, ends)
     custom = wire.get("custom_data") or {}
     return ChargingProfile(
         profile_id=int(wire["id"]),
         stack_level=int(wire["stack_level"]),
         purpose=ProfilePurpose(wire["charging_profile_purpose"]),
         limit_w=limit,
-        valid_to=valid_to,
+        valid_to=None if valid_to is None else parse_time(valid_to, "validTo"),
         transaction_id=wire.get("transaction_id"),
         randomised_upstream=bool(custom.get("randomised_upstream", False)),
         valid_from=None if valid_from is None else parse_time(valid_from, "validFrom"),
+        schedule=schedule,
+        evse_id=evse_id,
     )
 
 
@@ -569,6 +631,8 @@ class CsmsV201(CsmsBase, CsmsSecurityV201):
     # commands (StationLink)
 
     async def set_charging_profile(self, profile: ChargingProfile, evse_id: int = 0) -> str:
+        if profile.purpose is ProfilePurpose.TX and evse_id == 0:
+            evse_id = profile.evse_id or 1  # a TxProfile names its EVSE (K01.FR.16); ours have one
         payload = {"evseId": evse_id, "chargingProfile": profile_to_wire(profile)}
         return await self._request_own("SetChargingProfile", payload, _PROFILE_STATUSES)
 
@@ -586,10 +650,12 @@ class CsmsV201(CsmsBase, CsmsSecurityV201):
             call.GetCompositeSchedule(duration=duration_s, evse_id=evse_id, charging_rate_unit="W")
         )
         schedule = result.schedule
-        limit = None
-        if schedule:
-            limit = float(schedule["charging_schedule_period"][0]["limit"])
-        return CompositeSchedule(str(result.status), limit, duration_s)
+        if not schedule:
+            return CompositeSchedule(str(result.status), None, duration_s)
+        periods = tuple(
+            (int(p["start_period"]), float(p["limit"])) for p in schedule["charging_schedule_period"]
+        )
+        return CompositeSchedule(str(result.status), periods[0][1], duration_s, periods)
 
     async def get_charging_profiles(self, request_id: int) -> str:
         result = await self._request(call.GetChargingProfiles(request_id=request_id, charging_profile={}))
@@ -669,21 +735,22 @@ class StationV201(StationBase, StationSecurityV201):
 
     @on("SetChargingProfile")
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
-        """K01: any purpose, unit A or W, any kind, validFrom/validTo, duration; EVSE 0 (the
-        station) or 1 (its one EVSE). A schedule of several periods is refused (InvalidValue):
-        this station holds flat limits."""
+        """K01: any purpose, unit A or W, kind Absolute / Recurring / Relative, any number of
+        periods, validFrom/validTo, duration; EVSE 0 (the station) or 1 (its one EVSE). A refusal
+        carries its reason (statusInfo.reasonCode, additionalInfo the rule)."""
         if evse_id not in (0, 1):
-            return call_result.SetChargingProfile(
-                status="Rejected", status_info={"reasonCode": "UnknownEvse"}
-            )
+            return _profile_refused("UnknownEvse", f"evseId {evse_id}: this station has EVSE 0 and 1")
+        if charging_profile["charging_profile_purpose"] == "TxProfile" and evse_id == 0:
+            return _profile_refused("InvalidValue", "a TxProfile needs evseId > 0 (K01.FR.16)")
         try:
-            accepted = self.device.set_charging_profile(profile_from_wire(charging_profile))
+            profile = profile_from_wire(charging_profile, evse_id)
         except (ValidationError, KeyError, ValueError) as error:
             logger.warning("%s: charging profile refused: %s", self.id, error)
-            return call_result.SetChargingProfile(
-                status="Rejected", status_info={"reasonCode": "InvalidValue"}
-            )
-        return call_result.SetChargingProfile(status="Accepted" if accepted else "Rejected")
+            return _profile_refused("InvalidValue", str(error))
+        reason = self.device.install_profile(profile, same_level_conflicts=True)
+        if reason is not None:
+            return _profile_refused(reason, _PROFILE_REASONS.get(reason, reason))
+        return call_result.SetChargingProfile(status="Accepted")
 
     @on("ClearChargingProfile")
     def on_clear_charging_profile(
@@ -703,16 +770,29 @@ class StationV201(StationBase, StationSecurityV201):
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
     @on("GetCompositeSchedule")
-    def on_get_composite_schedule(self, duration: int, evse_id: int, **_: Any) -> Any:
-        limit = self.device.composite_limit_w()
+    def on_get_composite_schedule(
+        self, duration: int, evse_id: int, charging_rate_unit: str | None = None, **_: Any
+    ) -> Any:
+        """K08: the composite of every profile in force over ``duration`` from now, a period at
+        each change, in the unit asked for (W when none: the station's own unit)."""
+        if evse_id not in (0, 1):
+            return call_result.GetCompositeSchedule(
+                status="Rejected", status_info={"reasonCode": "UnknownEvse"}
+            )
+        unit = charging_rate_unit or "W"
+        start_at, periods, phases = self.device.composite_schedule(duration, evse_id, unit)
+        wire_periods = []
+        for offset_s, limit in periods:
+            item: dict[str, Any] = {"startPeriod": offset_s, "limit": round(limit, 1)}
+            if unit == "A":
+                item["numberPhases"] = phases
+            wire_periods.append(item)
         schedule = {
             "evseId": evse_id,
             "duration": duration,
-            "scheduleStart": _now(),
-            "chargingRateUnit": "W",
-            "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": round(limit if limit is not None else 0.0, 1)}
-            ],
+            "scheduleStart": format_time(start_at),
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": wire_periods,
         }
         return call_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
 
@@ -1129,4 +1209,12 @@ class StationV201(StationBase, StationSecurityV201):
         )
 
 
-__all__ = ["HEARTBEAT_INTERVAL_S", "CsmsV201", "StationV201", "profile_from_wire", "profile_to_wire"]
+__all__ = [
+    "HEARTBEAT_INTERVAL_S",
+    "CsmsV201",
+    "StationV201",
+    "profile_from_wire",
+    "profile_to_wire",
+    "schedule_from_wire",
+    "schedule_to_wire",
+]

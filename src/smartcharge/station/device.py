@@ -17,6 +17,7 @@ link is down it is the offline queue, replayed after reconnecting (SCP-FS-5).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import uuid
@@ -30,6 +31,7 @@ import numpy as np
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.limit import N_LAYERS, LimitSource
 from smartcharge.core.localtime import local_fields
+from smartcharge.core.units import NOMINAL_VOLTAGE_V, a_from_w
 from smartcharge.core.window import WeeklySchedule
 from smartcharge.ocpp.domain import (
     ChargingLimitNotice,
@@ -51,7 +53,7 @@ from smartcharge.policy.charge_point import ChargePointState, StepInputs, step_c
 from smartcharge.policy.default_hours import GB_DEFAULT_HOURS, FirstUseChoice, ScheduleTable
 from smartcharge.policy.modes import Mode, select_mode
 from smartcharge.policy.random_delay import validate_max_delay_s
-from smartcharge.station import customer_data
+from smartcharge.station import composite, customer_data
 from smartcharge.station.authorization import LocalAuthorization
 from smartcharge.station.ev import EV
 from smartcharge.station.outbox import Outbox
@@ -59,12 +61,6 @@ from smartcharge.station.reservations import Reservation, Reservations
 
 logger = logging.getLogger(__name__)
 
-_PURPOSE_CODE = {
-    ProfilePurpose.STATION_MAX: profile_stack.STATION_MAX,
-    ProfilePurpose.EXTERNAL_CONSTRAINTS: profile_stack.EXTERNAL_CONSTRAINTS,
-    ProfilePurpose.TX_DEFAULT: profile_stack.TX_DEFAULT,
-    ProfilePurpose.TX: profile_stack.TX,
-}
 #: Profile id the station uses for a limit set by its local EMS (NotifyChargingLimit, K12).
 LOCAL_EMS_PROFILE_ID = 900_001
 #: Device-model variables this station exposes (OCPP 2.0.1 B05/B06 Get/SetVariables).
@@ -93,6 +89,8 @@ class StationConfig:
     max_delay_s: int = 600
     meter_interval_s: int = 60
     dsr_agreement: bool = False
+    phases: int = 1  # a GB home charge point is single phase
+    nominal_voltage_v: float = NOMINAL_VOLTAGE_V  # A -> W for profiles in A (K01)
 
     def __post_init__(self) -> None:
         validate_max_delay_s(self.max_delay_s)
@@ -102,12 +100,23 @@ class StationConfig:
             raise ValidationError(
                 "meter_interval_s", self.meter_interval_s, "meter values at most once a second"
             )
+        if self.phases not in (1, 2, 3):
+            raise ValidationError("phases", self.phases, "a charge point has 1, 2 or 3 phases")
 
 
 @functools.cache
 def shipped_table() -> ScheduleTable:
     """The shipped default-hours table, built once per process (about 0.1 s) and shared read-only."""
     return ScheduleTable.build([GB_DEFAULT_HOURS])
+
+
+def _validity_overlaps(a: ChargingProfile, b: ChargingProfile) -> bool:
+    """[validFrom, validTo) of two profiles meet (an absent bound is open)."""
+    a_from = a.valid_from.timestamp() if a.valid_from else -np.inf
+    b_from = b.valid_from.timestamp() if b.valid_from else -np.inf
+    a_to = a.valid_to.timestamp() if a.valid_to else np.inf
+    b_to = b.valid_to.timestamp() if b.valid_to else np.inf
+    return bool(a_from < b_to and b_from < a_to)
 
 
 def _at(now_s: float) -> datetime:
@@ -131,6 +140,7 @@ class EmulatedChargePoint:
         self.comms_ok = False
         self.ev: EV | None = None
         self.transaction_id: str | None = None
+        self._tx_started_s: float | None = None  # Relative schedules start here (K01)
         self._seq_no = 0
         self.energy_wh = 0.0
         self.power_w = 0.0
@@ -160,25 +170,27 @@ class EmulatedChargePoint:
 
     # ---- the control loop ------------------------------------------------------------------
 
-    def _layer_limits(self, now_s: int) -> np.ndarray:
-        profiles = [
-            p for p in self._profiles.values() if p.valid_from is None or p.valid_from.timestamp() <= now_s
+    def _applicable_profiles(self) -> list[ChargingProfile]:
+        """Profiles that bound this EVSE now: all but a TxProfile of another transaction."""
+        return [
+            p
+            for p in self._profiles.values()
+            if p.purpose is not ProfilePurpose.TX or p.transaction_id == self.transaction_id
         ]
-        if self.transaction_id is not None:
-            profiles = [p for p in profiles if p.transaction_id in (None, self.transaction_id)]
-        leading = profile_stack.leading_limits_w(
-            np.array([_PURPOSE_CODE[p.purpose] for p in profiles], dtype=np.int64),
-            np.array([p.stack_level for p in profiles], dtype=np.int64),
-            np.array([p.limit_w for p in profiles], dtype=np.float64),
-            np.array(
-                [
-                    profile_stack.NO_END if p.valid_to is None else int(p.valid_to.timestamp())
-                    for p in profiles
-                ],
-                dtype=np.int64,
-            ),
-            now_s,
+
+    def _leading_w(self, at_s: float) -> np.ndarray:
+        return composite.leading_limits_w(
+            self._applicable_profiles(),
+            at_s,
+            self._tx_started_s,
+            self.config.phases,
+            self.config.nominal_voltage_v,
         )
+
+    def _layer_limits(self, now_s: int) -> np.ndarray:
+        """ARB-5 layers from the profiles in force at ``now_s``: each schedule's period at that
+        instant (K01, K08), so the limit follows the schedules as the ticks go by."""
+        leading = self._leading_w(now_s)
         limits = np.full((1, N_LAYERS), np.inf)
         plugged = self.transaction_id is not None and self.ev is not None
         limits[0, LimitSource.SAFETY - 1] = self.config.rated_power_w if plugged else 0.0
@@ -196,6 +208,7 @@ class EmulatedChargePoint:
         if self._start_pending is not None:
             trigger, id_token = self._start_pending
             self._start_pending = None
+            self._tx_started_s = now_s  # the clock was not known at the plug-in
             self._report_start(trigger, id_token)
         self._account_energy(dt_s)
         t = int(now_s)
@@ -290,6 +303,7 @@ class EmulatedChargePoint:
             raise ValidationError("availability", self.availability, "the EVSE is Inoperative (G03)")
         self.ev = ev
         self.transaction_id = str(uuid.uuid4())
+        self._tx_started_s = self.now_s
         self._seq_no = 0
         self.reservations.use(id_token)  # H03: the reserving token's session uses it up
         if self._last_tick_s is None:
@@ -315,6 +329,7 @@ class EmulatedChargePoint:
         )
         self._queue_tx("Ended", trigger, stop_reason=reason)
         self.transaction_id = None
+        self._tx_started_s = None
         self.ev = None
         self._override = False
         self._profiles = {k: p for k, p in self._profiles.items() if p.purpose is not ProfilePurpose.TX}
@@ -350,15 +365,66 @@ class EmulatedChargePoint:
     # ---- StationDevice: what the CSMS asks ----------------------------------------------------
 
     def set_charging_profile(self, profile: ChargingProfile) -> bool:
-        if profile.purpose is ProfilePurpose.TX and profile.transaction_id != self.transaction_id:
-            logger.info(
-                "%s: TxProfile for unknown transaction %s refused", self.station_id, profile.transaction_id
+        return self.install_profile(profile) is None
+
+    def install_profile(self, profile: ChargingProfile, same_level_conflicts: bool = True) -> str | None:
+        """K01 on the station: None when the profile is installed, else the statusInfo reasonCode.
+
+        A profile with the id of one held replaces it (K01.FR.05). ``same_level_conflicts``
+        (2.0.1, K01.FR.39): another id with the same purpose, stack level and EVSE (and, for a
+        TxProfile, transaction) whose validity overlaps is Rejected, so two profiles of one
+        level are never in force at once. 1.6 has no such rule here: the CEM holds its site and
+        response-DSR limits as two ChargePointMaxProfiles at one level (the lower counts).
+        """
+        if profile.evse_id not in (0, 1):
+            return "UnknownEvse"  # K01.FR.28: this station has one EVSE
+        schedule = composite.schedule_of(profile)
+        if profile.purpose is ProfilePurpose.STATION_MAX:
+            if profile.evse_id != 0:
+                return "InvalidValue"  # K01.FR.03: a ChargingStationMaxProfile is for EVSE 0
+            if schedule.kind == "Relative":
+                return "InvalidValue"  # K01.FR.38
+        if profile.purpose is ProfilePurpose.TX:
+            if self.transaction_id is None:
+                logger.info("%s: TxProfile with no transaction refused", self.station_id)
+                return "TxNotFound"  # K01.FR.09
+            if profile.transaction_id != self.transaction_id:
+                logger.info(
+                    "%s: TxProfile for unknown transaction %s refused",
+                    self.station_id,
+                    profile.transaction_id,
+                )
+                return "TxNotFound"  # K01.FR.33
+        if profile.schedule is not None and schedule.kind != "Relative" and schedule.start_at is None:
+            # startSchedule is required for Absolute and Recurring (K01.FR.40); taken leniently
+            # as the time received, which is what a CSMS that leaves it out means.
+            profile = dataclasses.replace(
+                profile, schedule=dataclasses.replace(schedule, start_at=self._now())
             )
-            return False
+        if same_level_conflicts:
+            for held in self._profiles.values():
+                if held.profile_id in (profile.profile_id, LOCAL_EMS_PROFILE_ID):
+                    continue
+                if (
+                    held.purpose is profile.purpose
+                    and held.stack_level == profile.stack_level
+                    and held.evse_id == profile.evse_id
+                    and held.transaction_id == profile.transaction_id
+                    and _validity_overlaps(held, profile)
+                ):
+                    logger.info(
+                        "%s: profile %d refused: profile %d has %s stack level %d",
+                        self.station_id,
+                        profile.profile_id,
+                        held.profile_id,
+                        profile.purpose.value,
+                        profile.stack_level,
+                    )
+                    return "DuplicateProfile"
         self._profiles[profile.profile_id] = profile
         if profile.randomised_upstream:
             self._upstream_randomised = True
-        return True
+        return None
 
     def clear_charging_profile(
         self, profile_id: int | None, purpose: ProfilePurpose | None, stack_level: int | None = None
@@ -381,9 +447,29 @@ class EmulatedChargePoint:
         return tuple(self._profiles.values())
 
     def composite_limit_w(self) -> float | None:
-        limits = self._layer_limits(int(self.now_s))
-        limits[0, LimitSource.SAFETY - 1] = self.config.rated_power_w
-        return float(np.min(limits))
+        """The composite limit now (K08), the hardware's rating when nothing else bounds it."""
+        return composite.composite_limit_w(self._leading_w(int(self.now_s)), self.config.rated_power_w)
+
+    def composite_schedule(
+        self, duration_s: int, evse_id: int, rate_unit: str = "W"
+    ) -> tuple[datetime, list[tuple[int, float]], int]:
+        """K08 / 1.6 GetCompositeSchedule from now for ``duration_s``: the start, (offset in s,
+        limit in ``rate_unit``) at each change, and the phases an A limit is per. EVSE 0 and
+        EVSE 1 give the same: the station's one EVSE is all it draws."""
+        start_s = int(self.now_s)
+        periods_w = composite.composite_schedule_w(
+            self._applicable_profiles(),
+            start_s,
+            duration_s,
+            self._tx_started_s,
+            self.config.rated_power_w,
+            self.config.phases,
+            self.config.nominal_voltage_v,
+        )
+        if rate_unit == "A":
+            volts = self.config.nominal_voltage_v
+            periods_w = [(t, a_from_w(w, volts, self.config.phases)) for t, w in periods_w]
+        return _at(start_s), periods_w, self.config.phases
 
     def get_variable(self, ref: VariableRef) -> VariableResult:
         if self.auth.owns_variable(ref):  # LocalAuthListCtrlr (D01, 1.6 Local Auth List)
@@ -533,15 +619,9 @@ class EmulatedChargePoint:
             return False
         if profile is not None:
             assert self.transaction_id is not None
-            self.set_charging_profile(
-                ChargingProfile(
-                    profile.profile_id,
-                    profile.stack_level,
-                    ProfilePurpose.TX,
-                    profile.limit_w,
-                    profile.valid_to,
-                    self.transaction_id,
-                    profile.randomised_upstream,
+            self.install_profile(
+                dataclasses.replace(
+                    profile, purpose=ProfilePurpose.TX, transaction_id=self.transaction_id, evse_id=1
                 )
             )
         return True

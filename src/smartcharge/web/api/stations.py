@@ -223,22 +223,45 @@ async def register_station(request: Request, body: Registration) -> Registration
     "/stations/{station_id}/password",
     response_model=RegistrationOut,
     dependencies=[Operator],
-    responses={404: {"description": "Not registered"}},
+    responses={
+        404: {"description": "Not registered"},
+        409: {"description": "Not connected, or the station refused the new password (the old stays)"},
+        504: {"description": "The station did not answer"},
+    },
 )
 async def rotate_password(
     request: Request, station_id: StationPath, body: Credentials | None = None
 ) -> RegistrationOut:
-    """A new password (the operator's own or a random one, returned once); the live connection
-    stays, the next handshake needs the new password."""
+    """Rotate a connected station's password (OCPP 2.0.1 A01): the operator's own or a random one
+    (returned once) goes to the station (SetVariables SecurityCtrlr.BasicAuthPassword; 1.6:
+    ChangeConfiguration AuthorizationKey) and the CEM accepts it, and only it, once the station
+    answers Accepted; the station reconnects with it. A station that is not connected cannot
+    learn a new password: 409, nothing changes (re-register it with PUT to set credentials
+    configured on the station by hand)."""
     services = get_services(request)
-    await _details_or_404(services, station_id)
-    password = None if body is None else body.password
-    shown = await asyncio.to_thread(
-        registration.set_credentials, services.stations, station_id, None, password
-    )
     details = await _details_or_404(services, station_id)
-    request.state.audit_detail = "password rotated"
-    return RegistrationOut(station_id=station_id, security_profile=details.security_profile, password=shown)
+    state = services.gateway.stations.get(station_id)
+    if state is None or state.link is None:
+        raise HTTPException(
+            409,
+            f"station {station_id!r} is not connected: a password is rotated over OCPP (A01) so the"
+            " station learns it; nothing was changed. To set credentials configured on the station"
+            " by hand, re-register it (PUT /api/v1/stations/{id})",
+        )
+    given = None if body is None else body.password
+    password = registration.rotation_password(details.security_profile, given)
+    try:
+        status = await services.gateway.security.rotate_password(station_id, password)
+    except TimeoutError:
+        raise HTTPException(504, f"station {station_id!r} did not answer the new password") from None
+    request.state.audit_detail = f"password rotation: station answered {status}"
+    if status != "Accepted":
+        raise HTTPException(409, f"station {station_id!r} answered {status}: the old password stays")
+    return RegistrationOut(
+        station_id=station_id,
+        security_profile=details.security_profile,
+        password=None if given is not None else password,
+    )
 
 
 @router.put(

@@ -143,7 +143,7 @@ class PGMFeeder:
         )
         u_bus = np.asarray(out[ComponentType.node]["u"])
         u_load = u_bus[:, net.load_bus, net.load_phase]
-        other = _other_phases(net, p3)
+        other = other_phases(net, p3)
         return FlowBatch(
             u_load_v=u_load,
             u_bus_v=u_bus,
@@ -179,7 +179,7 @@ def phase_loads(
     return p3, q3
 
 
-def _other_phases(net: LVNetwork, p3: FloatArray) -> tuple[np.ndarray, np.ndarray] | None:
+def other_phases(net: LVNetwork, p3: FloatArray) -> tuple[np.ndarray, np.ndarray] | None:
     """(loads, phases) off each load's own phase that carry power at some step, or None."""
     drawn = np.any(p3 != 0.0, axis=0)  # (n_load, 3)
     drawn[np.arange(net.n_load), net.load_phase] = False
@@ -187,4 +187,4 @@ def _other_phases(net: LVNetwork, p3: FloatArray) -> tuple[np.ndarray, np.ndarra
     return (loads, phases) if loads.size else None
 
 
-__all__ = ["FlowBatch", "PGMFeeder", "phase_loads"]
+__all__ = ["FlowBatch", "PGMFeeder", "other_phases", "phase_loads"]

@@ -13,9 +13,10 @@ import numpy as np
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import FloatArray, IntArray
+from smartcharge.grid.flowmemo import FlowMemo, StepResults
 from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
-from smartcharge.grid.pgm import FlowBatch, PGMFeeder
+from smartcharge.grid.pgm import FlowBatch, PGMFeeder, other_phases, phase_loads
 from smartcharge.grid.reduction import reduce_network
 from smartcharge.grid.screening import Screen
 
@@ -47,12 +48,15 @@ class FeederSolver:
         q_load_var: FloatArray,
         chunk_steps: int = 1440,
         screen: Screen | None = None,
+        memo: FlowMemo | None = None,
     ) -> StepSummary:
         """Per-step extremes for ``T`` steps of (T, n_load) customer loads, or (T, n_load, 3) per
         phase (a three-phase charger at a home's bus; issue 14 item 3).
 
         With a ``screen`` (single-phase loads only), steps it proves safe are not solved and
-        carry their bounds instead.
+        carry their bounds instead. With a ``memo`` (:mod:`~smartcharge.grid.flowmemo`), steps whose
+        loads it has seen solved are taken from it and the rest are solved and kept: the numbers
+        are exactly those of solving every step.
         """
         if chunk_steps < 1:
             raise ValidationError("chunk_steps", chunk_steps, "must be >= 1")
@@ -60,10 +64,20 @@ class FeederSolver:
         q = np.asarray(q_load_var, dtype=np.float64)
         if screen is not None and p.ndim != 2:
             raise ValidationError("screen", "per-phase loads", "the screen takes (T, n_load) loads only")
+        if screen is not None and memo is not None:
+            raise ValidationError("memo", "with a screen", "a screened solve takes no memo")
+        if memo is not None:
+            if memo.network is not self.network:
+                raise ValidationError(
+                    "memo", memo.network.name, f"was made for another feeder than {self.network.name}"
+                )
+            memo.check_steps(p.shape[0])
         parts: list[StepSummary] = []
         for start in range(0, p.shape[0], chunk_steps):
             pc, qc = p[start : start + chunk_steps], q[start : start + chunk_steps]
-            if screen is None:
+            if memo is not None:
+                parts.append(self._solve_memo(start, pc, qc, memo))
+            elif screen is None:
                 parts.append(self.summarise(self._pgm.run(pc, qc)))
             else:
                 parts.append(self._solve_screened(pc, qc, screen))
@@ -82,6 +96,32 @@ class FeederSolver:
             for key, values in out.items():
                 values[todo] = getattr(exact, key)
         return StepSummary(**out, screened=safe)
+
+    def _solve_memo(self, start: int, p: FloatArray, q: FloatArray, memo: FlowMemo) -> StepSummary:
+        """One chunk through the memo: the same extremes as :meth:`summarise`, over the same
+        voltages (each customer's own phase, and the other phases any customer of the chunk
+        draws from), whichever steps were solved now."""
+        net = self.network
+        p3, q3 = phase_loads(net, p, q)
+        res = StepResults.empty(p3.shape[0], net.n_load)
+        found, on_ref, keys = memo.lookup(start, p3, q3, res)
+        todo = np.flatnonzero(~found)
+        if todo.size:
+            batch = self._pgm.run(p3[todo], q3[todo])
+            res.u_bus_phase_v[todo] = batch.u_bus_v[:, net.load_bus, :]
+            res.line_loading_pu[todo] = (batch.i_line_a.max(axis=2) / net.i_max_a).max(axis=1)
+            res.trafo_loading_pu[todo] = batch.i_trafo_lv_a.max(axis=1) / self._rated_lv_a
+            memo.store(start, todo, on_ref, keys, res)
+        u = res.u_bus_phase_v[:, np.arange(net.n_load), net.load_phase]
+        other = other_phases(net, p3)
+        if other is not None:
+            u = np.hstack([u, res.u_bus_phase_v[:, other[0], other[1]]])
+        return StepSummary(
+            u_min_v=u.min(axis=1),
+            u_max_v=u.max(axis=1),
+            line_loading_pu=res.line_loading_pu,
+            trafo_loading_pu=res.trafo_loading_pu,
+        )
 
     def summarise(self, batch: FlowBatch) -> StepSummary:
         """Reduce one batch to the extremes the limits need."""
@@ -131,6 +171,9 @@ def customer_loads(household_w: FloatArray, n_load: int) -> FloatArray:
     if n_load < 1:
         raise ValidationError("n_load", n_load, "a feeder needs at least one connection point")
     out = np.zeros((hh.shape[0], n_load))
+    if hh.shape[1] == n_load:  # one household per point (the study's case): the same sums, at once
+        out += hh
+        return out
     np.add.at(out.T, np.arange(hh.shape[1]) % n_load, hh.T)
     return out
 

@@ -9,6 +9,7 @@ curve and per-consumer cost and carbon.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -19,9 +20,10 @@ import numpy as np
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.feeders import get_feeder
+from smartcharge.grid.flowmemo import FlowMemo, digest
 from smartcharge.grid.limits import GridLimits, StepSummary
 from smartcharge.grid.network import LVNetwork
-from smartcharge.grid.timeseries import FeederSolver, customer_phase_loads
+from smartcharge.grid.timeseries import FeederSolver, customer_loads, customer_phase_loads
 from smartcharge.study.loads import (
     Fleet,
     HouseholdLoads,
@@ -110,6 +112,38 @@ def _solver(name: str, params: tuple[tuple[str, float | int], ...]) -> FeederSol
     return FeederSolver(get_feeder(name, **dict(params)))
 
 
+#: flow memos kept per worker process: one per feeder and base load (feeder and seed), LRU
+MEMO_SLOTS = 4
+_memos: OrderedDict[tuple[int, bytes], FlowMemo] = OrderedDict()
+
+
+def flow_memo(solver: FeederSolver, loads: HouseholdLoads) -> FlowMemo:
+    """This worker's memo of solved steps for the feeder and the loads' base load (issue 14 "Speed").
+
+    The base load alone, on each home's phase, is the memo's reference: the steps where no car
+    draws are solved once per feeder and seed for every strategy and penetration (the base load is
+    the same for them all; the memo checks that by the bits, so a different one gets its own).
+    """
+    net = solver.network
+    base = np.asarray(loads.base_w, dtype=np.float64)
+    ref_p = customer_loads(base, net.n_load)
+    ref_q = customer_loads(reactive_var(base, np.zeros_like(base)), net.n_load)
+    key = (id(solver), digest(ref_p, ref_q))
+    memo = _memos.get(key)
+    if memo is None or memo.network is not net:
+        memo = FlowMemo(net, ref_p, ref_q)
+        _memos[key] = memo
+        while len(_memos) > MEMO_SLOTS:
+            _memos.popitem(last=False)
+    _memos.move_to_end(key)
+    return memo
+
+
+def clear_flow_memos() -> None:
+    """Forget every memo of this process (benchmarks time the cases with and without)."""
+    _memos.clear()
+
+
 def network_of(case: Case) -> LVNetwork:
     return _solver(case.feeder_name, case.feeder_params).original
 
@@ -145,7 +179,7 @@ def household_loads(
 
 
 def network_aware_loads(
-    case: Case, solver: FeederSolver, provider: LoadProvider
+    case: Case, solver: FeederSolver, provider: LoadProvider, reuse: bool = True
 ) -> tuple[StackedLoads, Any, float]:
     """The same cars and stays as every other strategy (the fleet run uncontrolled), re-planned
     against the feeder's headroom (issue 14 item 5)."""
@@ -154,7 +188,15 @@ def network_aware_loads(
     config = network_aware_config(dict(case.strategy_config))
     plain = replace(case, strategy_key="uncontrolled", strategy_config=())
     loads = household_loads(plain, solver.network.n_load, provider, solver.network.load_phase)
-    plan = plan_network_aware(solver, loads, GridLimits(*case.limits), case.tariffs[0], config, case.step_s)
+    plan = plan_network_aware(
+        solver,
+        loads,
+        GridLimits(*case.limits),
+        case.tariffs[0],
+        config,
+        case.step_s,
+        memo=flow_memo(solver, loads) if reuse else None,
+    )
     charger = getattr(loads, "charger_power_w", None)
     rated = (
         float("nan") if charger is None else float(np.asarray(charger)[np.asarray(loads.has_ev)].sum() / 1e3)
@@ -210,14 +252,18 @@ def _deliverable_kwh(loads: HouseholdLoads, extras: dict[str, Any]) -> float:
     return float(np.minimum(np.asarray(stays.energy_kwh), possible).sum())
 
 
-def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
-    """Fleet run -> customer loads -> asymmetric power flow for every step -> per-step extremes."""
+def run_case(case: Case, provider: LoadProvider = fleet_loads, reuse: bool = True) -> CaseResult:
+    """Fleet run -> customer loads -> asymmetric power flow for every step -> per-step extremes.
+
+    ``reuse``: take the steps this worker has already solved for the same feeder and loads from
+    its :func:`flow_memo` (the numbers are the same bit for bit; off, every step is solved).
+    """
     solver = _solver(case.feeder_name, case.feeder_params)
     net = solver.network
     extras: dict[str, Any] = {}
     loads: HouseholdLoads
     if case.strategy_key == "network_aware":
-        loads, plan, rated_kw = network_aware_loads(case, solver, provider)
+        loads, plan, rated_kw = network_aware_loads(case, solver, provider, reuse)
         extras = {
             "rated_ev_kw": rated_kw,
             "checks": plan.checks,
@@ -234,7 +280,7 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
     household_w = loads.base_w + loads.ev_w
     p, q = phase_loads_of(loads, net)
     extras["ev_kwh_by_phase"] = ev_kwh_by_phase(loads, net, case.step_s)
-    summary = solver.solve(p, q)
+    summary = solver.solve(p, q, memo=flow_memo(solver, loads) if reuse else None)
     has_ev = np.asarray(loads.has_ev, dtype=bool)
     n_ev = int(has_ev.sum())
     per_ev = max(n_ev, 1)
@@ -273,8 +319,11 @@ def run_case(case: Case, provider: LoadProvider = fleet_loads) -> CaseResult:
 
 
 __all__ = [
+    "MEMO_SLOTS",
     "Case",
     "CaseResult",
+    "clear_flow_memos",
+    "flow_memo",
     "ev_kwh_by_phase",
     "household_loads",
     "network_aware_loads",

@@ -38,6 +38,7 @@ import numpy as np
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.tariff import get_tariff
 from smartcharge.core.units import FloatArray, IntArray
+from smartcharge.grid.flowmemo import FlowMemo
 from smartcharge.grid.headroom import Headroom, Sensitivity, headroom, sensitivities
 from smartcharge.grid.limits import LIMIT_ORDER, GridLimits
 from smartcharge.grid.network import LVNetwork
@@ -117,8 +118,13 @@ def plan_network_aware(
     tariff_id: str,
     config: NetworkAwareConfig,
     step_s: int,
+    memo: FlowMemo | None = None,
 ) -> NetworkPlan:
-    """Plan every stay of ``loads`` against the feeder's headroom, checked by the power flow."""
+    """Plan every stay of ``loads`` against the feeder's headroom, checked by the power flow.
+
+    ``memo``: solved steps to reuse (:mod:`~smartcharge.grid.flowmemo`); the base-load flow and
+    every check's steps where no car draws come from it once the feeder's base load is known.
+    """
     stays_in = getattr(loads, "stays", None)
     if stays_in is None:
         raise ValidationError(
@@ -152,7 +158,7 @@ def plan_network_aware(
     for ph in range(3):
         on = net.load_phase == ph
         phase_base[:, ph] = slot_p[np.arange(n_plan_slots) % n_slots][:, on].sum(axis=1)
-    base_flags = solver.solve(base_p, base_q).breaches(limits)  # what no plan can remove
+    base_flags = solver.solve(base_p, base_q, memo=memo).breaches(limits)  # what no plan can remove
     checks, breach_steps = 0, 0
     pieces = _Pieces.empty()
     for checks in range(1, config.max_checks + 1):
@@ -164,7 +170,7 @@ def plan_network_aware(
             pieces = _plan(stays, room, n_slots, slot_start, slot_s, price, phase_base, net.load_phase)
         ev_hh = pieces.series(time_s, step_s, n_hh)
         p = base_p + customer_loads(ev_hh, net.n_load)
-        summary = solver.solve(p, base_q)
+        summary = solver.solve(p, base_q, memo=memo)
         flags = summary.breaches(limits)
         caused = flags & ~base_flags  # breaches the charging made
         breach_steps = int(flags.any(axis=1).sum())

@@ -1,7 +1,10 @@
 """Run study cases on Dask (``dask.distributed``): a local cluster by default, or a scheduler address.
 
-Each case is one task; results are put back in case order, so the numbers do not depend on the
-number of workers or on which worker ran what (every draw is seeded by the case). ``workers=0``
+Cases that share a feeder, a seed and a penetration (the strategies of one fleet: the same cars,
+the same base load) go to one task, so the worker solves the steps they share once (issue 14
+"Speed", :func:`~smartcharge.study.cases.flow_memo`); results are put back in case order, so the
+numbers do not depend on the number of workers or on which worker ran what (every draw is seeded
+by the case). ``workers=0``
 runs the cases in this process, without Dask (for debugging and the single-process baseline).
 Progress goes to a callback (the CLI draws a rich progress bar) and to the log.
 """
@@ -34,15 +37,17 @@ def run_cases(
         raise ValidationError("workers", workers, "must be >= 0 (0 runs in this process)")
     if len({c.index for c in cases}) != len(cases):
         raise ValidationError("cases.index", [c.index for c in cases], "each case needs its own index")
-    task = partial(run_case, provider=provider)
+    task = partial(run_group, provider=provider)
+    groups = case_groups(cases)
     total = len(cases)
     done = 0
     results: dict[int, CaseResult] = {}
     if scheduler is None and workers == 0:
-        for case in cases:
-            results[case.index] = task(case)
-            done += 1
-            _report(progress, done, total)
+        for group in groups:
+            for case in group:
+                results[case.index] = run_case(case, provider)
+                done += 1
+                _report(progress, done, total)
         return [results[c.index] for c in cases]
 
     from dask.distributed import Client, as_completed
@@ -55,17 +60,33 @@ def run_cases(
         client = Client(scheduler)  # type: ignore[no-untyped-call]
     try:
         log.info("running %d cases on %s", total, client.scheduler.address if client.scheduler else scheduler)
-        futures = client.map(task, list(cases), pure=False)
-        index_of = {f.key: c.index for f, c in zip(futures, cases, strict=True)}
+        futures = client.map(task, groups, pure=False)
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            results[index_of[future.key]] = future.result()
-            done += 1
+            group_results = future.result()
+            for result in group_results:
+                results[result.case.index] = result
+            done += len(group_results)
             _report(progress, done, total)
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
     return [results[c.index] for c in cases]
+
+
+def case_groups(cases: Sequence[Case]) -> list[tuple[Case, ...]]:
+    """Cases of one feeder, seed and penetration together (in the order they first appear)."""
+    groups: dict[tuple[object, ...], list[Case]] = {}  # insertion order: first appearance
+    for case in cases:
+        key: tuple[object, ...] = (case.feeder_name, case.feeder_params, case.fleet, case.seed)
+        key += (case.penetration, case.start, case.days, case.step_s)  # the same cars, same steps
+        groups.setdefault(key, []).append(case)
+    return [tuple(g) for g in groups.values()]
+
+
+def run_group(cases: Sequence[Case], provider: LoadProvider = fleet_loads) -> list[CaseResult]:
+    """One task: the cases of a group, one after another in this worker (sharing its flow memo)."""
+    return [run_case(case, provider) for case in cases]
 
 
 def local_cluster(workers: int) -> Any:
@@ -92,4 +113,4 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-__all__ = ["Progress", "local_cluster", "run_cases"]
+__all__ = ["Progress", "case_groups", "local_cluster", "run_cases", "run_group"]

@@ -19,6 +19,7 @@ from smartcharge.sim.population import (
     household_base_w,
     office_shape,
     place_households,
+    profile_w,
 )
 from smartcharge.sim.reference_year import reference_index
 
@@ -118,6 +119,18 @@ def test_base_load_keeps_the_common_cold_day() -> None:
         ]
         assert any(np.array_equal(series[:, h], c) for c in candidates)
     assert np.abs(SHIFT_HALF_HOURS).max() * 1800 <= 3600
+
+
+def test_household_base_load_is_each_households_row_of_the_profile_table() -> None:
+    """Issue 14 "Speed": the base load is read for the households' own profiles only, and is the
+    same array (values and layout) as the rows of the full profile table."""
+    base = load_base_demand()
+    households, _ = place_households(np.array([40, 25]), np.array([0.5, 1.0]), base, seed=3)
+    t = int(START.timestamp()) + 60 * np.arange(3 * 1440, dtype=np.int64)
+    series = household_base_w(base, households, t)
+    table = profile_w(base, t)[households.profile].T
+    np.testing.assert_array_equal(series, table)
+    assert series.dtype == table.dtype and series.strides == table.strides
 
 
 def test_a_site_with_no_base_load_and_an_office_site() -> None:

@@ -32,8 +32,9 @@ from smartcharge.grid.pgm import phase_loads
 
 _Key = tuple[int, bytes]
 
-#: other (non-reference) steps kept per memo: ~1.3 kB each on the reduced IEEE feeder
-DEFAULT_MAX_ROWS = 60_000
+#: other (non-reference) steps kept per memo, about the distinct ones of a task (one feeder, seed
+#: and penetration: ~23,000 a week at 100 % on the IEEE feeder); ~1.5 kB each there
+DEFAULT_MAX_ROWS = 25_000
 
 
 @dataclass

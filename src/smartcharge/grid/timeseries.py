@@ -155,7 +155,11 @@ def customer_phase_loads(
         raise ValidationError("ev_phase_share", share.shape, f"must be ({h}, 3)")
     has_ev = share.sum(axis=1) > 0
     share = np.where(has_ev[:, None], share, home)  # no EV: nothing to spread, keep the home's phase
-    per_household: FloatArray = base[:, :, None] * home[None] + ev[:, :, None] * share[None]
+    # base x home + ev x share, one phase at a time (the same products and sums, long inner loops)
+    per_household: FloatArray = np.empty((steps, h, 3))
+    for k in range(3):
+        np.multiply(base, home[:, k], out=per_household[:, :, k])
+        per_household[:, :, k] += ev * share[:, k]
     if h == n_load:  # one household per connection point, in order (the study's case)
         return per_household
     out = np.zeros((steps, n_load, 3))

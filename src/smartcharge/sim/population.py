@@ -149,8 +149,14 @@ def group_base_w(
 
 
 def household_base_w(base: BaseDemand, households: Households, times_s: IntArray) -> FloatArray:
-    """Base demand of each household, shape (T, H)."""
-    result: FloatArray = profile_w(base, times_s)[households.profile].T
+    """Base demand of each household, shape (T, H): row ``profile`` of :func:`profile_w`, read
+    for the households' own profiles only (not every home at every shift; issue 14 "Speed")."""
+    t = np.asarray(times_s, dtype=np.int64)
+    shifts = SHIFT_HALF_HOURS * _HALF_HOUR_S
+    home, shift = np.divmod(np.asarray(households.profile, dtype=np.int64), shifts.size)
+    idx = reference_index(t[None, :] + shifts[:, None], base.start_s)  # (shifts, T)
+    per_household = base.base_w[home[:, None], idx[shift]].astype(np.float64)  # (H, T)
+    result: FloatArray = per_household.T
     return result
 
 

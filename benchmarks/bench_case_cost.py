@@ -122,7 +122,7 @@ def main() -> None:
         hours[mode] = ((2 * ieee_s + 103 * pop_s) * runs + 15 * ieee_s) * week / 3600
     for kind in ("ieee", "population"):
         table.add_row(f"{kind} case, mean", *(f"{np.mean(cpu[m][kind]):.3f}" for m in MODES))
-        table.add_row("  of which network_aware", *(f"{np.mean(aware[m][kind]):.3f}" for m in MODES))
+        table.add_row(f"{kind} network_aware case, mean", *(f"{np.mean(aware[m][kind]):.3f}" for m in MODES))
     table.add_row("full study, core-hours", *(f"{hours[m]:.1f}" for m in MODES))
     table.add_row("cores for <= 1 h", *(f"{int(np.ceil(hours[m]))}" for m in MODES))
     console.print(table)

@@ -13,6 +13,7 @@ Timelines are built from the policy layer's own rules: tariff windows from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -65,8 +66,18 @@ def tariff_window_timeline(
     return timeline_from_mask(minutes, allowed, delayable=True)
 
 
+@cache
+def _gb_default_table() -> ScheduleTable:
+    """The shipped default hours' table, built once per process (its wait table takes ~0.1 s to
+    build, once per default-hours case otherwise; issue 14 "Speed"); read-only, as it is shared."""
+    table = ScheduleTable.gb_default()
+    table.allowed.setflags(write=False)
+    table.wait_min.setflags(write=False)
+    return table
+
+
 def _default_hours_allowed(minutes: IntArray, table: ScheduleTable | None) -> BoolArray:
-    schedule = table if table is not None else ScheduleTable.gb_default()
+    schedule = table if table is not None else _gb_default_table()
     state = DefaultHoursState.shipped(minutes.shape[0])
     return is_charging_allowed(state, schedule, local_fields(minutes).minute_of_week, minutes)
 

@@ -128,7 +128,7 @@ def flow_memo(solver: FeederSolver, loads: HouseholdLoads) -> FlowMemo:
     base = np.asarray(loads.base_w, dtype=np.float64)
     ref_p = customer_loads(base, net.n_load)
     ref_q = customer_loads(reactive_var(base, np.zeros_like(base)), net.n_load)
-    key = (id(solver), digest(ref_p, ref_q))
+    key = (id(solver), digest(ref_p))  # ref_q follows from ref_p
     memo = _memos.get(key)
     if memo is None or memo.network is not net:
         memo = FlowMemo(net, ref_p, ref_q)

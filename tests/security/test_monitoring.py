@@ -83,3 +83,19 @@ def test_periodic_monitors_report_on_their_period_and_on_the_clock() -> None:
     assert {t for _, _, t in reported} == {"Periodic"}
     assert monitoring.set_level(2) == "Accepted"  # severity 3 is above the level: no more reports
     assert monitoring.evaluate(device, datetime.fromtimestamp(1_000_100, UTC)) == []
+
+
+async def test_a_plug_in_notification_is_stored_but_is_not_an_alert(rig: Rig) -> None:
+    """G05/N07: the HardWiredNotification a station sends at every plug-in (connector Occupied) is a
+    state change, kept as a notice; only a tripped monitor is an alert for the operator (it used to
+    be counted and logged at WARNING as an alert on every plug-in)."""
+    from smartcharge.station.ev import EV
+
+    rig.station.device.plug_in(EV(soc=0.5, capacity_kwh=60.0))
+    await wait_for(
+        lambda: bool(rig.cem.store.details.notices("P3", "NotifyEvent")),
+        what="the plug-in's NotifyEvent stored",
+    )
+    notice = rig.cem.store.details.notices("P3", "NotifyEvent")[0]
+    assert "HardWiredNotification" in notice.summary
+    assert rig.cem.gateway.security.alerts == []

@@ -44,6 +44,11 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     assert {row["strategy"] for row in hosting} == {"uncontrolled", "go_window_delay_600s", "network_aware"}
     # Issue 14 items 6-7: both numbers (with service quality and on the limits alone), over two seeds.
     assert all(row["seeds"] == "2" and "-" in row["hosted_evs_range"] for row in hosting)
+    # Both service bases from the same runs (quick.yaml judges against what the stays could take):
+    # against the energy asked, a stay too short for its charger also counts, so never more hosted.
+    for row in hosting:
+        asked = float(row["hosted_evs_asked_basis_median"].lstrip(">="))
+        assert asked <= float(row["hosted_evs_median"].lstrip(">=")), row
     aware = {r["feeder"]: r for r in hosting if r["strategy"] == "network_aware"}
     dumb = {r["feeder"]: r for r in hosting if r["strategy"] == "uncontrolled"}
     # Uncontrolled charging overloads the second population feeder's transformer; the network-aware
@@ -65,6 +70,8 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     assert "charging_cost_gbp_per_ev_per_year" not in page.split("<section id='appendix-config'>")[0]
     for key in ("SQ-1", "SQ-2", "SQ-3", "SQ-4", "SQ-5", "SQ-6", "SQ-7", "SQ-8"):
         assert f"<h3>{key}: " in page
+    sq7 = page.split("<div class='answer' id='sq-7'>")[1].split("</div>")[0]
+    assert "service against the energy asked: " in sq7 and "network limits alone: " in sq7
     # Issue 14 item 2: Appendix B shows the calibration of the behaviour the study uses.
     appendix = page.split("<section id='appendix-data'>")[1].split("</section>")[0]
     home = load_calibration()["behaviours"]["home_norway"]["checks"]

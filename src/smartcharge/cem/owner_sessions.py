@@ -19,7 +19,7 @@ import csv
 import io
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -238,6 +238,43 @@ def _totals(
     }
 
 
+def _refresh_locked(
+    memo: _TotalsMemo,
+    service: OwnerService,
+    owner: str,
+    station_id: str | None,
+    since: datetime,
+    until: datetime,
+) -> set[str]:
+    """Price what is unpriced and drop the kept totals of the months that changed (memo.lock held)."""
+    changed = refresh_prices(service, owner, station_id, since, until)
+    for (kept_owner, _), (_, kept_months) in memo.kept.items():
+        if kept_owner == owner:  # all his charge points, or one of them: the same sessions
+            for month in changed:
+                kept_months.pop(month, None)
+    return changed
+
+
+def warm_prices(service: OwnerService, stopping: Callable[[], bool] = lambda: False) -> int:
+    """Price every owner's unpriced sessions of the last 12 months (reg 9), owner by owner; returns
+    how many owners were looked at.
+
+    Run once when the CEM's web app starts, so that the first sessions page after an upgrade (the
+    year's sessions have no stored price yet) or after sessions were stored by another process does
+    not price a year while a person waits for it. Each owner is priced under the same lock as a
+    page read, so a page asked for meanwhile waits for that owner only and then finds its prices.
+    """
+    since, until = _window(service)
+    memo = _memo(service.repo.priced)
+    owners = sorted({record.owner for record in service.repo.all()})
+    for done, owner in enumerate(owners):
+        if stopping():
+            return done
+        with memo.lock:
+            _refresh_locked(memo, service, owner, None, since, until)
+    return len(owners)
+
+
 def _months(
     service: OwnerService, owner: str, station_id: str | None, since: datetime, until: datetime
 ) -> tuple[MonthTotal, ...]:
@@ -247,11 +284,7 @@ def _months(
     memo = _memo(store)
     whole_from = min(_month_bounds(since.astimezone(GB_TZ).strftime("%Y-%m"))[1], until)
     with memo.lock:
-        changed = refresh_prices(service, owner, station_id, since, until)
-        for (kept_owner, _), (_, kept_months) in memo.kept.items():
-            if kept_owner == owner:  # all his charge points, or one of them: the same sessions
-                for month in changed:
-                    kept_months.pop(month, None)
+        changed = _refresh_locked(memo, service, owner, station_id, since, until)
         kept = memo.kept.get((owner, station_id))
         if kept is None or kept[0] != whole_from:
             kept = (whole_from, _totals(store, owner, station_id, whole_from, until))
@@ -425,6 +458,7 @@ __all__ = [
     "SessionsReport",
     "price_sessions",
     "refresh_prices",
+    "warm_prices",
     "sessions_csv",
     "sessions_csv_chunks",
     "sessions_page",

@@ -256,7 +256,15 @@ class CemSecurity:
         return self.files.upload_location(station_id, request_id)
 
     async def on_notify_event(self, station_id: str, events: list[AlertEvent]) -> None:
+        """N07: a tripped monitor is an alert for the operator (kept, logged at WARNING); a hard-wired
+        state notification (e.g. Occupied at every plug-in, G05) is not, and is only stored as a
+        notice by the NotifyEvent handler."""
         for event in events:
+            if not event.is_monitor_alert:
+                logger.debug(
+                    "%s state: %s.%s = %s", station_id, event.component, event.variable, event.actual_value
+                )
+                continue
             self.alerts.append((station_id, event))
             logger.warning(
                 "%s alert: %s.%s = %s (%s)",

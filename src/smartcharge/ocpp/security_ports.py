@@ -97,6 +97,19 @@ class AlertEvent:
     actual_value: str
     severity: int | None = None
     tech_info: str | None = None
+    #: eventNotificationType: HardWiredNotification (a state change the station always reports, e.g.
+    #: a connector becoming Occupied at plug-in) or one of MONITOR_NOTIFICATIONS (a monitor tripped).
+    notification_type: str = "CustomMonitor"
+
+    @property
+    def is_monitor_alert(self) -> bool:
+        """A monitor of the station tripped (N07): what the operator must see, unlike a state change."""
+        return self.notification_type in MONITOR_NOTIFICATIONS
+
+
+#: OCPP 2.0.1 EventNotificationEnumType values that mean a monitor tripped (N07.FR.xx); the fourth,
+#: HardWiredNotification, is a state change reported whatever the monitors (G05 plug-in and out).
+MONITOR_NOTIFICATIONS = frozenset({"HardWiredMonitor", "PreconfiguredMonitor", "CustomMonitor"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +166,7 @@ __all__ = [
     "CustomerRequest",
     "FirmwareRequest",
     "InstalledCertificate",
+    "MONITOR_NOTIFICATIONS",
     "MonitorResult",
     "MonitorSetting",
     "StationSecurityPort",

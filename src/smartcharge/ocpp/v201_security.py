@@ -106,6 +106,7 @@ class CsmsSecurityV201(_Tasks):
                     str(e["actual_value"]),
                     e.get("severity"),
                     e.get("tech_info"),
+                    str(e["event_notification_type"]),
                 )
                 for e in event_data
             ]
@@ -442,7 +443,7 @@ class StationSecurityV201(_Tasks):
                 "timestamp": format_time(a.occurred_at),
                 "trigger": a.trigger,
                 "actualValue": a.actual_value,
-                "eventNotificationType": "CustomMonitor",
+                "eventNotificationType": a.notification_type,
                 "component": {"name": a.component},
                 "variable": {"name": a.variable},
             }

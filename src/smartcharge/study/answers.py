@@ -174,15 +174,23 @@ def _interval(h: HostingCapacity, grid: bool = False) -> str:
     return f"{prefix}{mid:g} (seeds: {lo}-{hi})"
 
 
+_BASIS_WORDS = {
+    "asked": "against the energy asked",
+    "deliverable": "against what the stays could take at full charger power",
+}
+
+
 def sq7(
-    hosting: Sequence[HostingCapacity], shares: Sequence[InterventionShare], named: set[str], threshold: float
+    hosting: Sequence[HostingCapacity],
+    shares: Sequence[InterventionShare],
+    named: set[str],
+    threshold: float,
+    other: tuple[str, Sequence[HostingCapacity]] | None = None,
 ) -> Answer:
     lines = []
     for feeder in dict.fromkeys(h.feeder for h in hosting if h.feeder in named):
         rows = [h for h in hosting if h.feeder == feeder]
-        parts = ", ".join(
-            f"{h.strategy} {_interval(h)} (network limits alone: {_interval(h, grid=True)})" for h in rows
-        )
+        parts = ", ".join(f"{h.strategy} {_interval(h)} ({_beside(h, other)})" for h in rows)
         lines.append(f"{feeder} ({rows[0].n_households} homes): {parts}")
     text = (
         "Charge points hosted before a limit is breached or the cars get less than "
@@ -202,6 +210,16 @@ def sq7(
         )
     case = "every feeder x strategy x seed x penetration of the hosting part"
     return Answer("SQ-7", QUESTIONS["SQ-7"], text, case)
+
+
+def _beside(h: HostingCapacity, other: tuple[str, Sequence[HostingCapacity]] | None) -> str:
+    """The same feeder and strategy on the other service basis and on the network's limits alone."""
+    grid = f"network limits alone: {_interval(h, grid=True)}"
+    if other is None:
+        return grid
+    basis, rows = other
+    o = next((r for r in rows if (r.feeder, r.strategy) == (h.feeder, h.strategy)), None)
+    return grid if o is None else f"service {_BASIS_WORDS[basis]}: {_interval(o)}; {grid}"
 
 
 def sq8(cost: Sequence[CaseResult]) -> Answer:
@@ -230,11 +248,12 @@ def study_answers(
     shares: Sequence[InterventionShare],
     named_feeders: set[str],
     threshold: float,
+    other_basis: tuple[str, Sequence[HostingCapacity]] | None = None,
 ) -> list[Answer]:
     out = sq1_sq2(second_peak)
     out += [sq3(profile), sq4(profile, second_peak)]
     out += sq5_sq6(second_peak, cost)
-    out += [sq7(hosting, shares, named_feeders, threshold), sq8(cost)]
+    out += [sq7(hosting, shares, named_feeders, threshold, other_basis), sq8(cost)]
     return out
 
 

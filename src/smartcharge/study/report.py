@@ -158,6 +158,8 @@ class ReportInputs:
     calibration_html: str = "<p>(no calibration figures were given to the report)</p>"
     min_energy_served: float = 0.99
     service_basis: str = "asked"
+    #: The hosting capacity on the other service basis (same runs), shown beside the first.
+    hosting_other: tuple[str, list[HostingCapacity]] | None = None
 
 
 def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
@@ -229,6 +231,19 @@ def _population_html(inputs: ReportInputs, tables: dict[str, list[dict[str, Any]
     )
 
 
+def _other_basis_cells(inputs: ReportInputs, h: HostingCapacity) -> dict[str, str]:
+    if inputs.hosting_other is None:
+        return {}
+    basis, rows = inputs.hosting_other
+    o = next((r for r in rows if (r.feeder, r.strategy) == (h.feeder, h.strategy)), None)
+    if o is None:
+        return {}
+    return {
+        f"hosted_evs_{basis}_basis_median": f"{'>=' if o.censored else ''}{o.median_evs:g}",
+        f"hosted_evs_{basis}_basis_range": f"{o.min_evs}-{o.max_evs}",
+    }
+
+
 def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
     per_year = 365.0 / inputs.days
     hosting = [
@@ -240,6 +255,7 @@ def _tables(inputs: ReportInputs) -> dict[str, list[dict[str, Any]]]:
             "hosted_evs_range": f"{h.min_evs}-{h.max_evs}",
             "grid_only_evs_median": f"{'>=' if h.grid_only_censored else ''}{h.grid_only_median_evs:g}",
             "grid_only_evs_range": f"{h.grid_only_min_evs}-{h.grid_only_max_evs}",
+            **_other_basis_cells(inputs, h),
             "first_failure": h.binding_limit,
             "seeds": len(h.seeds),
         }

@@ -192,6 +192,11 @@ def write_results(
     ]
     basis, threshold = config.service_basis, config.min_energy_served
     capacity = hosting_capacity(hosting, prepared.limits, threshold, basis)
+    # Both service bases are reported (the same runs): against the energy asked, a stay too short
+    # for its charger fails every strategy alike; against what the stays could take, only what a
+    # strategy held back counts.
+    other_basis = "deliverable" if basis == "asked" else "asked"
+    capacity_other = hosting_capacity(hosting, prepared.limits, threshold, other_basis)
     second_peak = [r for r in results if r.case.part == "second_peak"]
     cost = [r for r in results if r.case.part == "cost"]
     population_keys = {f.key for f in config.population.feeders()} if config.population else set()
@@ -220,8 +225,16 @@ def write_results(
         v_max_v=prepared.limits.v_max_v,
         days=config.days,
         answers=study_answers(
-            profile_cases, second_peak, cost, capacity, shares, named or set(population_keys), threshold
+            profile_cases,
+            second_peak,
+            cost,
+            capacity,
+            shares,
+            named or set(population_keys),
+            threshold,
+            (other_basis, capacity_other),
         ),
+        hosting_other=(other_basis, capacity_other),
         intervention=shares,
         population_rows=population_rows,
         min_energy_served=threshold,

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,8 +136,10 @@ async def serve_cem_with_api(
             await asyncio.sleep(0.01)
         services = WebServices.build(store, ready["gateway"], ready["server"], tls=api.tls)  # type: ignore[arg-type]
         server = ApiServer(create_app(services), api)
+        warming: asyncio.Task[None] | None = None
         try:
             port = await server.start()
+            warming = asyncio.create_task(_warm_prices(services, stop))
             if on_ready is not None:
                 on_ready(services, port)
             stopping = asyncio.create_task(stop.wait())
@@ -144,12 +147,34 @@ async def serve_cem_with_api(
             stopping.cancel()
         finally:
             services.events.close()  # ends the live streams, so uvicorn can shut down
+            stop.set()
+            if warming is not None:
+                await warming  # its thread stops between owners once ``stop`` is set
             await server.stop()
             services.close()
             stop.set()
             await cem_task
     finally:
         store.engine.dispose()
+
+
+async def _warm_prices(services: WebServices, stop: asyncio.Event) -> None:
+    """Price the sessions that have no stored price yet (after an upgrade, or stored while the web
+    app was not running) in a worker thread, so that no page has to (reg 9 sessions page)."""
+    if services.owners is None:
+        services.prices_warm.set()
+        return
+    from smartcharge.cem.owner_sessions import warm_prices
+
+    started = time.perf_counter()
+    try:
+        owners = await asyncio.to_thread(warm_prices, services.owners, stop.is_set)
+    except Exception:  # a failed warm-up costs only speed: the pages price what they read
+        logger.exception("pricing the stored sessions at start failed; pages will price as they read")
+        return
+    finally:
+        services.prices_warm.set()
+    logger.info("sessions of %d owners priced in %.1f s", owners, time.perf_counter() - started)
 
 
 __all__ = ["ApiConfig", "ApiServer", "serve_cem_with_api"]

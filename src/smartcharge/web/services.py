@@ -8,7 +8,8 @@ and fills it in :meth:`WebServices.build`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from smartcharge.cem.consent import ConsentLedger
 from smartcharge.cem.gateway import CemGateway
@@ -51,6 +52,8 @@ class WebServices:
     #: Ready-by plans (issue 12): built over the gateway; ``site`` when the CEM manages a site.
     plans: PlanService | None = None
     site: SiteService | None = None
+    #: Set once the sessions stored without a price have been priced at start (web/serve.py).
+    prices_warm: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(cls, store: Store, gateway: CemGateway, ocpp: OcppServer, tls: bool = False) -> WebServices:

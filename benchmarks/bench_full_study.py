@@ -9,11 +9,15 @@ feeder at 1.02 pu, every strategy, one seed, penetrations 0.5 and 1.0, the full 
    included), checking the numbers are identical.
 
 Extrapolation: the mean time of a population case stands for the 100 population feeders and the
-three small shipped ones, the IEEE mean for its two variants; the mean over 50 % and 100 % stands
-for the mean over 0-100 % (load grows with penetration, so this leans high). Core-hours / 1 h gives
+three small shipped ones, the IEEE mean for its two variants; with the default penetrations the mean
+over 50 % and 100 % stands for the mean over 0-100 % (load grows with penetration and fewer steps are
+reused, so this leans high; ``--penetrations all`` times every one). Core-hours / 1 h gives
 the workers needed for one hour, assuming the 2-worker speed-up measured here holds per core.
 
-Usage: .venv/bin/python benchmarks/bench_full_study.py [--population 2] [--days 7]
+Usage: .venv/bin/python benchmarks/bench_full_study.py [--population 2] [--days 7] [--penetrations all]
+
+Cases of one feeder, seed and penetration run as one Dask task (they share solved steps: the
+flow memo); with the default two penetrations the cut is 6 tasks, with ``all`` 33.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--population", type=int, default=2)
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument(
+        "--penetrations", default="0.5,1.0", help="comma-separated, or 'all' for the full study's 0-100 %%"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     for handler in logging.getLogger().handlers:
@@ -51,7 +58,9 @@ def main() -> None:
         update={
             "days": args.days,
             "seeds": [1],
-            "penetrations": [0.5, 1.0],
+            "penetrations": full.penetrations
+            if args.penetrations == "all"
+            else [float(x) for x in args.penetrations.split(",")],
             "feeders": [f for f in full.feeders if f.key == "ieee_european_lv_1.02pu"],
             "population": full.population.model_copy(update={"count": args.population}),
             "second_peak": None,

@@ -98,3 +98,31 @@ def test_cases_are_grouped_by_feeder_seed_and_penetration() -> None:
     for g in groups:
         assert [c.strategy_label for c in g] == [s["label"] for s in STRATEGIES]
         assert len({(c.seed, c.penetration) for c in g}) == 1
+
+
+def test_slim_results_keep_what_hosting_reads_and_drop_the_series() -> None:
+    """Issue 14 "Speed": the cases whose series no chart draws come back slim from the workers (the
+    full study's 40,440 week-long results would need about 23 GB); every hosting number is the same."""
+    from smartcharge.grid.limits import GridLimits, first_breach
+    from smartcharge.study.hosting import seed_hosting
+
+    cases = prepare(_config()).cases
+    keep = frozenset(c.index for c in cases[:3])
+    full = run_cases(cases, workers=0)
+    slim = run_cases(cases, workers=0, keep_series=keep)
+    tight = GridLimits(v_min_v=228.0, v_max_v=246.0, thermal_fraction=0.3)
+    for a, b in zip(full, slim, strict=True):
+        assert b.series_kept == (a.case.index in keep)
+        if not b.series_kept:
+            assert b.total_w.size == 0 and b.summary.u_min_v.size < a.summary.u_min_v.size
+        for limits in (GridLimits(), tight):
+            assert first_breach(b.summary, limits) == first_breach(a.summary, limits)
+        assert b.energy_served_share == a.energy_served_share
+        assert b.deliverable_served_share == a.deliverable_served_share
+    for limits in (GridLimits(), tight):
+        assert seed_hosting(slim, limits) == seed_hosting(full, limits)
+    # the tight limits are breached somewhere, so the comparison is not between two empty answers
+    assert any(first_breach(r.summary, tight) is not None for r in full)
+    bytes_full = sum(r.total_w.nbytes + r.summary.u_min_v.nbytes * 4 for r in full[3:])
+    bytes_slim = sum(r.total_w.nbytes + r.summary.u_min_v.nbytes * 4 for r in slim[3:])
+    assert bytes_slim < bytes_full / 5

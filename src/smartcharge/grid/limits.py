@@ -85,6 +85,28 @@ class StepSummary:
             axis=1,
         )
 
+    def records(self) -> StepSummary:
+        """The steps at which any extreme so far is exceeded, in order, with their values (K <= T).
+
+        Each limit is breached first at a step where its metric goes past every earlier value (a
+        new lowest voltage, a new highest voltage or loading), so the first breach in time, and
+        which limit it is, are the same on these steps as on all T, for *any* limits; so are the
+        overall extremes. A study keeps this instead of the whole week for the cases whose series
+        it never draws (40,440 cases x 10,080 steps x 7 arrays would not fit in memory)."""
+        keep = (
+            _new_extreme(self.u_min_v, np.minimum)
+            | _new_extreme(self.u_max_v, np.maximum)
+            | _new_extreme(self.line_loading_pu, np.maximum)
+            | _new_extreme(self.trafo_loading_pu, np.maximum)
+        )
+        return StepSummary(
+            u_min_v=self.u_min_v[keep],
+            u_max_v=self.u_max_v[keep],
+            line_loading_pu=self.line_loading_pu[keep],
+            trafo_loading_pu=self.trafo_loading_pu[keep],
+            screened=None if self.screened is None else self.screened[keep],
+        )
+
     @staticmethod
     def concat(parts: list[StepSummary]) -> StepSummary:
         screened = None
@@ -102,6 +124,18 @@ class StepSummary:
             trafo_loading_pu=np.concatenate([p.trafo_loading_pu for p in parts]),
             screened=screened,
         )
+
+
+def _new_extreme(values: FloatArray, extreme: np.ufunc) -> BoolArray:
+    """(T,) True where ``values`` goes strictly past every earlier value (the first step always)."""
+    v = np.asarray(values)
+    if v.size == 0:
+        return np.zeros(0, dtype=bool)
+    so_far = extreme.accumulate(v)
+    out = np.empty(v.size, dtype=bool)
+    out[0] = True
+    out[1:] = so_far[1:] != so_far[:-1]
+    return out
 
 
 def first_breach(summary: StepSummary, limits: GridLimits) -> LimitKind | None:

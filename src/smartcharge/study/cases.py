@@ -84,6 +84,8 @@ class CaseResult:
     energy_delivered_kwh: float = float("nan")
     #: what the stays could take at full charger power (no strategy can give more)
     energy_deliverable_kwh: float = float("nan")
+    #: False after :meth:`slim`: ``time_s``, ``total_w`` and ``ev_total_w`` are empty
+    series_kept: bool = True
 
     @property
     def energy_served_share(self) -> float:
@@ -104,6 +106,20 @@ class CaseResult:
 
     def served_share(self, basis: str) -> float:
         return self.deliverable_served_share if basis == "deliverable" else self.energy_served_share
+
+    def slim(self) -> CaseResult:
+        """This result without its time series: the step summary cut to its record steps (the
+        first breach and the extremes stay exact, :meth:`StepSummary.records`), no demand series.
+        For the hosting cases whose series the report never draws."""
+        empty = np.zeros(0)
+        return replace(
+            self,
+            summary=self.summary.records(),
+            time_s=np.zeros(0, dtype=np.int64),
+            total_w=empty,
+            ev_total_w=empty,
+            series_kept=False,
+        )
 
 
 @lru_cache(maxsize=8)

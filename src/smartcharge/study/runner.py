@@ -174,8 +174,21 @@ def run_study(
         scheduler=scheduler,
         provider=provider,
         progress=progress,
+        keep_series=frozenset(c.index for c in prepared.cases if _draws_series(c, config)),
     )
     return write_results(prepared, results, networks, out_dir)
+
+
+def _draws_series(case: Case, config: StudyConfig) -> bool:
+    """Whether the report draws this case's series: the second-peak and cost cases, and the
+    profile cases (first feeder, highest penetration, first seed); the others are kept slim."""
+    if case.part != "hosting":
+        return True
+    return (
+        case.feeder_key == config.all_feeders()[0].key
+        and case.penetration == config.penetrations[-1]
+        and case.seed == config.seeds[0]
+    )
 
 
 def write_results(
@@ -183,13 +196,7 @@ def write_results(
 ) -> Path:
     config = prepared.config
     hosting = [r for r in results if r.case.part == "hosting"]
-    first_feeder = config.all_feeders()[0].key
-    top = config.penetrations[-1]
-    profile_cases = [
-        r
-        for r in hosting
-        if r.case.feeder_key == first_feeder and r.case.penetration == top and r.case.seed == config.seeds[0]
-    ]
+    profile_cases = [r for r in hosting if _draws_series(r.case, config)]
     basis, threshold = config.service_basis, config.min_energy_served
     capacity = hosting_capacity(hosting, prepared.limits, threshold, basis)
     # Both service bases are reported (the same runs): against the energy asked, a stay too short

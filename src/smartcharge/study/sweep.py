@@ -31,21 +31,25 @@ def run_cases(
     scheduler: str | None = None,
     provider: LoadProvider = fleet_loads,
     progress: Progress | None = None,
+    keep_series: frozenset[int] | None = None,
 ) -> list[CaseResult]:
-    """Run every case and return the results in the order of ``cases``."""
+    """Run every case and return the results in the order of ``cases``.
+
+    With ``keep_series`` (case indexes), every other case comes back :meth:`~CaseResult.slim`,
+    cut on the worker, so neither the transfer nor the client holds a week of series per case."""
     if workers < 0:
         raise ValidationError("workers", workers, "must be >= 0 (0 runs in this process)")
     if len({c.index for c in cases}) != len(cases):
         raise ValidationError("cases.index", [c.index for c in cases], "each case needs its own index")
-    task = partial(run_group, provider=provider)
+    task = partial(run_group, provider=provider, keep_series=keep_series)
     groups = case_groups(cases)
     total = len(cases)
     done = 0
     results: dict[int, CaseResult] = {}
     if scheduler is None and workers == 0:
         for group in groups:
-            for case in group:
-                results[case.index] = run_case(case, provider)
+            for result in task(group):
+                results[result.case.index] = result
                 done += 1
                 _report(progress, done, total)
         return [results[c.index] for c in cases]
@@ -84,9 +88,16 @@ def case_groups(cases: Sequence[Case]) -> list[tuple[Case, ...]]:
     return [tuple(g) for g in groups.values()]
 
 
-def run_group(cases: Sequence[Case], provider: LoadProvider = fleet_loads) -> list[CaseResult]:
-    """One task: the cases of a group, one after another in this worker (sharing its flow memo)."""
-    return [run_case(case, provider) for case in cases]
+def run_group(
+    cases: Sequence[Case], provider: LoadProvider = fleet_loads, keep_series: frozenset[int] | None = None
+) -> list[CaseResult]:
+    """One task: the cases of a group, one after another in this worker (sharing its flow memo);
+    the cases not in ``keep_series`` (when given) are returned slim."""
+    out = []
+    for case in cases:
+        result = run_case(case, provider)
+        out.append(result if keep_series is None or case.index in keep_series else result.slim())
+    return out
 
 
 def local_cluster(workers: int) -> Any:

@@ -78,6 +78,7 @@ _EPS_KWH = 1e-9
 _EPS_W = 1e-6
 _LEVEL_ITERATIONS = 40
 _LEVEL_PASSES = 2  # steps of valley filling per tier before the unlevelled pass
+_NO_SHARE = np.zeros((0, 3))  # stands for the phase shares where no phase limit is finite
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,30 +253,29 @@ def _pairs(slots: SlotPrices, sessions: PlanSessions, tier_of_slot: IntArray) ->
     t1 = np.minimum(np.asarray(sessions.ready_by_s, np.int64), slots.grid_start_s + k_all * slots.slot_s)
     k0 = (t0 - slots.grid_start_s) // slots.slot_s
     k1 = np.where(t1 > t0, (t1 - 1 - slots.grid_start_s) // slots.slot_s + 1, k0)
-    counts = np.maximum(k1 - k0, 0)
+    # Every slot of [k0, k1) overlaps the stay, so a pair has room exactly when the car has power.
+    counts = np.where(sessions.max_power_w > 0, np.maximum(k1 - k0, 0), 0)
+    n_pairs = int(counts.sum())
     offsets = np.zeros(counts.shape[0], dtype=np.int64)
     np.cumsum(counts[:-1], out=offsets[1:])
     session = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-    slot = k0[session] + np.arange(session.shape[0], dtype=np.int64) - offsets[session]
-    slot_start = slots.grid_start_s + slot * slots.slot_s
-    lo = np.maximum(slot_start, t0[session])
-    hi = np.minimum(slot_start + slots.slot_s, t1[session])
-    overlap_s = (hi - lo).astype(np.float64)
-    room_kwh = sessions.max_power_w[session] * overlap_s / J_PER_KWH
-    keep = room_kwh > 0
-    session, slot, lo, overlap_s, room_kwh = (
-        session[keep],
-        slot[keep],
-        lo[keep],
-        overlap_s[keep],
-        room_kwh[keep],
-    )
-    tier = tier_of_slot[slot]
-    # One integer key per pair: the session, then the slot's place in (tier, carbon, slot) order.
+    # One integer key per pair: the session, then the slot's place in (tier, carbon, slot) order;
+    # the pairs are made in session order, so sorting the keys orders the slots within sessions.
     slot_rank = np.empty(k_all, dtype=np.int64)
-    slot_rank[np.lexsort((np.arange(k_all), slots.carbon_g_per_kwh, tier_of_slot))] = np.arange(k_all)
-    order = np.argsort(session * k_all + slot_rank[slot], kind="stable")
-    return _Pairs(session[order], slot[order], tier[order], room_kwh[order], overlap_s[order], lo[order])
+    by_rank = np.lexsort((np.arange(k_all), slots.carbon_g_per_kwh, tier_of_slot))
+    slot_rank[by_rank] = np.arange(k_all)
+    slot = np.arange(n_pairs, dtype=np.int64) + np.repeat(k0 - offsets, counts)
+    key = slot_rank[slot]
+    key += session * k_all
+    key.sort()
+    key -= session * k_all
+    slot = by_rank[key]
+    slot_start = slots.grid_start_s + slot * slots.slot_s
+    lo = np.maximum(slot_start, np.repeat(t0, counts))
+    hi = np.minimum(slot_start + slots.slot_s, np.repeat(t1, counts))
+    overlap_s = (hi - lo).astype(np.float64)
+    room_kwh = np.repeat(sessions.max_power_w, counts) * overlap_s / J_PER_KWH
+    return _Pairs(session, slot, tier_of_slot[slot], room_kwh, overlap_s, lo)
 
 
 def _sum_by(group: IntArray, weights: FloatArray, minlength: int) -> FloatArray:
@@ -298,10 +298,12 @@ def _segment_exclusive_cumsum(values: FloatArray, group: IntArray) -> FloatArray
     before = cum - values
     if values.shape[0] == 0:
         return before
-    first = np.ones(values.shape[0], dtype=np.bool_)
-    first[1:] = group[1:] != group[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(values.shape[0]), 0))
-    out: FloatArray = before - before[start]
+    first = np.empty(values.shape[0], dtype=np.bool_)
+    first[0] = True
+    np.not_equal(group[1:], group[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    # Each run's offset repeated over the run (cheaper than a running maximum of start indices).
+    out: FloatArray = before - np.repeat(before[starts], np.diff(np.append(starts, values.shape[0])))
     return out
 
 
@@ -331,33 +333,44 @@ def _share(
 
     ``path`` (A, D) holds each ask's nodes, root first; ``share`` (A, 3) its phase shares; ``rank``
     (A,) its place in the queue (lower first). Returns grants (W) and whether each ask was cut.
+    Only the asks at a (node, slot) whose demand exceeds a limit are queued (sorted): elsewhere
+    every ask is granted in full, which the queue would give too.
     """
     grant = ask_w.copy()
     k = room.n_slots
+    size = room.total.size
+    n_rank = int(rank.max(initial=0)) + 1
     for d in range(path.shape[1] - 1, -1, -1):
         node = path[:, d]
-        caps = np.minimum(room.total[node, slot], room.level[node, slot])
-        if room.has_phase:
-            phase_caps = room.phase[node, slot, :]
-            limited = np.flatnonzero(np.isfinite(caps) | np.isfinite(phase_caps).any(axis=1))
+        cell = node * k + slot
+        cap_cell = np.minimum(room.total, room.level).ravel()
+        demand = np.bincount(cell, weights=grant, minlength=size)
+        binds = demand > cap_cell
+        phase_cells = []
+        for phase in range(3 if room.has_phase else 0):
+            cap_phase = room.phase[:, :, phase].ravel()
+            if not np.isfinite(cap_phase).any():
+                continue
+            load = np.bincount(cell, weights=grant * share[:, phase], minlength=size)
+            over = load > cap_phase
+            binds |= over
+            phase_cells.append((phase, cap_phase))
+        queued = np.flatnonzero(binds[cell])
+        if queued.size == 0:
+            continue  # no node at this depth binds: every ask keeps what it has
+        key = cell[queued]
+        if size * n_rank < 2**62:
+            order = queued[np.argsort(key * n_rank + rank[queued])]
         else:
-            limited = np.flatnonzero(np.isfinite(caps))
-        if limited.size == 0:
-            continue  # no node at this depth limits these asks
-        key = node[limited] * k + slot[limited]
-        order = limited[np.lexsort((rank[limited], key))]
-        key_o = node[order] * k + slot[order]
+            order = queued[np.lexsort((rank[queued], key))]
+        key_o = cell[order]
         g = grant[order]
-        frac = np.ones(order.shape[0])
         with np.errstate(divide="ignore", invalid="ignore"):
-            cap = caps[order]
-            if np.isfinite(cap).any():
-                before = _segment_exclusive_cumsum(g, key_o)
-                frac = np.minimum(frac, np.where(g > 0, np.clip((cap - before) / g, 0.0, 1.0), 1.0))
-            for phase in range(3 if room.has_phase else 0):
-                cap = phase_caps[order, phase]
-                if not np.isfinite(cap).any():
-                    continue
+            cap = cap_cell[key_o]
+            before = _segment_exclusive_cumsum(g, key_o)
+            frac = np.where(g > 0, np.clip((cap - before) / g, 0.0, 1.0), 1.0)
+            for phase, cap_phase in phase_cells:
+                cap = cap_phase[key_o]
                 load = g * share[order, phase]
                 before = _segment_exclusive_cumsum(load, key_o)
                 frac = np.minimum(frac, np.where(load > 0, np.clip((cap - before) / load, 0.0, 1.0), 1.0))
@@ -381,20 +394,23 @@ def _take(grant_w: FloatArray, slot: IntArray, path: IntArray, share: FloatArray
             room.phase[:, :, phase] -= load.reshape(room.total.shape)
 
 
-def _is_full(slot: IntArray, path: IntArray, share: FloatArray, room: _Headroom) -> BoolArray:
+def _is_full(
+    slot: IntArray, session: IntArray, path_of_session: IntArray, phase_share: FloatArray, room: _Headroom
+) -> BoolArray:
     """Whether a node on each pair's path is full in its slot, in total or on a phase it uses."""
-    bits = np.array([1, 2, 4], dtype=np.int64)
-    full_total = (room.total <= _EPS_W) | (room.level <= _EPS_W)
+    k = room.n_slots
+    full_total = ((room.total <= _EPS_W) | (room.level <= _EPS_W)).ravel()
     full = np.zeros(slot.shape[0], dtype=np.bool_)
     if not room.has_phase:
-        for d in range(path.shape[1]):
-            full |= full_total[path[:, d], slot]
+        for d in range(path_of_session.shape[1]):
+            full |= full_total[path_of_session[session, d] * k + slot]
         return full
-    full_phase = ((room.phase <= _EPS_W) * bits).sum(axis=2)
-    uses = ((share > 0) * bits).sum(axis=1)
-    for d in range(path.shape[1]):
-        node = path[:, d]
-        full |= full_total[node, slot] | ((full_phase[node, slot] & uses) != 0)
+    bits = np.array([1, 2, 4], dtype=np.int64)
+    full_phase = ((room.phase <= _EPS_W) * bits).sum(axis=2).ravel()
+    uses = ((phase_share[session] > 0) * bits).sum(axis=1)
+    for d in range(path_of_session.shape[1]):
+        cell = path_of_session[session, d] * k + slot
+        full |= full_total[cell] | ((full_phase[cell] & uses) != 0)
     return full
 
 
@@ -408,34 +424,45 @@ def _fill(
     rank: IntArray,
     room: _Headroom,
     max_rounds: int,
-    need: FloatArray | None = None,
+    need: FloatArray | None,
+    root_load_w: FloatArray,
+    slot_s: int,
 ) -> None:
     """Rounds of asks over the pairs ``idx`` (in session order); updates granted and residual.
 
-    Each session asks for its ``need`` (its residual when None) and no more.
+    Each session asks for its ``need`` (its residual when None) and no more. What is granted is
+    added, as the slot's mean power, to ``root_load_w`` (the roots' load, (M + 1) * K, flat).
+    The open pairs' session, slot and room left are kept compacted from round to round.
     """
+    k = room.n_slots
     live = idx
+    session = pairs.session[live]
+    slot = pairs.slot[live]
+    left = pairs.room_kwh[live] - granted[live]
+    wanted = residual if need is None else np.minimum(need, residual)
+    keep = (wanted[session] > _EPS_KWH) & (left > _EPS_KWH)
+    live, session, slot, left = live[keep], session[keep], slot[keep], left[keep]
     for _ in range(max_rounds):
-        session = pairs.session[live]
-        wanted = residual if need is None else np.minimum(need, residual)
-        eligible = pairs.room_kwh[live] - granted[live]
-        keep = (wanted[session] > _EPS_KWH) & (eligible > _EPS_KWH)
-        live, session, eligible = live[keep], session[keep], eligible[keep]
-        before = _segment_exclusive_cumsum(eligible, session)
-        ask = np.clip(wanted[session] - before, 0.0, eligible)
+        before = _segment_exclusive_cumsum(left, session)
+        ask = np.clip(wanted[session] - before, 0.0, left)
         asking = np.flatnonzero(ask > _EPS_KWH)
         if asking.size == 0:
             return
         a_idx = live[asking]
         a_session = session[asking]
-        a_slot = pairs.slot[a_idx]
+        a_slot = slot[asking]
         overlap = pairs.overlap_s[a_idx]
         path = path_of_session[a_session]
-        share = sessions.phase_share[a_session]
+        # The per-phase work (and the (A, 3) shares) only where a phase limit is finite.
+        share = sessions.phase_share[a_session] if room.has_phase else _NO_SHARE
         grant_w, cut = _share(ask[asking] * J_PER_KWH / overlap, a_slot, path, share, rank[a_session], room)
         _take(grant_w, a_slot, path, share, room)
         got = grant_w * overlap / J_PER_KWH
         granted[a_idx] += got
+        left[asking] -= got
+        root_load_w += np.bincount(
+            path[:, 0] * k + a_slot, weights=got * (J_PER_KWH / slot_s), minlength=root_load_w.size
+        )
         got_per_session = _sum_by(a_session, weights=got, minlength=residual.shape[0])
         residual -= got_per_session
         np.maximum(residual, 0.0, out=residual)
@@ -444,11 +471,11 @@ def _fill(
             np.maximum(need, 0.0, out=need)
         if not cut.any():
             return
-        # Close the pairs whose slot is now full on a node on their path.
-        live = live[residual[session] > _EPS_KWH]
-        session = pairs.session[live]
-        full = _is_full(pairs.slot[live], path_of_session[session], sessions.phase_share[session], room)
-        live = live[~full]
+        # Close the pairs done, and those whose slot is now full on a node on their path.
+        wanted = residual if need is None else np.minimum(need, residual)
+        keep = (wanted[session] > _EPS_KWH) & (left > _EPS_KWH)
+        keep &= ~_is_full(slot, session, path_of_session, sessions.phase_share, room)
+        live, session, slot, left = live[keep], session[keep], slot[keep], left[keep]
 
 
 def _tier_rank(
@@ -494,21 +521,20 @@ def _must_take(
     slot = pairs.slot[later]
     room_w = pairs.room_kwh[later] * J_PER_KWH / pairs.overlap_s[later]
     path = path_of_session[session]
-    share = sessions.phase_share[session]
-    k = room.n_slots
+    share = sessions.phase_share[session] if room.has_phase else _NO_SHARE
+    k, size = room.n_slots, room.total.size
     factor = np.ones(later.shape[0])
     for d in range(path.shape[1]):
+        # Demand per (node, slot) on the dense grid (a bincount: no sort of the keys).
         key = path[:, d] * k + slot
-        used, inverse = np.unique(key, return_inverse=True)
-        node_u, slot_u = np.divmod(used, k)
-        demand = _sum_by(inverse, weights=room_w, minlength=used.size)
+        demand = np.bincount(key, weights=room_w, minlength=size)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(demand > 0, np.minimum(room.total[node_u, slot_u] / demand, 1.0), 1.0)
+            f = np.where(demand > 0, np.minimum(room.total.ravel() / demand, 1.0), 1.0)
             for phase in range(3 if room.has_phase else 0):
-                load = _sum_by(inverse, weights=room_w * share[:, phase], minlength=used.size)
-                cap = room.phase[node_u, slot_u, phase]
+                load = np.bincount(key, weights=room_w * share[:, phase], minlength=size)
+                cap = room.phase[:, :, phase].ravel()
                 f = np.minimum(f, np.where(load > 0, np.minimum(cap / load, 1.0), 1.0))
-        factor = np.minimum(factor, f[inverse])
+        factor = np.minimum(factor, f[key])
     future = _sum_by(session, weights=pairs.room_kwh[later] * factor, minlength=residual.shape[0])
     must: FloatArray = np.maximum(residual - future, 0.0)
     return must
@@ -684,6 +710,7 @@ def _fill_tiers(
     assert tree.base_w is not None
     load_w = np.zeros((tree.size + 1, k))
     load_w[:-1] = tree.base_w
+    root_load = load_w.reshape(-1)  # a view: _fill adds what it grants
     for tier in range(int(tier_of_slot.max(initial=-1)) + 1):
         idx = np.flatnonzero((pairs.tier == tier) & (residual[pairs.session] > _EPS_KWH))
         if idx.size == 0:
@@ -708,13 +735,20 @@ def _fill_tiers(
                     continue
                 # Only the pairs of sessions that ask (the must-have pass: those with a quota).
                 sub = idx if quota is None else idx[quota[pairs.session[idx]] > _EPS_KWH]
-                before = granted[sub].copy()
-                _fill(pairs, sub, granted, residual, path_of_session, sessions, rank, room, max_rounds, quota)
-                used_kwh = granted[sub] - before
-                flat = root_of_session[pairs.session[sub]] * k + pairs.slot[sub]
-                load_w += np.bincount(
-                    flat, weights=used_kwh * J_PER_KWH / slots.slot_s, minlength=load_w.size
-                ).reshape(load_w.shape)
+                _fill(
+                    pairs,
+                    sub,
+                    granted,
+                    residual,
+                    path_of_session,
+                    sessions,
+                    rank,
+                    room,
+                    max_rounds,
+                    quota,
+                    root_load,
+                    slots.slot_s,
+                )
                 idx = idx[residual[pairs.session[idx]] > _EPS_KWH]
     return granted, residual
 

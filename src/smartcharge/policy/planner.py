@@ -762,35 +762,34 @@ _MIN_MOVE_KWH = 1e-4
 
 @dataclass(frozen=True, slots=True)
 class _Loads:
-    """Every (pair, limit) a pair loads, sorted by pair: a limit's id is ``(node * K + slot) * 4 +
-    c`` with c = 0 the node's total and 1..3 its phases; ``w`` the pair's W per kWh on it."""
+    """Every finite (pair, limit) a pair loads, sorted by pair: a limit's id is ``(node * K +
+    slot) * 4 + c`` with c = 0 the node's total and 1..3 its phases; ``w`` the pair's W per kWh on
+    it. A limit with no finite headroom never binds (headroom only falls by finite amounts), so
+    it is left out."""
 
     pair: IntArray
     limit: IntArray
     w: FloatArray
-    starts: IntArray  # first entry of each pair with at least one limit
-    owner: IntArray  # the pair of each run
+    inv_w: FloatArray  # 1 / w: a product per round instead of a division
+    cell: IntArray  # each entry's place in a dense (4 D, P) table: row (d, c), its pair's column
+    rows: int  # 4 D
 
     @classmethod
     def build(
-        cls, pairs: _Pairs, coef: FloatArray, path: IntArray, share: FloatArray, k: int, virtual: int
+        cls, pairs: _Pairs, coef: FloatArray, path: IntArray, share: FloatArray, room: _Headroom
     ) -> _Loads:
-        rows = np.arange(pairs.session.shape[0], dtype=np.int64)
-        out_pair, out_id, out_w = [], [], []
-        for d in range(path.shape[1]):
-            node = path[:, d]
-            base_id = (node * k + pairs.slot) * 4
-            for c in range(4):
-                w = coef if c == 0 else coef * share[:, c - 1]
-                keep = (w > 0) & (node != virtual)
-                out_pair.append(rows[keep])
-                out_id.append(base_id[keep] + c)
-                out_w.append(w[keep])
-        pair, limit, w = np.concatenate(out_pair), np.concatenate(out_id), np.concatenate(out_w)
-        order = np.argsort(pair, kind="stable")
-        pair, limit, w = pair[order], limit[order], w[order]
-        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if pair.size else pair
-        return cls(pair, limit, w, starts, pair[starts])
+        n_pairs, depth, k = pairs.session.shape[0], path.shape[1], room.n_slots
+        # (P, D, 4) laid out pair-major, so the kept entries are sorted by pair as made.
+        w = np.empty((n_pairs, depth, 4))
+        w[:, :, 0] = coef[:, None]
+        w[:, :, 1:] = (coef[:, None] * share)[:, None, :]
+        limit = ((path * k + pairs.slot[:, None]) * 4)[:, :, None] + np.arange(4)
+        finite = np.isfinite(np.concatenate([room.total[:, :, None], room.phase], axis=2).ravel())
+        keep = (w > 0) & finite[limit]
+        at = np.flatnonzero(keep)
+        pair, column = np.divmod(at, 4 * depth)
+        w_kept = w.ravel()[at]
+        return cls(pair, limit.ravel()[at], w_kept, 1.0 / w_kept, column * n_pairs + pair, 4 * depth)
 
     def limits(self, room: _Headroom, n_pairs: int) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
         """Per pair: kWh it could add under the limits that do not bind (inf: none), how many
@@ -798,15 +797,19 @@ class _Loads:
         (-1: none) and the pair's W per kWh on that limit."""
         head = np.concatenate([room.total[:, :, None], room.phase], axis=2).ravel()[self.limit]
         binding = head <= _BIND_W
-        n_bind = np.bincount(self.pair[binding], minlength=n_pairs)
+        on = self.pair[binding]
+        n_bind = np.bincount(on, minlength=n_pairs)
         bind_id = np.full(n_pairs, -1, dtype=np.int64)
-        bind_id[self.pair[binding]] = self.limit[binding]
+        bind_id[on] = self.limit[binding]
         bind_w = np.zeros(n_pairs)
-        bind_w[self.pair[binding]] = self.w[binding]
-        free = np.full(n_pairs, np.inf)
-        if self.pair.size:
-            ratio = np.where(binding, np.inf, head / self.w)
-            free[self.owner] = np.minimum.reduceat(ratio, self.starts)
+        bind_w[on] = self.w[binding]
+        ratio = head * self.inv_w
+        ratio[binding] = np.inf
+        # Row-major (4 D, P): the minimum over the rows is a few vector passes (a minimum along
+        # a short last axis is far slower).
+        table = np.full(self.rows * n_pairs, np.inf)
+        table[self.cell] = ratio
+        free: FloatArray = table.reshape(self.rows, n_pairs).min(axis=0)
         return free, n_bind, bind_id, bind_w
 
 
@@ -840,17 +843,14 @@ def _improve(
     share = sessions.phase_share[session]
     price = price_p_per_kwh[slot]
     cell = path[:, 0] * k + slot  # (root, slot): moves in disjoint cells are independent
-    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])  # pairs are by session
-    seg_session = session[starts]
-    seg = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, session.size]))
-    loads = _Loads.build(pairs, coef, path, share, k, room.total.shape[0] - 1)
+    by_session = _BySession(session, n)  # pairs are by session
+    loads = _Loads.build(pairs, coef, path, share, room)
     for _ in range(max_rounds):
         free, n_bind, bind_id, bind_w = loads.limits(room, session.size)
         spare = np.maximum(np.minimum(free, pairs.room_kwh - granted), 0.0)
         used = granted > _EPS_KWH
         # Each session's source: the energy it is short of, else its dearest energy.
-        src_price = np.full(n, -np.inf)
-        np.maximum.at(src_price, session[used], price[used])
+        src_price = by_session.max(np.where(used, price, -np.inf))
         at_src = np.flatnonzero(used & (price == src_price[session]))
         src_pair = np.full(n, -1, dtype=np.int64)
         src_pair[session[at_src]] = at_src
@@ -880,10 +880,10 @@ def _improve(
         for _hop in range(_CHAIN_HOPS if x_ids.size else 0):
             total = price + levels_enter[-1]
             # Each session's best and second-best way in (a donor's way out is not its own pair).
-            alt1 = _segment_argmin(total, starts, seg, seg_session, n)
+            alt1 = by_session.argmin(total)
             masked = total.copy()
             masked[alt1[alt1 >= 0]] = np.inf
-            alt2 = _segment_argmin(masked, starts, seg, seg_session, n)
+            alt2 = by_session.argmin(masked)
             out_to = np.where(alt1[d_sess] == d_pair, alt2[d_sess], alt1[d_sess])
             reach = out_to >= 0
             value = np.full(d_pair.size, np.inf)
@@ -941,17 +941,50 @@ def _improve(
         _take(dk * coef[dp], slot[dp], path[dp], share[dp], room)
 
 
-def _segment_argmin(
-    values: FloatArray, starts: IntArray, seg: IntArray, seg_session: IntArray, n: int
-) -> IntArray:
-    """Per session (N,) the index of its smallest finite value (first of ties), -1 if none; the
-    values are in contiguous runs per session starting at ``starts``, ``seg`` the run of each."""
-    low = np.minimum.reduceat(values, starts)
-    hit = np.flatnonzero((values == low[seg]) & np.isfinite(values))
-    first = np.r_[True, seg[hit][1:] != seg[hit][:-1]] if hit.size else np.zeros(0, np.bool_)
-    out = np.full(n, -1, dtype=np.int64)
-    out[seg_session[seg[hit[first]]]] = hit[first]
-    return out
+class _BySession:
+    """Per-session argmin over the pairs (in contiguous runs per session): one ``argmin`` along
+    the rows of a dense (N, longest run) table where that table is small, else segment reduces."""
+
+    def __init__(self, session: IntArray, n: int) -> None:
+        self.n = n
+        self.starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]]) if session.size else session
+        runs = np.diff(np.r_[self.starts, session.size])
+        self.seg = np.repeat(np.arange(self.starts.size), runs)
+        self.seg_session = session[self.starts]
+        width = int(runs.max(initial=0))
+        self.dense = session.size > 0 and n * width <= 4 * session.size + 1024
+        if self.dense:
+            self.width = width
+            self.cell = session * width + (np.arange(session.size) - self.starts[self.seg])
+            self.pair_at = np.full(n * width, -1, dtype=np.int64)
+            self.pair_at[self.cell] = np.arange(session.size)
+            self.table = np.full(n * width, np.inf)
+
+    def max(self, values: FloatArray) -> FloatArray:
+        """Per session (N,) its largest value, -inf for a session without pairs."""
+        out = np.full(self.n, -np.inf)
+        if values.size:
+            out[self.seg_session] = np.maximum.reduceat(values, self.starts)
+        return out
+
+    def argmin(self, values: FloatArray) -> IntArray:
+        """Per session (N,) the index of its smallest finite value (first of ties), -1 if none."""
+        if self.dense:
+            self.table[self.cell] = values
+            table = self.table.reshape(self.n, self.width)
+            col = table.argmin(axis=1)
+            rows = np.arange(self.n)
+            flat = rows * self.width + col
+            out: IntArray = np.where(np.isfinite(table[rows, col]), self.pair_at[flat], -1)
+            return out
+        if values.size == 0:
+            return np.full(self.n, -1, dtype=np.int64)
+        low = np.minimum.reduceat(values, self.starts)
+        hit = np.flatnonzero((values == low[self.seg]) & np.isfinite(values))
+        first = np.r_[True, self.seg[hit][1:] != self.seg[hit][:-1]] if hit.size else np.zeros(0, np.bool_)
+        out = np.full(self.n, -1, dtype=np.int64)
+        out[self.seg_session[self.seg[hit[first]]]] = hit[first]
+        return out
 
 
 def _chains(
@@ -992,37 +1025,50 @@ def _chains(
         busy_session.update(movers.tolist())
         busy_cell.update(cell[direct].tolist())
     traced = 0
-    for p in best.tolist():
+    # Candidates not already blocked by the one-session moves, each one's levels ordered by
+    # gain in bulk, a block at a time (the chain budget is mostly spent in the first block).
+    free_cand = best
+    if direct.size:
+        free_cand = best[~np.isin(session[best], movers) & ~np.isin(cell[best], cell[direct])]
+    for lo in range(0, free_cand.size, 4 * _CHAINS_PER_ROUND):
         if traced >= _CHAINS_PER_ROUND:
             break
-        b = int(session[p])
-        if b in busy_session or int(cell[p]) in busy_cell:
-            continue
-        traced += 1
-        # A walk that meets a session or a cell twice is dropped for the next-best level.
-        gains = src_price[b] - level_total[:, p]
-        found = None
-        for start in np.argsort(-gains, kind="stable").tolist():
-            if not gains[start] > 1e-9:
+        block = free_cand[lo : lo + 4 * _CHAINS_PER_ROUND]
+        gains_all = src_price[session[block]][None, :] - level_total[:, block]
+        order_all = np.argsort(-gains_all, axis=0, kind="stable").T.tolist()
+        gains_l = gains_all.T.tolist()
+        bound_l = np.minimum(spare[block], src_amt[session[block]]).tolist()
+        for j, p in enumerate(block.tolist()):
+            if traced >= _CHAINS_PER_ROUND:
                 break
-            found = walk.trace(p, start, min(float(spare[p]), float(src_amt[b])))
-            if found is not None:
-                break
-        if found is None:
-            continue
-        steps, bound, seen_s, seen_c = found
-        if bound <= _MIN_MOVE_KWH or seen_s & busy_session or seen_c & busy_cell:
-            continue
-        busy_session |= seen_s
-        busy_cell |= seen_c
-        pairs_out.append(np.array([q for q, _ in steps], dtype=np.int64))
-        kwh_out.append(np.array([r * bound for _, r in steps]))
-        if src_pair[b] >= 0:
-            pairs_out.append(np.array([src_pair[b]], dtype=np.int64))
-            kwh_out.append(np.array([-bound]))
-        else:
-            short_s.append(b)
-            short_k.append(bound)
+            b = int(session[p])
+            if b in busy_session or int(cell[p]) in busy_cell:
+                continue
+            traced += 1
+            # A walk that meets a session or a cell twice is dropped for the next-best level.
+            gains = gains_l[j]
+            found = None
+            for start in order_all[j]:
+                if not gains[start] > 1e-9:
+                    break
+                found = walk.trace(p, start, bound_l[j])
+                if found is not None:
+                    break
+            if found is None:
+                continue
+            steps, bound, seen_s, seen_c = found
+            if bound <= _MIN_MOVE_KWH or seen_s & busy_session or seen_c & busy_cell:
+                continue
+            busy_session |= seen_s
+            busy_cell |= seen_c
+            pairs_out.append(np.array([q for q, _ in steps], dtype=np.int64))
+            kwh_out.append(np.array([r * bound for _, r in steps]))
+            if src_pair[b] >= 0:
+                pairs_out.append(np.array([src_pair[b]], dtype=np.int64))
+                kwh_out.append(np.array([-bound]))
+            else:
+                short_s.append(b)
+                short_k.append(bound)
     return pairs_out, kwh_out, short_s, short_k
 
 

@@ -293,8 +293,9 @@ def _min_into(out: FloatArray, group: IntArray, values: FloatArray) -> None:
 
 
 def _segment_exclusive_cumsum(values: FloatArray, group: IntArray) -> FloatArray:
-    """Sum of the earlier values of the same group, for values sorted so groups are contiguous."""
-    cum = np.cumsum(values)
+    """Sum of the earlier values of the same group, for values (N,) or (N, C) (per column) sorted
+    so groups are contiguous."""
+    cum = np.cumsum(values, axis=0)
     before = cum - values
     if values.shape[0] == 0:
         return before
@@ -303,7 +304,8 @@ def _segment_exclusive_cumsum(values: FloatArray, group: IntArray) -> FloatArray
     np.not_equal(group[1:], group[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     # Each run's offset repeated over the run (cheaper than a running maximum of start indices).
-    out: FloatArray = before - np.repeat(before[starts], np.diff(np.append(starts, values.shape[0])))
+    runs = np.diff(np.append(starts, values.shape[0]))
+    out: FloatArray = before - np.repeat(before[starts], runs, axis=0)
     return out
 
 
@@ -351,9 +353,7 @@ def _share(
             cap_phase = room.phase[:, :, phase].ravel()
             if not np.isfinite(cap_phase).any():
                 continue
-            load = np.bincount(cell, weights=grant * share[:, phase], minlength=size)
-            over = load > cap_phase
-            binds |= over
+            binds |= np.bincount(cell, weights=grant * share[:, phase], minlength=size) > cap_phase
             phase_cells.append((phase, cap_phase))
         queued = np.flatnonzero(binds[cell])
         if queued.size == 0:
@@ -364,16 +364,20 @@ def _share(
         else:
             order = queued[np.lexsort((rank[queued], key))]
         key_o = cell[order]
-        g = grant[order]
+        g: FloatArray = grant[order]
+        # The total and each finite phase as columns, so one (segmented) cumulative sum serves all.
+        load, cap = g, cap_cell[key_o]
+        if phase_cells:
+            load = np.empty((order.size, 1 + len(phase_cells)))
+            cap = np.empty_like(load)
+            load[:, 0], cap[:, 0] = g, cap_cell[key_o]
+            for j, (phase, cap_phase) in enumerate(phase_cells, start=1):
+                load[:, j], cap[:, j] = g * share[order, phase], cap_phase[key_o]
         with np.errstate(divide="ignore", invalid="ignore"):
-            cap = cap_cell[key_o]
-            before = _segment_exclusive_cumsum(g, key_o)
-            frac = np.where(g > 0, np.clip((cap - before) / g, 0.0, 1.0), 1.0)
-            for phase, cap_phase in phase_cells:
-                cap = cap_phase[key_o]
-                load = g * share[order, phase]
-                before = _segment_exclusive_cumsum(load, key_o)
-                frac = np.minimum(frac, np.where(load > 0, np.clip((cap - before) / load, 0.0, 1.0), 1.0))
+            before = _segment_exclusive_cumsum(load, key_o)
+            frac = np.where(load > 0, np.clip((cap - before) / load, 0.0, 1.0), 1.0)
+        if phase_cells:
+            frac = frac.min(axis=1)
         grant[order] = g * frac
     cut = grant < ask_w * (1 - 1e-12) - _EPS_W
     return grant, cut
@@ -797,14 +801,15 @@ class _Loads:
         (-1: none) and the pair's W per kWh on that limit."""
         head = np.concatenate([room.total[:, :, None], room.phase], axis=2).ravel()[self.limit]
         binding = head <= _BIND_W
-        on = self.pair[binding]
+        at = np.flatnonzero(binding)  # few entries bind: gathers by index beat boolean masks
+        on = self.pair[at]
         n_bind = np.bincount(on, minlength=n_pairs)
         bind_id = np.full(n_pairs, -1, dtype=np.int64)
-        bind_id[on] = self.limit[binding]
+        bind_id[on] = self.limit[at]
         bind_w = np.zeros(n_pairs)
-        bind_w[on] = self.w[binding]
+        bind_w[on] = self.w[at]
         ratio = head * self.inv_w
-        ratio[binding] = np.inf
+        ratio[at] = np.inf
         # Row-major (4 D, P): the minimum over the rows is a few vector passes (a minimum along
         # a short last axis is far slower).
         table = np.full(self.rows * n_pairs, np.inf)

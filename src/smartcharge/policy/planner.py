@@ -850,6 +850,7 @@ def _improve(
     cell = path[:, 0] * k + slot  # (root, slot): moves in disjoint cells are independent
     by_session = _BySession(session, n)  # pairs are by session
     loads = _Loads.build(pairs, coef, path, share, room)
+    n_limits = room.total.size * 4
     for _ in range(max_rounds):
         free, n_bind, bind_id, bind_w = loads.limits(room, session.size)
         spare = np.maximum(np.minimum(free, pairs.room_kwh - granted), 0.0)
@@ -869,13 +870,17 @@ def _improve(
         is_open = (spare > _MIN_MOVE_KWH) & (n_bind == 0)
         enter = np.where(is_open, 0.0, np.inf)
         single = np.flatnonzero((n_bind == 1) & (pairs.room_kwh - granted > _EPS_KWH))
-        x_ids, x_of_single = np.unique(bind_id[single], return_inverse=True)
-        on_used = used[loads.pair]
-        d_pair, d_id, d_w = loads.pair[on_used], loads.limit[on_used], loads.w[on_used]
-        pos = np.searchsorted(x_ids, d_id)
-        on_x = pos < x_ids.size
-        on_x[on_x] = x_ids[pos[on_x]] == d_id[on_x]
-        d_pair, d_x, d_w = d_pair[on_x], pos[on_x], d_w[on_x]
+        # The binding limits entered, numbered in id order through a dense table over limit ids.
+        x_of_id = np.zeros(n_limits, dtype=np.int64)
+        x_of_id[bind_id[single]] = 1
+        x_ids = np.flatnonzero(x_of_id)
+        x_of_id[:] = -1
+        x_of_id[x_ids] = np.arange(x_ids.size)
+        x_of_single = x_of_id[bind_id[single]]
+        on_used = np.flatnonzero(used[loads.pair])
+        pos = x_of_id[loads.limit[on_used]]
+        on_x = on_used[pos >= 0]
+        d_pair, d_x, d_w = loads.pair[on_x], pos[pos >= 0], loads.w[on_x]
         d_sess = session[d_pair]
         # Layered relaxation: entering a pair at level h frees its binding limit through a donor
         # whose way out is entered at level h - 1; level 0 is an open pair.

@@ -122,8 +122,9 @@ class DiversityCurve:
         running = np.zeros((ev_w.shape[1] + 1, ev_w.shape[0]))
         np.cumsum(np.ascontiguousarray(ev_w.T), axis=0, out=running[1:])
         for n, best in self.block_max.items():
-            edges = np.arange(0, best.size * n + 1, n)
-            blocks = running[edges[1:]] - running[edges[:-1]]
+            # Block edges are every n-th row: strided views, no copies of the rows.
+            end = best.size * n
+            blocks = running[n : end + 1 : n] - running[0:end:n]
             np.maximum(best, blocks.max(axis=1), out=best)
 
     def curve(self) -> list[dict[str, float]]:

@@ -78,6 +78,7 @@ _EPS_KWH = 1e-9
 _EPS_W = 1e-6
 _LEVEL_ITERATIONS = 40
 _LEVEL_PASSES = 2  # steps of valley filling per tier before the unlevelled pass
+_NO_SHARE = np.zeros((0, 3))  # stands for the phase shares where no phase limit is finite
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,30 +253,29 @@ def _pairs(slots: SlotPrices, sessions: PlanSessions, tier_of_slot: IntArray) ->
     t1 = np.minimum(np.asarray(sessions.ready_by_s, np.int64), slots.grid_start_s + k_all * slots.slot_s)
     k0 = (t0 - slots.grid_start_s) // slots.slot_s
     k1 = np.where(t1 > t0, (t1 - 1 - slots.grid_start_s) // slots.slot_s + 1, k0)
-    counts = np.maximum(k1 - k0, 0)
+    # Every slot of [k0, k1) overlaps the stay, so a pair has room exactly when the car has power.
+    counts = np.where(sessions.max_power_w > 0, np.maximum(k1 - k0, 0), 0)
+    n_pairs = int(counts.sum())
     offsets = np.zeros(counts.shape[0], dtype=np.int64)
     np.cumsum(counts[:-1], out=offsets[1:])
     session = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-    slot = k0[session] + np.arange(session.shape[0], dtype=np.int64) - offsets[session]
-    slot_start = slots.grid_start_s + slot * slots.slot_s
-    lo = np.maximum(slot_start, t0[session])
-    hi = np.minimum(slot_start + slots.slot_s, t1[session])
-    overlap_s = (hi - lo).astype(np.float64)
-    room_kwh = sessions.max_power_w[session] * overlap_s / J_PER_KWH
-    keep = room_kwh > 0
-    session, slot, lo, overlap_s, room_kwh = (
-        session[keep],
-        slot[keep],
-        lo[keep],
-        overlap_s[keep],
-        room_kwh[keep],
-    )
-    tier = tier_of_slot[slot]
-    # One integer key per pair: the session, then the slot's place in (tier, carbon, slot) order.
+    # One integer key per pair: the session, then the slot's place in (tier, carbon, slot) order;
+    # the pairs are made in session order, so sorting the keys orders the slots within sessions.
     slot_rank = np.empty(k_all, dtype=np.int64)
-    slot_rank[np.lexsort((np.arange(k_all), slots.carbon_g_per_kwh, tier_of_slot))] = np.arange(k_all)
-    order = np.argsort(session * k_all + slot_rank[slot], kind="stable")
-    return _Pairs(session[order], slot[order], tier[order], room_kwh[order], overlap_s[order], lo[order])
+    by_rank = np.lexsort((np.arange(k_all), slots.carbon_g_per_kwh, tier_of_slot))
+    slot_rank[by_rank] = np.arange(k_all)
+    slot = np.arange(n_pairs, dtype=np.int64) + np.repeat(k0 - offsets, counts)
+    key = slot_rank[slot]
+    key += session * k_all
+    key.sort()
+    key -= session * k_all
+    slot = by_rank[key]
+    slot_start = slots.grid_start_s + slot * slots.slot_s
+    lo = np.maximum(slot_start, np.repeat(t0, counts))
+    hi = np.minimum(slot_start + slots.slot_s, np.repeat(t1, counts))
+    overlap_s = (hi - lo).astype(np.float64)
+    room_kwh = np.repeat(sessions.max_power_w, counts) * overlap_s / J_PER_KWH
+    return _Pairs(session, slot, tier_of_slot[slot], room_kwh, overlap_s, lo)
 
 
 def _sum_by(group: IntArray, weights: FloatArray, minlength: int) -> FloatArray:
@@ -293,15 +293,19 @@ def _min_into(out: FloatArray, group: IntArray, values: FloatArray) -> None:
 
 
 def _segment_exclusive_cumsum(values: FloatArray, group: IntArray) -> FloatArray:
-    """Sum of the earlier values of the same group, for values sorted so groups are contiguous."""
-    cum = np.cumsum(values)
+    """Sum of the earlier values of the same group, for values (N,) or (N, C) (per column) sorted
+    so groups are contiguous."""
+    cum = np.cumsum(values, axis=0)
     before = cum - values
     if values.shape[0] == 0:
         return before
-    first = np.ones(values.shape[0], dtype=np.bool_)
-    first[1:] = group[1:] != group[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(values.shape[0]), 0))
-    out: FloatArray = before - before[start]
+    first = np.empty(values.shape[0], dtype=np.bool_)
+    first[0] = True
+    np.not_equal(group[1:], group[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    # Each run's offset repeated over the run (cheaper than a running maximum of start indices).
+    runs = np.diff(np.append(starts, values.shape[0]))
+    out: FloatArray = before - np.repeat(before[starts], runs, axis=0)
     return out
 
 
@@ -331,36 +335,49 @@ def _share(
 
     ``path`` (A, D) holds each ask's nodes, root first; ``share`` (A, 3) its phase shares; ``rank``
     (A,) its place in the queue (lower first). Returns grants (W) and whether each ask was cut.
+    Only the asks at a (node, slot) whose demand exceeds a limit are queued (sorted): elsewhere
+    every ask is granted in full, which the queue would give too.
     """
     grant = ask_w.copy()
     k = room.n_slots
+    size = room.total.size
+    n_rank = int(rank.max(initial=0)) + 1
     for d in range(path.shape[1] - 1, -1, -1):
         node = path[:, d]
-        caps = np.minimum(room.total[node, slot], room.level[node, slot])
-        if room.has_phase:
-            phase_caps = room.phase[node, slot, :]
-            limited = np.flatnonzero(np.isfinite(caps) | np.isfinite(phase_caps).any(axis=1))
+        cell = node * k + slot
+        cap_cell = np.minimum(room.total, room.level).ravel()
+        demand = np.bincount(cell, weights=grant, minlength=size)
+        binds = demand > cap_cell
+        phase_cells = []
+        for phase in range(3 if room.has_phase else 0):
+            cap_phase = room.phase[:, :, phase].ravel()
+            if not np.isfinite(cap_phase).any():
+                continue
+            binds |= np.bincount(cell, weights=grant * share[:, phase], minlength=size) > cap_phase
+            phase_cells.append((phase, cap_phase))
+        queued = np.flatnonzero(binds[cell])
+        if queued.size == 0:
+            continue  # no node at this depth binds: every ask keeps what it has
+        key = cell[queued]
+        if size * n_rank < 2**62:
+            order = queued[np.argsort(key * n_rank + rank[queued])]
         else:
-            limited = np.flatnonzero(np.isfinite(caps))
-        if limited.size == 0:
-            continue  # no node at this depth limits these asks
-        key = node[limited] * k + slot[limited]
-        order = limited[np.lexsort((rank[limited], key))]
-        key_o = node[order] * k + slot[order]
-        g = grant[order]
-        frac = np.ones(order.shape[0])
+            order = queued[np.lexsort((rank[queued], key))]
+        key_o = cell[order]
+        g: FloatArray = grant[order]
+        # The total and each finite phase as columns, so one (segmented) cumulative sum serves all.
+        load, cap = g, cap_cell[key_o]
+        if phase_cells:
+            load = np.empty((order.size, 1 + len(phase_cells)))
+            cap = np.empty_like(load)
+            load[:, 0], cap[:, 0] = g, cap_cell[key_o]
+            for j, (phase, cap_phase) in enumerate(phase_cells, start=1):
+                load[:, j], cap[:, j] = g * share[order, phase], cap_phase[key_o]
         with np.errstate(divide="ignore", invalid="ignore"):
-            cap = caps[order]
-            if np.isfinite(cap).any():
-                before = _segment_exclusive_cumsum(g, key_o)
-                frac = np.minimum(frac, np.where(g > 0, np.clip((cap - before) / g, 0.0, 1.0), 1.0))
-            for phase in range(3 if room.has_phase else 0):
-                cap = phase_caps[order, phase]
-                if not np.isfinite(cap).any():
-                    continue
-                load = g * share[order, phase]
-                before = _segment_exclusive_cumsum(load, key_o)
-                frac = np.minimum(frac, np.where(load > 0, np.clip((cap - before) / load, 0.0, 1.0), 1.0))
+            before = _segment_exclusive_cumsum(load, key_o)
+            frac = np.where(load > 0, np.clip((cap - before) / load, 0.0, 1.0), 1.0)
+        if phase_cells:
+            frac = frac.min(axis=1)
         grant[order] = g * frac
     cut = grant < ask_w * (1 - 1e-12) - _EPS_W
     return grant, cut
@@ -381,20 +398,23 @@ def _take(grant_w: FloatArray, slot: IntArray, path: IntArray, share: FloatArray
             room.phase[:, :, phase] -= load.reshape(room.total.shape)
 
 
-def _is_full(slot: IntArray, path: IntArray, share: FloatArray, room: _Headroom) -> BoolArray:
+def _is_full(
+    slot: IntArray, session: IntArray, path_of_session: IntArray, phase_share: FloatArray, room: _Headroom
+) -> BoolArray:
     """Whether a node on each pair's path is full in its slot, in total or on a phase it uses."""
-    bits = np.array([1, 2, 4], dtype=np.int64)
-    full_total = (room.total <= _EPS_W) | (room.level <= _EPS_W)
+    k = room.n_slots
+    full_total = ((room.total <= _EPS_W) | (room.level <= _EPS_W)).ravel()
     full = np.zeros(slot.shape[0], dtype=np.bool_)
     if not room.has_phase:
-        for d in range(path.shape[1]):
-            full |= full_total[path[:, d], slot]
+        for d in range(path_of_session.shape[1]):
+            full |= full_total[path_of_session[session, d] * k + slot]
         return full
-    full_phase = ((room.phase <= _EPS_W) * bits).sum(axis=2)
-    uses = ((share > 0) * bits).sum(axis=1)
-    for d in range(path.shape[1]):
-        node = path[:, d]
-        full |= full_total[node, slot] | ((full_phase[node, slot] & uses) != 0)
+    bits = np.array([1, 2, 4], dtype=np.int64)
+    full_phase = ((room.phase <= _EPS_W) * bits).sum(axis=2).ravel()
+    uses = ((phase_share[session] > 0) * bits).sum(axis=1)
+    for d in range(path_of_session.shape[1]):
+        cell = path_of_session[session, d] * k + slot
+        full |= full_total[cell] | ((full_phase[cell] & uses) != 0)
     return full
 
 
@@ -408,34 +428,45 @@ def _fill(
     rank: IntArray,
     room: _Headroom,
     max_rounds: int,
-    need: FloatArray | None = None,
+    need: FloatArray | None,
+    root_load_w: FloatArray,
+    slot_s: int,
 ) -> None:
     """Rounds of asks over the pairs ``idx`` (in session order); updates granted and residual.
 
-    Each session asks for its ``need`` (its residual when None) and no more.
+    Each session asks for its ``need`` (its residual when None) and no more. What is granted is
+    added, as the slot's mean power, to ``root_load_w`` (the roots' load, (M + 1) * K, flat).
+    The open pairs' session, slot and room left are kept compacted from round to round.
     """
+    k = room.n_slots
     live = idx
+    session = pairs.session[live]
+    slot = pairs.slot[live]
+    left = pairs.room_kwh[live] - granted[live]
+    wanted = residual if need is None else np.minimum(need, residual)
+    keep = (wanted[session] > _EPS_KWH) & (left > _EPS_KWH)
+    live, session, slot, left = live[keep], session[keep], slot[keep], left[keep]
     for _ in range(max_rounds):
-        session = pairs.session[live]
-        wanted = residual if need is None else np.minimum(need, residual)
-        eligible = pairs.room_kwh[live] - granted[live]
-        keep = (wanted[session] > _EPS_KWH) & (eligible > _EPS_KWH)
-        live, session, eligible = live[keep], session[keep], eligible[keep]
-        before = _segment_exclusive_cumsum(eligible, session)
-        ask = np.clip(wanted[session] - before, 0.0, eligible)
+        before = _segment_exclusive_cumsum(left, session)
+        ask = np.clip(wanted[session] - before, 0.0, left)
         asking = np.flatnonzero(ask > _EPS_KWH)
         if asking.size == 0:
             return
         a_idx = live[asking]
         a_session = session[asking]
-        a_slot = pairs.slot[a_idx]
+        a_slot = slot[asking]
         overlap = pairs.overlap_s[a_idx]
         path = path_of_session[a_session]
-        share = sessions.phase_share[a_session]
+        # The per-phase work (and the (A, 3) shares) only where a phase limit is finite.
+        share = sessions.phase_share[a_session] if room.has_phase else _NO_SHARE
         grant_w, cut = _share(ask[asking] * J_PER_KWH / overlap, a_slot, path, share, rank[a_session], room)
         _take(grant_w, a_slot, path, share, room)
         got = grant_w * overlap / J_PER_KWH
         granted[a_idx] += got
+        left[asking] -= got
+        root_load_w += np.bincount(
+            path[:, 0] * k + a_slot, weights=got * (J_PER_KWH / slot_s), minlength=root_load_w.size
+        )
         got_per_session = _sum_by(a_session, weights=got, minlength=residual.shape[0])
         residual -= got_per_session
         np.maximum(residual, 0.0, out=residual)
@@ -444,11 +475,11 @@ def _fill(
             np.maximum(need, 0.0, out=need)
         if not cut.any():
             return
-        # Close the pairs whose slot is now full on a node on their path.
-        live = live[residual[session] > _EPS_KWH]
-        session = pairs.session[live]
-        full = _is_full(pairs.slot[live], path_of_session[session], sessions.phase_share[session], room)
-        live = live[~full]
+        # Close the pairs done, and those whose slot is now full on a node on their path.
+        wanted = residual if need is None else np.minimum(need, residual)
+        keep = (wanted[session] > _EPS_KWH) & (left > _EPS_KWH)
+        keep &= ~_is_full(slot, session, path_of_session, sessions.phase_share, room)
+        live, session, slot, left = live[keep], session[keep], slot[keep], left[keep]
 
 
 def _tier_rank(
@@ -494,21 +525,20 @@ def _must_take(
     slot = pairs.slot[later]
     room_w = pairs.room_kwh[later] * J_PER_KWH / pairs.overlap_s[later]
     path = path_of_session[session]
-    share = sessions.phase_share[session]
-    k = room.n_slots
+    share = sessions.phase_share[session] if room.has_phase else _NO_SHARE
+    k, size = room.n_slots, room.total.size
     factor = np.ones(later.shape[0])
     for d in range(path.shape[1]):
+        # Demand per (node, slot) on the dense grid (a bincount: no sort of the keys).
         key = path[:, d] * k + slot
-        used, inverse = np.unique(key, return_inverse=True)
-        node_u, slot_u = np.divmod(used, k)
-        demand = _sum_by(inverse, weights=room_w, minlength=used.size)
+        demand = np.bincount(key, weights=room_w, minlength=size)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(demand > 0, np.minimum(room.total[node_u, slot_u] / demand, 1.0), 1.0)
+            f = np.where(demand > 0, np.minimum(room.total.ravel() / demand, 1.0), 1.0)
             for phase in range(3 if room.has_phase else 0):
-                load = _sum_by(inverse, weights=room_w * share[:, phase], minlength=used.size)
-                cap = room.phase[node_u, slot_u, phase]
+                load = np.bincount(key, weights=room_w * share[:, phase], minlength=size)
+                cap = room.phase[:, :, phase].ravel()
                 f = np.minimum(f, np.where(load > 0, np.minimum(cap / load, 1.0), 1.0))
-        factor = np.minimum(factor, f[inverse])
+        factor = np.minimum(factor, f[key])
     future = _sum_by(session, weights=pairs.room_kwh[later] * factor, minlength=residual.shape[0])
     must: FloatArray = np.maximum(residual - future, 0.0)
     return must
@@ -684,6 +714,7 @@ def _fill_tiers(
     assert tree.base_w is not None
     load_w = np.zeros((tree.size + 1, k))
     load_w[:-1] = tree.base_w
+    root_load = load_w.reshape(-1)  # a view: _fill adds what it grants
     for tier in range(int(tier_of_slot.max(initial=-1)) + 1):
         idx = np.flatnonzero((pairs.tier == tier) & (residual[pairs.session] > _EPS_KWH))
         if idx.size == 0:
@@ -708,13 +739,20 @@ def _fill_tiers(
                     continue
                 # Only the pairs of sessions that ask (the must-have pass: those with a quota).
                 sub = idx if quota is None else idx[quota[pairs.session[idx]] > _EPS_KWH]
-                before = granted[sub].copy()
-                _fill(pairs, sub, granted, residual, path_of_session, sessions, rank, room, max_rounds, quota)
-                used_kwh = granted[sub] - before
-                flat = root_of_session[pairs.session[sub]] * k + pairs.slot[sub]
-                load_w += np.bincount(
-                    flat, weights=used_kwh * J_PER_KWH / slots.slot_s, minlength=load_w.size
-                ).reshape(load_w.shape)
+                _fill(
+                    pairs,
+                    sub,
+                    granted,
+                    residual,
+                    path_of_session,
+                    sessions,
+                    rank,
+                    room,
+                    max_rounds,
+                    quota,
+                    root_load,
+                    slots.slot_s,
+                )
                 idx = idx[residual[pairs.session[idx]] > _EPS_KWH]
     return granted, residual
 
@@ -728,35 +766,34 @@ _MIN_MOVE_KWH = 1e-4
 
 @dataclass(frozen=True, slots=True)
 class _Loads:
-    """Every (pair, limit) a pair loads, sorted by pair: a limit's id is ``(node * K + slot) * 4 +
-    c`` with c = 0 the node's total and 1..3 its phases; ``w`` the pair's W per kWh on it."""
+    """Every finite (pair, limit) a pair loads, sorted by pair: a limit's id is ``(node * K +
+    slot) * 4 + c`` with c = 0 the node's total and 1..3 its phases; ``w`` the pair's W per kWh on
+    it. A limit with no finite headroom never binds (headroom only falls by finite amounts), so
+    it is left out."""
 
     pair: IntArray
     limit: IntArray
     w: FloatArray
-    starts: IntArray  # first entry of each pair with at least one limit
-    owner: IntArray  # the pair of each run
+    inv_w: FloatArray  # 1 / w: a product per round instead of a division
+    cell: IntArray  # each entry's place in a dense (4 D, P) table: row (d, c), its pair's column
+    rows: int  # 4 D
 
     @classmethod
     def build(
-        cls, pairs: _Pairs, coef: FloatArray, path: IntArray, share: FloatArray, k: int, virtual: int
+        cls, pairs: _Pairs, coef: FloatArray, path: IntArray, share: FloatArray, room: _Headroom
     ) -> _Loads:
-        rows = np.arange(pairs.session.shape[0], dtype=np.int64)
-        out_pair, out_id, out_w = [], [], []
-        for d in range(path.shape[1]):
-            node = path[:, d]
-            base_id = (node * k + pairs.slot) * 4
-            for c in range(4):
-                w = coef if c == 0 else coef * share[:, c - 1]
-                keep = (w > 0) & (node != virtual)
-                out_pair.append(rows[keep])
-                out_id.append(base_id[keep] + c)
-                out_w.append(w[keep])
-        pair, limit, w = np.concatenate(out_pair), np.concatenate(out_id), np.concatenate(out_w)
-        order = np.argsort(pair, kind="stable")
-        pair, limit, w = pair[order], limit[order], w[order]
-        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if pair.size else pair
-        return cls(pair, limit, w, starts, pair[starts])
+        n_pairs, depth, k = pairs.session.shape[0], path.shape[1], room.n_slots
+        # (P, D, 4) laid out pair-major, so the kept entries are sorted by pair as made.
+        w = np.empty((n_pairs, depth, 4))
+        w[:, :, 0] = coef[:, None]
+        w[:, :, 1:] = (coef[:, None] * share)[:, None, :]
+        limit = ((path * k + pairs.slot[:, None]) * 4)[:, :, None] + np.arange(4)
+        finite = np.isfinite(np.concatenate([room.total[:, :, None], room.phase], axis=2).ravel())
+        keep = (w > 0) & finite[limit]
+        at = np.flatnonzero(keep)
+        pair, column = np.divmod(at, 4 * depth)
+        w_kept = w.ravel()[at]
+        return cls(pair, limit.ravel()[at], w_kept, 1.0 / w_kept, column * n_pairs + pair, 4 * depth)
 
     def limits(self, room: _Headroom, n_pairs: int) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
         """Per pair: kWh it could add under the limits that do not bind (inf: none), how many
@@ -764,15 +801,20 @@ class _Loads:
         (-1: none) and the pair's W per kWh on that limit."""
         head = np.concatenate([room.total[:, :, None], room.phase], axis=2).ravel()[self.limit]
         binding = head <= _BIND_W
-        n_bind = np.bincount(self.pair[binding], minlength=n_pairs)
+        at = np.flatnonzero(binding)  # few entries bind: gathers by index beat boolean masks
+        on = self.pair[at]
+        n_bind = np.bincount(on, minlength=n_pairs)
         bind_id = np.full(n_pairs, -1, dtype=np.int64)
-        bind_id[self.pair[binding]] = self.limit[binding]
+        bind_id[on] = self.limit[at]
         bind_w = np.zeros(n_pairs)
-        bind_w[self.pair[binding]] = self.w[binding]
-        free = np.full(n_pairs, np.inf)
-        if self.pair.size:
-            ratio = np.where(binding, np.inf, head / self.w)
-            free[self.owner] = np.minimum.reduceat(ratio, self.starts)
+        bind_w[on] = self.w[at]
+        ratio = head * self.inv_w
+        ratio[at] = np.inf
+        # Row-major (4 D, P): the minimum over the rows is a few vector passes (a minimum along
+        # a short last axis is far slower).
+        table = np.full(self.rows * n_pairs, np.inf)
+        table[self.cell] = ratio
+        free: FloatArray = table.reshape(self.rows, n_pairs).min(axis=0)
         return free, n_bind, bind_id, bind_w
 
 
@@ -806,17 +848,15 @@ def _improve(
     share = sessions.phase_share[session]
     price = price_p_per_kwh[slot]
     cell = path[:, 0] * k + slot  # (root, slot): moves in disjoint cells are independent
-    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])  # pairs are by session
-    seg_session = session[starts]
-    seg = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, session.size]))
-    loads = _Loads.build(pairs, coef, path, share, k, room.total.shape[0] - 1)
+    by_session = _BySession(session, n)  # pairs are by session
+    loads = _Loads.build(pairs, coef, path, share, room)
+    n_limits = room.total.size * 4
     for _ in range(max_rounds):
         free, n_bind, bind_id, bind_w = loads.limits(room, session.size)
         spare = np.maximum(np.minimum(free, pairs.room_kwh - granted), 0.0)
         used = granted > _EPS_KWH
         # Each session's source: the energy it is short of, else its dearest energy.
-        src_price = np.full(n, -np.inf)
-        np.maximum.at(src_price, session[used], price[used])
+        src_price = by_session.max(np.where(used, price, -np.inf))
         at_src = np.flatnonzero(used & (price == src_price[session]))
         src_pair = np.full(n, -1, dtype=np.int64)
         src_pair[session[at_src]] = at_src
@@ -830,13 +870,17 @@ def _improve(
         is_open = (spare > _MIN_MOVE_KWH) & (n_bind == 0)
         enter = np.where(is_open, 0.0, np.inf)
         single = np.flatnonzero((n_bind == 1) & (pairs.room_kwh - granted > _EPS_KWH))
-        x_ids, x_of_single = np.unique(bind_id[single], return_inverse=True)
-        on_used = used[loads.pair]
-        d_pair, d_id, d_w = loads.pair[on_used], loads.limit[on_used], loads.w[on_used]
-        pos = np.searchsorted(x_ids, d_id)
-        on_x = pos < x_ids.size
-        on_x[on_x] = x_ids[pos[on_x]] == d_id[on_x]
-        d_pair, d_x, d_w = d_pair[on_x], pos[on_x], d_w[on_x]
+        # The binding limits entered, numbered in id order through a dense table over limit ids.
+        x_of_id = np.zeros(n_limits, dtype=np.int64)
+        x_of_id[bind_id[single]] = 1
+        x_ids = np.flatnonzero(x_of_id)
+        x_of_id[:] = -1
+        x_of_id[x_ids] = np.arange(x_ids.size)
+        x_of_single = x_of_id[bind_id[single]]
+        on_used = np.flatnonzero(used[loads.pair])
+        pos = x_of_id[loads.limit[on_used]]
+        on_x = on_used[pos >= 0]
+        d_pair, d_x, d_w = loads.pair[on_x], pos[pos >= 0], loads.w[on_x]
         d_sess = session[d_pair]
         # Layered relaxation: entering a pair at level h frees its binding limit through a donor
         # whose way out is entered at level h - 1; level 0 is an open pair.
@@ -846,10 +890,10 @@ def _improve(
         for _hop in range(_CHAIN_HOPS if x_ids.size else 0):
             total = price + levels_enter[-1]
             # Each session's best and second-best way in (a donor's way out is not its own pair).
-            alt1 = _segment_argmin(total, starts, seg, seg_session, n)
+            alt1 = by_session.argmin(total)
             masked = total.copy()
             masked[alt1[alt1 >= 0]] = np.inf
-            alt2 = _segment_argmin(masked, starts, seg, seg_session, n)
+            alt2 = by_session.argmin(masked)
             out_to = np.where(alt1[d_sess] == d_pair, alt2[d_sess], alt1[d_sess])
             reach = out_to >= 0
             value = np.full(d_pair.size, np.inf)
@@ -857,7 +901,7 @@ def _improve(
             # Per limit the best donor, and the best of another session (the first may be the
             # session that wants in).
             ok_rows = np.flatnonzero(np.isfinite(value))
-            by_x = ok_rows[np.lexsort((value[ok_rows], d_x[ok_rows]))]
+            by_x = ok_rows[_by_limit_then_value(d_x[ok_rows], value[ok_rows], x_ids.size)]
             lead = np.ones(by_x.size, dtype=np.bool_)
             lead[1:] = d_x[by_x][1:] != d_x[by_x][:-1]
             donor = np.full((2, x_ids.size), -1, dtype=np.int64)
@@ -907,17 +951,60 @@ def _improve(
         _take(dk * coef[dp], slot[dp], path[dp], share[dp], room)
 
 
-def _segment_argmin(
-    values: FloatArray, starts: IntArray, seg: IntArray, seg_session: IntArray, n: int
-) -> IntArray:
-    """Per session (N,) the index of its smallest finite value (first of ties), -1 if none; the
-    values are in contiguous runs per session starting at ``starts``, ``seg`` the run of each."""
-    low = np.minimum.reduceat(values, starts)
-    hit = np.flatnonzero((values == low[seg]) & np.isfinite(values))
-    first = np.r_[True, seg[hit][1:] != seg[hit][:-1]] if hit.size else np.zeros(0, np.bool_)
-    out = np.full(n, -1, dtype=np.int64)
-    out[seg_session[seg[hit[first]]]] = hit[first]
-    return out
+def _by_limit_then_value(limit: IntArray, value: FloatArray, n_limits: int) -> IntArray:
+    """The order of ``np.lexsort((value, limit))``: by value (stable), then a stable radix sort
+    on the limit as a 16-bit key where the limits are that few (about twice as fast)."""
+    if n_limits >= 2**15:
+        return np.lexsort((value, limit))
+    by_value = np.argsort(value, kind="stable")
+    order: IntArray = by_value[np.argsort(limit[by_value].astype(np.int16), kind="stable")]
+    return order
+
+
+class _BySession:
+    """Per-session argmin over the pairs (in contiguous runs per session): one ``argmin`` along
+    the rows of a dense (N, longest run) table where that table is small, else segment reduces."""
+
+    def __init__(self, session: IntArray, n: int) -> None:
+        self.n = n
+        self.starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]]) if session.size else session
+        runs = np.diff(np.r_[self.starts, session.size])
+        self.seg = np.repeat(np.arange(self.starts.size), runs)
+        self.seg_session = session[self.starts]
+        width = int(runs.max(initial=0))
+        self.dense = session.size > 0 and n * width <= 4 * session.size + 1024
+        if self.dense:
+            self.width = width
+            self.cell = session * width + (np.arange(session.size) - self.starts[self.seg])
+            self.pair_at = np.full(n * width, -1, dtype=np.int64)
+            self.pair_at[self.cell] = np.arange(session.size)
+            self.table = np.full(n * width, np.inf)
+
+    def max(self, values: FloatArray) -> FloatArray:
+        """Per session (N,) its largest value, -inf for a session without pairs."""
+        out = np.full(self.n, -np.inf)
+        if values.size:
+            out[self.seg_session] = np.maximum.reduceat(values, self.starts)
+        return out
+
+    def argmin(self, values: FloatArray) -> IntArray:
+        """Per session (N,) the index of its smallest finite value (first of ties), -1 if none."""
+        if self.dense:
+            self.table[self.cell] = values
+            table = self.table.reshape(self.n, self.width)
+            col = table.argmin(axis=1)
+            rows = np.arange(self.n)
+            flat = rows * self.width + col
+            out: IntArray = np.where(np.isfinite(table[rows, col]), self.pair_at[flat], -1)
+            return out
+        if values.size == 0:
+            return np.full(self.n, -1, dtype=np.int64)
+        low = np.minimum.reduceat(values, self.starts)
+        hit = np.flatnonzero((values == low[self.seg]) & np.isfinite(values))
+        first = np.r_[True, self.seg[hit][1:] != self.seg[hit][:-1]] if hit.size else np.zeros(0, np.bool_)
+        out = np.full(self.n, -1, dtype=np.int64)
+        out[self.seg_session[self.seg[hit[first]]]] = hit[first]
+        return out
 
 
 def _chains(
@@ -958,37 +1045,50 @@ def _chains(
         busy_session.update(movers.tolist())
         busy_cell.update(cell[direct].tolist())
     traced = 0
-    for p in best.tolist():
+    # Candidates not already blocked by the one-session moves, each one's levels ordered by
+    # gain in bulk, a block at a time (the chain budget is mostly spent in the first block).
+    free_cand = best
+    if direct.size:
+        free_cand = best[~np.isin(session[best], movers) & ~np.isin(cell[best], cell[direct])]
+    for lo in range(0, free_cand.size, 4 * _CHAINS_PER_ROUND):
         if traced >= _CHAINS_PER_ROUND:
             break
-        b = int(session[p])
-        if b in busy_session or int(cell[p]) in busy_cell:
-            continue
-        traced += 1
-        # A walk that meets a session or a cell twice is dropped for the next-best level.
-        gains = src_price[b] - level_total[:, p]
-        found = None
-        for start in np.argsort(-gains, kind="stable").tolist():
-            if not gains[start] > 1e-9:
+        block = free_cand[lo : lo + 4 * _CHAINS_PER_ROUND]
+        gains_all = src_price[session[block]][None, :] - level_total[:, block]
+        order_all = np.argsort(-gains_all, axis=0, kind="stable").T.tolist()
+        gains_l = gains_all.T.tolist()
+        bound_l = np.minimum(spare[block], src_amt[session[block]]).tolist()
+        for j, p in enumerate(block.tolist()):
+            if traced >= _CHAINS_PER_ROUND:
                 break
-            found = walk.trace(p, start, min(float(spare[p]), float(src_amt[b])))
-            if found is not None:
-                break
-        if found is None:
-            continue
-        steps, bound, seen_s, seen_c = found
-        if bound <= _MIN_MOVE_KWH or seen_s & busy_session or seen_c & busy_cell:
-            continue
-        busy_session |= seen_s
-        busy_cell |= seen_c
-        pairs_out.append(np.array([q for q, _ in steps], dtype=np.int64))
-        kwh_out.append(np.array([r * bound for _, r in steps]))
-        if src_pair[b] >= 0:
-            pairs_out.append(np.array([src_pair[b]], dtype=np.int64))
-            kwh_out.append(np.array([-bound]))
-        else:
-            short_s.append(b)
-            short_k.append(bound)
+            b = int(session[p])
+            if b in busy_session or int(cell[p]) in busy_cell:
+                continue
+            traced += 1
+            # A walk that meets a session or a cell twice is dropped for the next-best level.
+            gains = gains_l[j]
+            found = None
+            for start in order_all[j]:
+                if not gains[start] > 1e-9:
+                    break
+                found = walk.trace(p, start, bound_l[j])
+                if found is not None:
+                    break
+            if found is None:
+                continue
+            steps, bound, seen_s, seen_c = found
+            if bound <= _MIN_MOVE_KWH or seen_s & busy_session or seen_c & busy_cell:
+                continue
+            busy_session |= seen_s
+            busy_cell |= seen_c
+            pairs_out.append(np.array([q for q, _ in steps], dtype=np.int64))
+            kwh_out.append(np.array([r * bound for _, r in steps]))
+            if src_pair[b] >= 0:
+                pairs_out.append(np.array([src_pair[b]], dtype=np.int64))
+                kwh_out.append(np.array([-bound]))
+            else:
+                short_s.append(b)
+                short_k.append(bound)
     return pairs_out, kwh_out, short_s, short_k
 
 
@@ -1013,30 +1113,34 @@ class _Walk:
     ) -> tuple[list[tuple[int, float]], float, set[int], set[int]] | None:
         """Steps (pair, kWh per kWh of the first session), its kWh, the sessions and cells
         touched, for entering ``p`` at level ``start``; None if the walk meets itself."""
+        # ``item``: Python scalars straight from the arrays (cheaper than indexing, then int()).
+        session, cell, is_open = self.session.item, self.cell.item, self.is_open.item
+        x_index, d_pair, d_w = self.x_index.item, self.d_pair.item, self.d_w.item
         steps: list[tuple[int, float]] = [(p, 1.0)]
-        seen_s, seen_c = {int(self.session[p])}, {int(self.cell[p])}
+        seen_s, seen_c = {session(p)}, {cell(p)}
         ratio, at = 1.0, p
         for level in range(start, -1, -1):
-            if self.is_open[at]:
+            if is_open(at):
                 return steps, bound, seen_s, seen_c
-            if level == 0 or self.x_index[at] < 0:
+            x = x_index(at)
+            if level == 0 or x < 0:
                 return None
-            rows = self.donor[level - 1][:, self.x_index[at]]
-            row = int(rows[0])
-            if row >= 0 and int(self.session[self.d_pair[row]]) in seen_s:
-                row = int(rows[1])
+            donor = self.donor[level - 1]
+            row = donor.item(0, x)
+            if row >= 0 and session(d_pair(row)) in seen_s:
+                row = donor.item(1, x)
             if row < 0:
                 return None
-            out_p = int(self.d_pair[row])
-            a = int(self.session[out_p])
-            nxt = int(self.out[level - 1][row])
-            if a in seen_s or nxt < 0 or int(self.cell[nxt]) in seen_c:
+            out_p = d_pair(row)
+            a = session(out_p)
+            nxt = self.out[level - 1].item(row)
+            if a in seen_s or nxt < 0 or cell(nxt) in seen_c:
                 return None
-            ratio = ratio * float(self.bind_w[at]) / float(self.d_w[row])
+            ratio = ratio * self.bind_w.item(at) / d_w(row)
             steps += [(out_p, -ratio), (nxt, ratio)]
-            bound = min(bound, float(self.granted[out_p]) / ratio, float(self.spare[nxt]) / ratio)
+            bound = min(bound, self.granted.item(out_p) / ratio, self.spare.item(nxt) / ratio)
             seen_s.add(a)
-            seen_c.add(int(self.cell[nxt]))
+            seen_c.add(cell(nxt))
             at = nxt
         return None
 

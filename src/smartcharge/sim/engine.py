@@ -161,8 +161,7 @@ def simulate(setup: Setup) -> Iterator[Chunk]:
         setup.tariff, setup.carbon, first_day * SECONDS_PER_DAY - SECONDS_PER_DAY, setup.end_s + TAIL_S
     )
     chains = _Chains(setup, first_day)
-    carried = Boxes.empty()
-    carried_vehicle = np.zeros(0, dtype=np.int64)
+    carried = Boxes.empty()  # boxes running past the last chunk's end, ``session`` = vehicle
     step_done = 0
     for index, day in enumerate(range(first_day, last_day + 1, setup.chunk_days)):
         n_days = min(setup.chunk_days, last_day + 1 - day)
@@ -171,43 +170,53 @@ def simulate(setup: Setup) -> Iterator[Chunk]:
         sessions = stays.sessions
         power = setup.fleet.power_w[sessions.vehicle]
         boxes = setup.planner(sessions, power, setup.fleet.group[sessions.vehicle], rng)
+        keep = np.flatnonzero((sessions.plugin_s >= setup.start_s) & (sessions.plugin_s < setup.end_s))
         delivered = delivered_kwh(boxes, sessions.size)
+        short, held = unmet_split(sessions, power, delivered)
         cost, grams = costs.of_boxes(boxes)
-        in_horizon = (sessions.plugin_s >= setup.start_s) & (sessions.plugin_s < setup.end_s)
-        keep = np.flatnonzero(in_horizon)
-        all_boxes = concat_boxes([carried, boxes])
-        all_vehicle = np.concatenate([carried_vehicle, sessions.vehicle[boxes.session]])
+        first, final, changes = _box_span(boxes, sessions.size)
+        # Per stay in the horizon: only these are kept (at a million EVs the per-box and
+        # per-stay arrays of the whole chunk would otherwise be held beside the load series the
+        # runner builds from it). The carried boxes are keyed by vehicle (their stays belong to
+        # earlier chunks).
+        cost_p = np.bincount(boxes.session, weights=cost, minlength=sessions.size).astype(np.float64)
+        carbon_g = np.bincount(boxes.session, weights=grams, minlength=sessions.size).astype(np.float64)
+        del cost, grams
+        delivered, cost_p, carbon_g = delivered[keep], cost_p[keep], carbon_g[keep]
+        short, held, first, final, changes = short[keep], held[keep], first[keep], final[keep], changes[keep]
+        all_boxes = concat_boxes(
+            [carried, Boxes(sessions.vehicle[boxes.session], boxes.start_s, boxes.end_s, boxes.power_w)]
+        )
+        del boxes, power
         cut_s = int(utc_from_local_s(np.array([(day + n_days) * SECONDS_PER_DAY]))[0])
         last = day + n_days > last_day
         step_cut = (
             setup.n_steps if last else int(np.clip((cut_s - setup.start_s) // setup.step_s, 0, setup.n_steps))
         )
         cut_time = setup.start_s + step_cut * setup.step_s
-        short, held = unmet_split(sessions, power, delivered)
-        first, final, changes = _box_span(boxes, sessions.size)
-        yield Chunk(
+        chunk = Chunk(
             first_step=step_done,
             n_steps=step_cut - step_done,
-            vehicle=all_vehicle,
+            vehicle=all_boxes.session,
             start_s=all_boxes.start_s,
             end_s=all_boxes.end_s,
             power_w=all_boxes.power_w,
             sessions=sessions.take(keep),
             stay_number=stays.stay_number[keep],
-            delivered_kwh=delivered[keep],
-            cost_p=np.bincount(boxes.session, weights=cost, minlength=sessions.size).astype(np.float64)[keep],
-            carbon_g=np.bincount(boxes.session, weights=grams, minlength=sessions.size).astype(np.float64)[
-                keep
-            ],
-            unmet_short_kwh=short[keep],
-            unmet_strategy_kwh=held[keep],
-            first_charge_s=first[keep],
-            last_charge_s=final[keep],
-            power_changes=changes[keep],
+            delivered_kwh=delivered,
+            cost_p=cost_p,
+            carbon_g=carbon_g,
+            unmet_short_kwh=short,
+            unmet_strategy_kwh=held,
+            first_charge_s=first,
+            last_charge_s=final,
+            power_changes=changes,
         )
-        later = all_boxes.end_s > cut_time
-        carried = all_boxes.take(later)
-        carried_vehicle = all_vehicle[later]
+        del stays, sessions, keep, delivered, cost_p, carbon_g, short, held, first, final, changes
+        yield chunk
+        del chunk
+        carried = all_boxes.take(all_boxes.end_s > cut_time)
+        del all_boxes
         step_done = step_cut
 
 

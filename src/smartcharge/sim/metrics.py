@@ -17,6 +17,7 @@ from smartcharge.core.tariff import Tariff
 from smartcharge.core.units import BoolArray, FloatArray, IntArray
 
 EDGE_WINDOW_S = 2700
+_BLOCK_STEPS = 1440  # steps of load series handled at once (a day of minutes)
 DIVERSITY_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 50_000, 100_000)
 
 
@@ -52,15 +53,20 @@ class GroupMetrics:
     def update(self, ev_w: FloatArray, base_w: FloatArray, near_edge: BoolArray) -> None:
         if ev_w.shape[0] == 0:
             return
-        total = ev_w + base_w
-        self.peak_total_w = np.maximum(self.peak_total_w, total.max(axis=0))
-        self.peak_ev_w = np.maximum(self.peak_ev_w, ev_w.max(axis=0))
-        self.peak_base_w = np.maximum(self.peak_base_w, base_w.max(axis=0))
         self.ev_kwh += ev_w.sum(axis=0) * self.step_h / 1000.0
         self.base_kwh += base_w.sum(axis=0) * self.step_h / 1000.0
-        self._steps(total, self.last_total, near_edge, "max_step_w", "max_edge_step_w")
-        self._steps(ev_w, self.last_ev, near_edge, "max_ev_step_w", "max_ev_edge_step_w")
-        self.last_total, self.last_ev = total[-1].copy(), ev_w[-1].copy()
+        # Peaks and steps over blocks of steps: the (T, G) temporaries (total load, steps) stay a
+        # block's size (at a million EVs a week's are ~0.3 GB each); maxima do not depend on it.
+        for lo in range(0, ev_w.shape[0], _BLOCK_STEPS):
+            hi = lo + _BLOCK_STEPS
+            ev, base = ev_w[lo:hi], base_w[lo:hi]
+            total = ev + base
+            self.peak_total_w = np.maximum(self.peak_total_w, total.max(axis=0))
+            self.peak_ev_w = np.maximum(self.peak_ev_w, ev.max(axis=0))
+            self.peak_base_w = np.maximum(self.peak_base_w, base.max(axis=0))
+            self._steps(total, self.last_total, near_edge[lo:hi], "max_step_w", "max_edge_step_w")
+            self._steps(ev, self.last_ev, near_edge[lo:hi], "max_ev_step_w", "max_ev_edge_step_w")
+            self.last_total, self.last_ev = total[-1].copy(), ev[-1].copy()
 
     def _steps(
         self, series: FloatArray, last: FloatArray | None, near: BoolArray, overall: str, edge: str
@@ -116,8 +122,9 @@ class DiversityCurve:
         running = np.zeros((ev_w.shape[1] + 1, ev_w.shape[0]))
         np.cumsum(np.ascontiguousarray(ev_w.T), axis=0, out=running[1:])
         for n, best in self.block_max.items():
-            edges = np.arange(0, best.size * n + 1, n)
-            blocks = running[edges[1:]] - running[edges[:-1]]
+            # Block edges are every n-th row: strided views, no copies of the rows.
+            end = best.size * n
+            blocks = running[n : end + 1 : n] - running[0:end:n]
             np.maximum(best, blocks.max(axis=1), out=best)
 
     def curve(self) -> list[dict[str, float]]:

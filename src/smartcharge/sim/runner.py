@@ -212,6 +212,9 @@ def run_scenario(
                         base_g,
                         phase_g,
                     )
+                # The (T, G) series are done with: free them before the sample's series and the
+                # next chunk (at a million EVs each is ~0.3 GB).
+                del ev_g, base_g, phase_g, ev_t, base_t, phase_t
                 if n_sample:
                     in_sample = sample_pos[chunk.vehicle] >= 0
                     ev_s = accumulate_boxes(
@@ -225,6 +228,8 @@ def run_scenario(
                         scenario.step_s,
                     )
                     diversity.update(ev_s)
+                    del ev_s
+            del chunk  # not held while the next chunk is planned
             if progress is not None:
                 progress(min(done, total_chunks), total_chunks)
     finally:

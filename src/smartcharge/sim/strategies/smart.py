@@ -143,12 +143,15 @@ class SmartPlanner:
         self.ev_w += np.bincount(
             flat, weights=plan.energy_kwh * 3.6e6 / SLOT_S, minlength=self.ev_w.size
         ).reshape(self.ev_w.shape)
-        return _merged(index[plan.session], plan.start_s, plan.end_s, plan.power_w)
+        return _merged(index[plan.session], plan.slot, self.n_slots, plan.start_s, plan.end_s, plan.power_w)
 
 
-def _merged(session: IntArray, start_s: IntArray, end_s: IntArray, power_w: FloatArray) -> Boxes:
+def _merged(
+    session: IntArray, slot: IntArray, n_slots: int, start_s: IntArray, end_s: IntArray, power_w: FloatArray
+) -> Boxes:
     """Boxes with back-to-back stretches of one session at one power joined (fewer boxes to hold)."""
-    order = np.lexsort((start_s, session))
+    # Time order within a session is slot order, and (session, slot) is unique: one integer key.
+    order = np.argsort(session * n_slots + slot)
     session, start_s, end_s, power_w = session[order], start_s[order], end_s[order], power_w[order]
     joins = (session[1:] == session[:-1]) & (start_s[1:] == end_s[:-1]) & (power_w[1:] == power_w[:-1])
     first = np.ones(session.shape[0], dtype=np.bool_)

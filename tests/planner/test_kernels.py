@@ -1,0 +1,57 @@
+"""The planner's array kernels against plain references (they were rewritten for speed, issue 12
+Speed): each fast path and its fallback give the same answer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smartcharge.policy.planner import _by_limit_then_value, _BySession, _segment_exclusive_cumsum
+
+
+def _runs(seed: int) -> tuple[np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n = 40
+    counts = rng.integers(0, 12, n)
+    counts[0] = 30  # one long run: the dense table stays small enough only with the others
+    return np.repeat(np.arange(n), counts), n
+
+
+def test_per_session_argmin_dense_and_segment_paths_agree_with_a_loop() -> None:
+    for seed in range(20):
+        session, n = _runs(seed)
+        rng = np.random.default_rng(100 + seed)
+        values = rng.integers(0, 5, session.size).astype(np.float64)  # many ties
+        values[rng.random(session.size) < 0.3] = np.inf  # some sessions have no finite value
+        expected = np.full(n, -1)
+        for s in range(n):
+            idx = np.flatnonzero((session == s) & np.isfinite(values))
+            if idx.size:
+                expected[s] = idx[np.argmin(values[idx])]  # first of ties
+        by = _BySession(session, n)
+        assert by.dense
+        np.testing.assert_array_equal(by.argmin(values), expected)
+        by.dense = False
+        np.testing.assert_array_equal(by.argmin(values), expected)
+        largest = np.array([values[session == s].max(initial=-np.inf) for s in range(n)])
+        np.testing.assert_array_equal(by.max(values), largest)
+
+
+def test_by_limit_then_value_is_lexsort_order_with_or_without_the_radix_key() -> None:
+    rng = np.random.default_rng(7)
+    limit = rng.integers(0, 50, 2000)
+    value = rng.integers(0, 20, 2000).astype(np.float64)  # ties keep their row order
+    expected = np.lexsort((value, limit))
+    np.testing.assert_array_equal(_by_limit_then_value(limit, value, 50), expected)
+    np.testing.assert_array_equal(_by_limit_then_value(limit, value, 2**15), expected)
+
+
+def test_segment_exclusive_cumsum_per_column() -> None:
+    rng = np.random.default_rng(11)
+    group = np.sort(rng.integers(0, 30, 500))
+    values = rng.random((500, 3))
+    expected = np.zeros_like(values)
+    for g in np.unique(group):
+        idx = np.flatnonzero(group == g)
+        expected[idx] = np.cumsum(values[idx], axis=0) - values[idx]
+    np.testing.assert_allclose(_segment_exclusive_cumsum(values, group), expected, atol=1e-12)
+    np.testing.assert_allclose(_segment_exclusive_cumsum(values[:, 1], group), expected[:, 1], atol=1e-12)

@@ -113,32 +113,38 @@ class Cem:
 
 
 class Publisher:
-    """Publishes the same site reading every 0.3 s while running (a live meter), over MQTT."""
+    """Publishes the same site reading every 0.3 s while running (a live meter), over MQTT.
+
+    It stops on a flag, not on a cancellation: on Python 3.11 ``asyncio.wait_for`` (inside
+    aiomqtt's ``publish``) can swallow a cancellation that arrives as the PUBACK does, and the
+    loop then published on forever while ``silence`` waited for it (a CI run hung here)."""
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.reading: dict[str, object] | None = None
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         import aiomqtt
 
         async with aiomqtt.Client("127.0.0.1", 1883) as client:
-            while True:
+            while not self._stopping.is_set():
                 if self.reading is not None:
                     await client.publish(self.topic, json.dumps(self.reading), qos=1)
-                await asyncio.sleep(0.3)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 0.3)
 
     def start(self, reading: dict[str, object]) -> None:
         self.reading = reading
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run())
 
     async def silence(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await asyncio.wait_for(self._task, 20)  # publish and disconnect each wait 10 s at most
             self._task = None
 
 

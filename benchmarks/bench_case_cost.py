@@ -33,29 +33,13 @@ from rich.console import Console
 from rich.table import Table
 
 from smartcharge.study import cases as case_module
-from smartcharge.study.cases import CaseResult, _solver, clear_flow_memos, run_case
+from smartcharge.study.cases import _solver, clear_flow_memos, run_case
 from smartcharge.study.config import load_study
 from smartcharge.study.runner import prepare
 from smartcharge.study.sweep import case_groups
 
 FULL = Path(__file__).parents[1] / "studies" / "full.yaml"
 MODES = ("off", "task", "worker")
-
-
-def numbers(r: CaseResult) -> list[Any]:
-    s = r.summary
-    return [
-        s.u_min_v,
-        s.u_max_v,
-        s.line_loading_pu,
-        s.trafo_loading_pu,
-        r.total_w,
-        r.diversity_kw,
-        r.cost_p_per_ev,
-        r.carbon_g_per_ev,
-        r.energy_delivered_kwh,
-        repr(sorted(r.extras.items())),
-    ]
 
 
 def main() -> None:
@@ -102,7 +86,7 @@ def main() -> None:
                 cpu[mode][kind].append(spent)
                 if case.strategy_key == "network_aware":
                     aware[mode][kind].append(spent)
-                got = numbers(result)
+                got = result.numbers()
                 if mode == "off":
                     first.append(got)
                 else:

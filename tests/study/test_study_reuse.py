@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from smartcharge.study.cases import CaseResult, clear_flow_memos, run_case
+from smartcharge.study.cases import clear_flow_memos, run_case
 from smartcharge.study.config import StudyConfig
 from smartcharge.study.runner import prepare
 from smartcharge.study.sweep import case_groups, run_cases
@@ -57,25 +57,6 @@ def _config() -> StudyConfig:
     )
 
 
-def _numbers(r: CaseResult) -> list[Any]:
-    s = r.summary
-    return [
-        s.u_min_v,
-        s.u_max_v,
-        s.line_loading_pu,
-        s.trafo_loading_pu,
-        r.total_w,
-        r.ev_total_w,
-        r.diversity_kw,
-        r.cost_p_per_ev,
-        r.carbon_g_per_ev,
-        r.energy_delivered_kwh,
-        r.energy_wanted_kwh,
-        r.unserved_kwh,
-        repr(sorted(r.extras.items())),
-    ]
-
-
 def test_sweep_with_reused_steps_gives_the_numbers_of_solving_every_step() -> None:
     cases = prepare(_config()).cases
     clear_flow_memos()
@@ -84,7 +65,7 @@ def test_sweep_with_reused_steps_gives_the_numbers_of_solving_every_step() -> No
     reused = run_cases(cases, workers=0)
     assert [r.case for r in reused] == cases
     for a, b in zip(plain, reused, strict=True):
-        for x, y in zip(_numbers(a), _numbers(b), strict=True):
+        for x, y in zip(a.numbers(), b.numbers(), strict=True):
             assert np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y, a.case.strategy_label
     # the cases do differ (the test would pass vacuously on identical cases otherwise)
     assert len({float(r.summary.u_min_v.min()) for r in plain}) > len(cases) // 3

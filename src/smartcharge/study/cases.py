@@ -107,6 +107,25 @@ class CaseResult:
     def served_share(self, basis: str) -> float:
         return self.deliverable_served_share if basis == "deliverable" else self.energy_served_share
 
+    def numbers(self) -> list[Any]:
+        """Every number of this result, for checking that two ways of running a case agree."""
+        s = self.summary
+        return [
+            s.u_min_v,
+            s.u_max_v,
+            s.line_loading_pu,
+            s.trafo_loading_pu,
+            self.total_w,
+            self.ev_total_w,
+            self.diversity_kw,
+            self.cost_p_per_ev,
+            self.carbon_g_per_ev,
+            self.energy_delivered_kwh,
+            self.energy_wanted_kwh,
+            self.unserved_kwh,
+            repr(sorted(self.extras.items())),
+        ]
+
     def slim(self) -> CaseResult:
         """This result without its time series: the step summary cut to its record steps (the
         first breach and the extremes stay exact, :meth:`StepSummary.records`), no demand series.

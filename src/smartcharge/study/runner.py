@@ -174,20 +174,20 @@ def run_study(
         scheduler=scheduler,
         provider=provider,
         progress=progress,
-        keep_series=frozenset(c.index for c in prepared.cases if _draws_series(c, config)),
+        keep_series=_charted_cases(prepared),
     )
     return write_results(prepared, results, networks, out_dir)
 
 
-def _draws_series(case: Case, config: StudyConfig) -> bool:
-    """Whether the report draws this case's series: the second-peak and cost cases, and the
-    profile cases (first feeder, highest penetration, first seed); the others are kept slim."""
-    if case.part != "hosting":
-        return True
-    return (
-        case.feeder_key == config.all_feeders()[0].key
-        and case.penetration == config.penetrations[-1]
-        and case.seed == config.seeds[0]
+def _charted_cases(prepared: PreparedStudy) -> frozenset[int]:
+    """The indexes of the cases whose series the report draws: the second-peak and cost cases, and
+    the profile cases (first feeder, highest penetration, first seed); the others are kept slim."""
+    config = prepared.config
+    profile = (config.all_feeders()[0].key, config.penetrations[-1], config.seeds[0])
+    return frozenset(
+        c.index
+        for c in prepared.cases
+        if c.part != "hosting" or (c.feeder_key, c.penetration, c.seed) == profile
     )
 
 
@@ -196,7 +196,8 @@ def write_results(
 ) -> Path:
     config = prepared.config
     hosting = [r for r in results if r.case.part == "hosting"]
-    profile_cases = [r for r in hosting if _draws_series(r.case, config)]
+    charted = _charted_cases(prepared)
+    profile_cases = [r for r in hosting if r.case.index in charted]
     basis, threshold = config.service_basis, config.min_energy_served
     capacity = hosting_capacity(hosting, prepared.limits, threshold, basis)
     # Both service bases are reported (the same runs): against the energy asked, a stay too short

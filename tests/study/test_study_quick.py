@@ -27,6 +27,8 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["study", "run", str(QUICK), "--out", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
+    # Not a terminal: progress comes as plain lines, the last one at the end (a rich bar shows nothing).
+    assert re.search(r"study quick: (\d+)/\1 cases \(100 %\)", result.output), result.output
     page = (out / "report.html").read_text(encoding="utf-8")
     for key in SECTIONS:
         assert f"<section id='{key}'>" in page

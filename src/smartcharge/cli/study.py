@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +17,8 @@ from smartcharge.cli.common import fail
 from smartcharge.core.errors import SmartchargeError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from smartcharge.study.config import StudyConfig
 
 app = typer.Typer(
@@ -31,6 +35,50 @@ def _quick(config: StudyConfig) -> StudyConfig:
     return config.model_copy(
         update={"days": 1, "seeds": config.seeds[:1], "penetrations": keep, "crosscheck_steps": 1}
     )
+
+
+class _LineProgress:
+    """Progress as a plain line at most every ``every_s`` and at the end, for an output that is not
+    a terminal (a log file under ``nohup``, CI): a rich bar draws nothing there until it ends, so a
+    two-hour study would give no sign of life."""
+
+    def __init__(self, console: Console, name: str, every_s: float = 60.0) -> None:
+        self.console, self.name, self.every_s = console, name, every_s
+        self.started = self.shown = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.shown < self.every_s:
+            return
+        self.shown = now
+        elapsed_s = now - self.started
+        left = f", about {elapsed_s * (total - done) / done / 60:.0f} min left" if 0 < done < total else ""
+        self.console.print(
+            f"study {self.name}: {done}/{total} cases ({100 * done / max(total, 1):.0f} %), "
+            f"{elapsed_s / 60:.1f} min{left}",
+            highlight=False,
+        )
+
+
+def _progress(
+    console: Console, name: str
+) -> tuple[AbstractContextManager[object], Callable[[int, int], None]]:
+    """A rich bar on a terminal, plain lines elsewhere; returns (display to enter, callback)."""
+    if not console.is_terminal:
+        return nullcontext(), _LineProgress(console, name)
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = bar.add_task(f"study {name}", total=None)
+
+    def tick(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, tick
 
 
 def _load(path: Path, quick: bool) -> StudyConfig:
@@ -67,22 +115,10 @@ def run(
         handler.setLevel(logging.WARNING)
     config = _load(study, quick)
     console = Console()
+    display, tick = _progress(console, config.name)
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task(f"study {config.name}", total=None)
-            path = run_study(
-                config,
-                out,
-                workers=workers,
-                scheduler=scheduler,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+        with display:
+            path = run_study(config, out, workers=workers, scheduler=scheduler, progress=tick)
     except SmartchargeError as exc:
         fail(exc, "study refused")
     console.print(f"report: {path}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from smartcharge.study.cases import CaseResult
-from smartcharge.study.hosting import HostingCapacity, InterventionShare
+from smartcharge.study.hosting import HostingCapacity, InterventionShare, same_cell
 from smartcharge.study.profile import peak_metrics
 
 
@@ -218,7 +218,7 @@ def _beside(h: HostingCapacity, other: tuple[str, Sequence[HostingCapacity]] | N
     if other is None:
         return grid
     basis, rows = other
-    o = next((r for r in rows if (r.feeder, r.strategy) == (h.feeder, h.strategy)), None)
+    o = same_cell(h, rows)
     return grid if o is None else f"service {_BASIS_WORDS[basis]}: {_interval(o)}; {grid}"
 
 

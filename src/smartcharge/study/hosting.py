@@ -23,6 +23,7 @@ nor when the service threshold is raised.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,6 +159,12 @@ def hosting_capacity(
     return out
 
 
+def same_cell(h: HostingCapacity, rows: Sequence[HostingCapacity]) -> HostingCapacity | None:
+    """The row of ``rows`` for the feeder and strategy of ``h`` (the same runs judged on another
+    service basis), or None when that pair was not judged there."""
+    return next((r for r in rows if (r.feeder, r.strategy) == (h.feeder, h.strategy)), None)
+
+
 @dataclass(frozen=True, slots=True)
 class InterventionShare:
     """Share of feeders that need intervention at one penetration under one strategy.
@@ -215,5 +222,6 @@ __all__ = [
     "SeedHosting",
     "hosting_capacity",
     "intervention_shares",
+    "same_cell",
     "seed_hosting",
 ]

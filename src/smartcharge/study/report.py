@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 
 from smartcharge.study.answers import Answer
 from smartcharge.study.cases import CaseResult
-from smartcharge.study.hosting import HostingCapacity, InterventionShare, SeedHosting
+from smartcharge.study.hosting import HostingCapacity, InterventionShare, SeedHosting, same_cell
 from smartcharge.study.profile import (
     cheap_intervals,
     daily_envelope,
@@ -235,7 +235,7 @@ def _other_basis_cells(inputs: ReportInputs, h: HostingCapacity) -> dict[str, st
     if inputs.hosting_other is None:
         return {}
     basis, rows = inputs.hosting_other
-    o = next((r for r in rows if (r.feeder, r.strategy) == (h.feeder, h.strategy)), None)
+    o = same_cell(h, rows)
     if o is None:
         return {}
     return {

@@ -384,18 +384,23 @@ def _share(
 
 
 def _take(grant_w: FloatArray, slot: IntArray, path: IntArray, share: FloatArray, room: _Headroom) -> None:
-    """Subtract grants (W) from the headroom of every node on their paths (a bincount per node
-    depth: far faster than ``np.subtract.at``)."""
-    size = room.total.size
+    """Subtract grants (W) from the headroom of every node on their paths.
+
+    Per node depth, the grants are summed per (node, slot) cell they touch (a bincount over the
+    touched cells only, in the order given, so each sum is the one a bincount over every cell
+    gives, bit for bit) and only those cells are updated: the exchange phase takes a few dozen
+    grants at a time, and a pass over every (node, slot) cell per depth made ``_take`` three
+    quarters of a ``network_aware`` case on a 137-home feeder (paths 100+ nodes deep)."""
     k = room.n_slots
     for d in range(path.shape[1]):
-        flat = path[:, d] * k + slot
-        used = np.bincount(flat, weights=grant_w, minlength=size).reshape(room.total.shape)
-        room.total -= used
-        room.level -= used
+        cells, at = np.unique(path[:, d] * k + slot, return_inverse=True)
+        node, cell_slot = np.divmod(cells, k)
+        used = np.bincount(at, weights=grant_w, minlength=cells.size)
+        room.total[node, cell_slot] -= used
+        room.level[node, cell_slot] -= used
         for phase in range(3 if room.has_phase else 0):
-            load = np.bincount(flat, weights=grant_w * share[:, phase], minlength=size)
-            room.phase[:, :, phase] -= load.reshape(room.total.shape)
+            load = np.bincount(at, weights=grant_w * share[:, phase], minlength=cells.size)
+            room.phase[node, cell_slot, phase] -= load
 
 
 def _is_full(

@@ -195,3 +195,20 @@ def test_consent_show_prints_readable_times(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     assert "2100-01-01 00:00:00 UTC" in shown.stdout
     assert " UTC" in shown.stdout and "4102444800" not in shown.stdout
+
+
+def test_a_ragged_max_delay_in_a_scenario_is_refused_by_name(tmp_path: Path) -> None:
+    """Found by the config-file fuzzer in CI: ``max_delay_s: [null, []]`` made numpy raise a
+    ValueError traceback from ``validate_max_delay_s`` instead of naming the field (SCP-RD-3)."""
+    import re
+
+    demo = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
+    text, count = re.subn(r"max_delay_s: \d+", "max_delay_s: [null, []]", demo.read_text())
+    assert count >= 1
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    _one_line_error(
+        _run("sim", "run", str(path), "--out", str(tmp_path / "o")),
+        "strategy_config.max_delay_s=",
+        "whole number",
+    )

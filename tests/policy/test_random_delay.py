@@ -141,3 +141,10 @@ def test_request_back_to_level_in_force_cancels_delay() -> None:
 def test_zero_draw_applies_at_once() -> None:
     state, out = step_random_delay(_one(), np.array([7400.0]), 0, np.array([0.0]), NO)
     assert out.tolist() == [7400.0]
+
+
+@pytest.mark.parametrize("bad", [[None, []], [[1, 2], 3], "600"])
+def test_a_maximum_that_is_not_an_array_of_numbers_is_refused(bad: object) -> None:
+    """A ragged list from a file must be refused by name, not raise numpy's ValueError (SCP-RD-3)."""
+    with pytest.raises(ValidationError, match="whole number"):
+        validate_max_delay_s(bad)  # type: ignore[arg-type]

@@ -33,7 +33,10 @@ NO_DELAY = -1
 
 def validate_max_delay_s(max_delay_s: IntArray | int, field: str = "max_delay_s") -> IntArray:
     """Refuse any maximum outside 0-1800 whole seconds (reg 11, SCP-RD-3); never clamp."""
-    raw = np.asarray(max_delay_s)
+    try:
+        raw = np.asarray(max_delay_s)
+    except (ValueError, TypeError):  # ragged input from a file, e.g. [null, []]: not an array at all
+        raise ValidationError(field, max_delay_s, "a delay maximum is a whole number of seconds") from None
     if raw.dtype.kind == "f":
         if not np.all(np.isfinite(raw)) or not np.all(raw == np.floor(raw)):
             bad = raw[~np.isfinite(raw) | (raw != np.floor(raw))].ravel()[0]

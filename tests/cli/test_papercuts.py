@@ -212,3 +212,19 @@ def test_a_ragged_max_delay_in_a_scenario_is_refused_by_name(tmp_path: Path) -> 
         "strategy_config.max_delay_s=",
         "whole number",
     )
+
+
+@pytest.mark.parametrize("value", ["[null, []]", "null", "'ten'", "{a: 1}"])
+def test_a_strategy_setting_of_the_wrong_kind_is_refused_by_name(tmp_path: Path, value: str) -> None:
+    """Every strategy setting is checked for its kind before its range: a list or null for
+    ``max_rounds`` raised a TypeError traceback from the Config's range check (config fuzzer)."""
+    import re
+
+    demo = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
+    text = re.sub(r"strategy: \S+", "strategy: smart", demo.read_text(), count=1)
+    text = re.sub(r"max_delay_s: \d+", f"max_rounds: {value}", text)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    _one_line_error(
+        _run("sim", "run", str(path), "--out", str(tmp_path / "o")), "max_rounds=", "whole number"
+    )

@@ -97,7 +97,26 @@ class DataFileError(SmartchargeError):
         super().__init__(f"data file {path}: {problem}")
 
 
+def check_setting_types(config_type: type, settings: dict[str, object], prefix: str) -> None:
+    """Refuse a setting whose value is not of its field's kind (the default's type: a whole number,
+    a number, text or true/false), by name, before the dataclass compares it: a list or null from
+    a file made ``__post_init__``'s range checks raise a TypeError traceback (config fuzzer)."""
+    import dataclasses
+
+    words = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    for f in dataclasses.fields(config_type):
+        if f.name not in settings or type(f.default) not in words:
+            continue
+        value, kind = settings[f.name], type(f.default)
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok:
+            raise ValidationError(f"{prefix}.{f.name}", value, f"must be {words[kind]}")
+
+
 __all__ = [
+    "check_setting_types",
     "MAX_QUOTED_CHARS",
     "MISSING",
     "DataFileError",

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from smartcharge.core.errors import ValidationError
+from smartcharge.core.errors import ValidationError, check_setting_types
 from smartcharge.core.tariff import get_tariff
 from smartcharge.core.units import FloatArray, IntArray
 from smartcharge.grid.flowmemo import FlowMemo
@@ -84,6 +84,7 @@ def network_aware_config(settings: dict[str, object]) -> NetworkAwareConfig:
             raise ValidationError(
                 f"strategy.{key}", settings[key], f"unknown setting; known: {sorted(known)}"
             )
+    check_setting_types(NetworkAwareConfig, settings, "strategy")
     return NetworkAwareConfig(**settings)  # type: ignore[arg-type]
 
 

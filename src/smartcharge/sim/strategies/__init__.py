@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smartcharge.core.errors import ValidationError
+from smartcharge.core.errors import ValidationError, check_setting_types
 from smartcharge.sim.strategies import (
     default_hours,
     dsr_turndown,
@@ -64,6 +64,7 @@ def build_config(key: str, settings: Mapping[str, Any] | None = None) -> Any:
             raise ValidationError(
                 f"strategy.{name}", (settings or {})[name], f"unknown setting for {key}; allowed: {allowed}"
             )
+    check_setting_types(config_type, dict(settings or {}), "strategy")
     return config_type(**dict(settings or {}))
 
 

@@ -101,7 +101,9 @@ async def test_telemetry_and_offers_reach_dsrsp(loop) -> None:
     offers = loop.dsrsp.store.readings(ven_id, "x-FLEX_OFFER")
     by_kind = {k: [v for _, r, _, v in offers if r == k] for k in ("IO", "LD", "MD")}
     assert all(len(v) >= 4 for v in by_kind.values())
-    assert by_kind["LD"][0] == pytest.approx(7000.0)  # least delayed: full power at once
+    # Least delayed: full power at once. The first 15-min interval's mean loses a second of it per
+    # second the VEN's report runs after ``now`` (a loaded CI machine gave 7000 x 899/900).
+    assert 7000.0 * (1 - 5 / 900) <= by_kind["LD"][0] <= 7000.0 + 1e-6
     assert by_kind["MD"][0] == pytest.approx(0.0)  # most delayed: nothing yet
 
 

@@ -248,13 +248,17 @@ def test_plan_created_and_drawn(live: LiveCem, browser: Any, tmp_path: Path) -> 
     page.get_by_label("Date (for a plan once)").fill(tomorrow)
     page.get_by_role("button", name="Create plan").click()
     page.wait_for_function("() => window.planCharts && window.planCharts['CP-1']")
-    planned_kw = page.evaluate(
-        "() => window.planCharts['CP-1'].data.datasets[0].data.reduce((a, b) => a + b, 0)"
-    )
+    drawn_kw = page.evaluate("() => window.planCharts['CP-1'].data.datasets[0].data.filter(p => p > 0)")
     bars = page.evaluate("() => window.planCharts['CP-1'].data.datasets.map(d => d.data.length)")
-    assert planned_kw * 0.25 == pytest.approx(12.0, rel=0.02)  # 15-minute slots: kW x 0.25 h = kWh
+    assert live.services is not None and live.services.plans is not None
+    result = live.services.plans.results["CP-1"]
+    assert sum(s.energy_kwh for s in result.slots) == pytest.approx(12.0, rel=0.02)
+    # Every planned stretch is drawn, the slot in progress too (it is planned from now, mid-slot).
+    planned_kw = [s.power_w / 1000 for s in sorted(result.slots, key=lambda s: s.start_s)]
+    assert drawn_kw == pytest.approx(planned_kw, abs=1e-3)
     assert bars[0] == bars[1] == bars[2] >= 96  # power, price and carbon over at least 24 h
-    assert "will be met" in page.get_by_test_id("plan-summary-CP-1").inner_text()
+    summary = page.get_by_test_id("plan-summary-CP-1").inner_text()
+    assert "will be met" in summary and "12.0 of 12.0 kWh planned" in summary
     visit.shot("plans")
     visit.close()
 

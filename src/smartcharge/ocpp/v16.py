@@ -18,6 +18,8 @@ Differences the mapping absorbs:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 from datetime import UTC, datetime
@@ -57,6 +59,10 @@ from smartcharge.ocpp.v16_security import CsmsSecurityV16, StationSecurityV16
 logger = logging.getLogger(__name__)
 
 STOP_SEQ_NO = 2_147_483_647
+#: How long a RemoteStop or TxProfile naming a CSMS transaction id waits for a StartTransaction
+#: in flight to be settled. The handler holds the receive loop, so a conf not yet read cannot
+#: arrive meanwhile: a read one settles at once, and the bound only caps the wait for none.
+START_SETTLE_S = 1.0
 _PROFILE_STATUSES = frozenset({"Accepted", "Rejected", "NotSupported"})
 _CLEAR_STATUSES = frozenset({"Accepted", "Unknown"})
 _PURPOSE_TO_WIRE = {
@@ -477,6 +483,9 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
         super().__init__(station_id, connection, device, on_fault)
         # our transaction id -> the CSMS's; kept by the caller across reconnects (queued events).
         self._remote_tx: dict[str, int] = {} if remote_transactions is None else remote_transactions
+        # Set except while a StartTransaction waits for its conf (see _settled_local_tx).
+        self._start_settled = asyncio.Event()
+        self._start_settled.set()
 
     def _local_tx(self, remote: int | str) -> str:
         for local, rid in self._remote_tx.items():
@@ -484,8 +493,20 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
                 return local
         return str(remote)
 
+    async def _settled_local_tx(self, remote: int | str) -> str:
+        """Our id for the CSMS's ``remote`` one, once any StartTransaction in flight is settled.
+
+        A CSMS may send RemoteStopTransaction or a TxProfile straight after the
+        StartTransaction.conf that gave the id (1.6 sections 5.11, 5.16). The conf is read by the
+        receive loop but mapped by the task that sent StartTransaction, which may not have run
+        yet: wait for it (briefly: the conf has arrived, so this is one turn of the loop)."""
+        if not self._start_settled.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._start_settled.wait(), START_SETTLE_S)
+        return self._local_tx(remote)
+
     @on("SetChargingProfile")
-    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+    async def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
         """1.6 section 5.16 / 3.13: every kind, unit and number of periods; connector 0 (the
         whole charge point) or 1. A TxProfile without transactionId is for the transaction on
         the connector; with none running it is Rejected. A profile with the id of one held
@@ -497,7 +518,7 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
             if wire["charging_profile_purpose"] == "TxProfile":
                 active = getattr(self.device, "transaction_id", None)
                 if wire.get("transaction_id") is not None:
-                    wire["transaction_id"] = self._local_tx(wire["transaction_id"])
+                    wire["transaction_id"] = await self._settled_local_tx(wire["transaction_id"])
                 elif active is not None:
                     wire["transaction_id"] = active
                 else:
@@ -588,8 +609,8 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
             logger.info("%s: remote start refused, idTag %s is %s", self.id, id_tag, info.status)
 
     @on("RemoteStopTransaction")
-    def on_remote_stop_transaction(self, transaction_id: int) -> Any:
-        ok = self.device.request_stop(self._local_tx(transaction_id))
+    async def on_remote_stop_transaction(self, transaction_id: int) -> Any:
+        ok = self.device.request_stop(await self._settled_local_tx(transaction_id))
         return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
 
     @on("TriggerMessage")
@@ -684,13 +705,20 @@ class StationV16(StationBase, StationSecurityV16, StationProfilesV16):
         meter_wh = int(energy[-1].value) if energy else 0
         stamp = format_time(message.occurred_at)
         if message.event_type == "Started":
-            result = await self.call(
-                call.StartTransaction(
-                    connector_id=1, id_tag=message.id_token or "local", meter_start=meter_wh, timestamp=stamp
-                ),
-                suppress=False,
-            )
-            self._remote_tx[message.transaction_id] = int(result.transaction_id)
+            self._start_settled.clear()
+            try:
+                result = await self.call(
+                    call.StartTransaction(
+                        connector_id=1,
+                        id_tag=message.id_token or "local",
+                        meter_start=meter_wh,
+                        timestamp=stamp,
+                    ),
+                    suppress=False,
+                )
+                self._remote_tx[message.transaction_id] = int(result.transaction_id)
+            finally:
+                self._start_settled.set()
             verdict = id_tag_info_from_wire(result.id_tag_info)
             if message.id_token is not None:
                 self.device.remember(message.id_token, verdict)

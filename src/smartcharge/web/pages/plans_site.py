@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.cem.owner import OwnerService
-from smartcharge.cem.plans import SLOT_S, ChargePlan, PlanService
+from smartcharge.cem.plans import SLOT_S, ChargePlan, PlanService, PlanSlot
 from smartcharge.core.errors import ValidationError
 from smartcharge.core.localtime import GB_TZ
 from smartcharge.policy.ready_by import WEEKDAYS
@@ -64,12 +64,18 @@ def _axes(plans: PlanService) -> tuple[Any, list[str], list[float]]:
     return slot_start, labels, carbon
 
 
+def _power_by_slot(planned: tuple[PlanSlot, ...]) -> dict[int, float]:
+    """Planned power keyed by the start of the grid slot it falls in. The slot in progress is
+    planned from *now*, not from its start, so keying by a stretch's own start would drop it."""
+    return {s.start_s - s.start_s % SLOT_S: s.power_w for s in planned}
+
+
 def _chart(
     plans: PlanService, station_id: str, result: Any, axes: tuple[Any, list[str], list[float]]
 ) -> dict[str, Any]:
     slot_start, labels, carbon = axes
     price = plans.prices.prices(station_id, slot_start, SLOT_S)
-    power = {s.start_s: s.power_w for s in (result.slots if result is not None else ())}
+    power = _power_by_slot(result.slots if result is not None else ())
     title = "Price and carbon, next 36 h"
     if result is not None:
         ready = datetime.fromtimestamp(result.ready_by_s, GB_TZ).strftime("%a %H:%M")

@@ -36,3 +36,15 @@ def test_a_terminal_gets_the_bar_and_a_file_gets_lines() -> None:
     assert isinstance(tick, study._LineProgress)
     display, tick = study._progress(Console(file=io.StringIO(), force_terminal=True), "quick")
     assert not isinstance(tick, study._LineProgress) and hasattr(display, "__enter__")
+
+
+def test_cases_read_back_from_a_checkpoint_do_not_count_in_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half the study read back at once, then 100 cases run in 70 s: 400 left take about 5 min
+    (counting the 500 read back would say under 1 min)."""
+    clock = iter([0.0, 0.5, 70.0])
+    monkeypatch.setattr(study.time, "monotonic", lambda: next(clock))
+    out = io.StringIO()
+    tick = study._LineProgress(Console(file=out, width=200), "full", every_s=60.0, read_back=lambda: 500)
+    tick(500, 1000)  # the read-back groups, at once: too soon to show
+    tick(600, 1000)
+    assert out.getvalue().splitlines() == ["study full: 600/1000 cases (60 %), 1.2 min, about 5 min left"]

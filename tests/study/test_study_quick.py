@@ -101,6 +101,15 @@ def test_quick_report_builds_with_every_section(tmp_path: Path) -> None:
     assert drawn["wide"] == 0
     assert drawn["calibration"] == 6  # six quantities of the one behaviour (home_norway) the study uses
 
+    # Run again into the same directory: every task group is read back from the checkpoint, none
+    # is run, and the tables come out the same (a stopped full study goes on where it stopped).
+    tables = {name: (out / name).read_text() for name in ("hosting_capacity.csv", "second_peak.csv")}
+    again = CliRunner().invoke(app, ["study", "run", str(QUICK), "--out", str(out), "--workers", "2"])
+    assert again.exit_code == 0, again.output
+    read_back = re.search(r"checkpoint \S+: (\d+) task group\(s\) read back, 0 run and kept", again.output)
+    assert read_back and int(read_back.group(1)) > 0, again.output
+    assert {name: (out / name).read_text() for name in tables} == tables
+
 
 def test_study_check_counts_cases_and_quick_shrinks() -> None:
     """``study check`` validates without running; ``--quick`` keeps one seed, one day, four penetrations."""

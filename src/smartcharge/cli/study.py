@@ -42,8 +42,15 @@ class _LineProgress:
     a terminal (a log file under ``nohup``, CI): a rich bar draws nothing there until it ends, so a
     two-hour study would give no sign of life."""
 
-    def __init__(self, console: Console, name: str, every_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        console: Console,
+        name: str,
+        every_s: float = 60.0,
+        read_back: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.console, self.name, self.every_s = console, name, every_s
+        self.read_back = read_back  # cases read back from a checkpoint: no part of the pace
         self.started = self.shown = time.monotonic()
 
     def __call__(self, done: int, total: int) -> None:
@@ -52,7 +59,12 @@ class _LineProgress:
             return
         self.shown = now
         elapsed_s = now - self.started
-        left = f", about {elapsed_s * (total - done) / done / 60:.0f} min left" if 0 < done < total else ""
+        run = done - self.read_back()
+        left = (
+            f", about {elapsed_s * (total - done) / run / 60:.0f} min left"
+            if 0 < run and done < total
+            else ""
+        )
         self.console.print(
             f"study {self.name}: {done}/{total} cases ({100 * done / max(total, 1):.0f} %), "
             f"{elapsed_s / 60:.1f} min{left}",
@@ -61,11 +73,11 @@ class _LineProgress:
 
 
 def _progress(
-    console: Console, name: str
+    console: Console, name: str, read_back: Callable[[], int] = lambda: 0
 ) -> tuple[AbstractContextManager[object], Callable[[int, int], None]]:
     """A rich bar on a terminal, plain lines elsewhere; returns (display to enter, callback)."""
     if not console.is_terminal:
-        return nullcontext(), _LineProgress(console, name)
+        return nullcontext(), _LineProgress(console, name, read_back=read_back)
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -106,8 +118,20 @@ def run(
     workers: Annotated[
         int | None, typer.Option("--workers", help="Local Dask workers (0: in this process).")
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Directory of finished task groups: read back, and added to as groups finish, so a "
+            "stopped study goes on where it stopped. Default: OUT/checkpoint.",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Run every group again, ignoring and keeping no checkpoint.")
+    ] = False,
 ) -> None:
     """Run a study on Dask and write a self-contained HTML report plus CSV tables."""
+    from smartcharge.study.checkpoint import Checkpoint
     from smartcharge.study.runner import run_study
 
     logging.basicConfig(level=logging.WARNING)
@@ -115,12 +139,21 @@ def run(
         handler.setLevel(logging.WARNING)
     config = _load(study, quick)
     console = Console()
-    display, tick = _progress(console, config.name)
+    kept = None if fresh else Checkpoint(checkpoint or out / "checkpoint")
+    display, tick = _progress(console, config.name, lambda: kept.loaded_cases if kept else 0)
     try:
         with display:
-            path = run_study(config, out, workers=workers, scheduler=scheduler, progress=tick)
+            path = run_study(
+                config, out, workers=workers, scheduler=scheduler, progress=tick, checkpoint=kept
+            )
     except SmartchargeError as exc:
         fail(exc, "study refused")
+    if kept is not None:
+        console.print(
+            f"checkpoint {kept.directory}: {kept.loaded} task group(s) read back, {kept.saved} run and kept",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(f"report: {path}")
 
 

@@ -25,6 +25,7 @@ from smartcharge.sim.behaviour import load_calibration
 from smartcharge.sim.strategies import build_config
 from smartcharge.study.answers import study_answers
 from smartcharge.study.cases import Case, CaseResult, household_loads, phase_loads_of
+from smartcharge.study.checkpoint import Checkpoint
 from smartcharge.study.config import FeederSpec, StrategySpec, StudyConfig
 from smartcharge.study.hosting import hosting_capacity, intervention_shares, seed_hosting
 from smartcharge.study.loads import Fleet, LoadProvider, fleet_loads
@@ -164,8 +165,10 @@ def run_study(
     scheduler: str | None = None,
     provider: LoadProvider = fleet_loads,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Path:
-    """Run the study and write the report; returns the report's path."""
+    """Run the study and write the report; returns the report's path. With a ``checkpoint``,
+    the groups it holds are read back and the others written to it as they finish."""
     prepared = prepare(config)
     networks = network_rows(prepared, provider)
     results = run_cases(
@@ -175,6 +178,7 @@ def run_study(
         provider=provider,
         progress=progress,
         keep_series=_charted_cases(prepared),
+        checkpoint=checkpoint,
     )
     return write_results(prepared, results, networks, out_dir)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from smartcharge.core.errors import ValidationError
 from smartcharge.study.cases import Case, CaseResult, run_case
+from smartcharge.study.checkpoint import Checkpoint
 from smartcharge.study.loads import LoadProvider, fleet_loads
 
 log = logging.getLogger(__name__)
@@ -32,28 +33,57 @@ def run_cases(
     provider: LoadProvider = fleet_loads,
     progress: Progress | None = None,
     keep_series: frozenset[int] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> list[CaseResult]:
     """Run every case and return the results in the order of ``cases``.
 
     With ``keep_series`` (case indexes), every other case comes back :meth:`~CaseResult.slim`,
-    cut on the worker, so neither the transfer nor the client holds a week of series per case."""
+    cut on the worker, so neither the transfer nor the client holds a week of series per case.
+    With a ``checkpoint``, groups it holds are read back instead of run, and each group run is
+    written to it as it finishes (a stopped study goes on where it stopped)."""
     if workers < 0:
         raise ValidationError("workers", workers, "must be >= 0 (0 runs in this process)")
     if len({c.index for c in cases}) != len(cases):
         raise ValidationError("cases.index", [c.index for c in cases], "each case needs its own index")
     task = partial(run_group, provider=provider, keep_series=keep_series)
-    groups = case_groups(cases)
-    total = len(cases)
-    done = 0
     results: dict[int, CaseResult] = {}
-    if scheduler is None and workers == 0:
-        for group in groups:
-            for result in task(group):
-                results[result.case.index] = result
-                done += 1
-                _report(progress, done, total)
-        return [results[c.index] for c in cases]
+    tally = _Tally(len(cases), progress)
+    todo = []
+    for group in case_groups(cases):
+        kept = _kept(group, keep_series)
+        stored = checkpoint.load(group, kept) if checkpoint is not None else None
+        if stored is None:
+            todo.append((group, kept))
+            continue
+        for result in stored:
+            results[result.case.index] = result
+    if checkpoint is not None:
+        log.info("checkpoint: %d group(s) read back, %d to run", checkpoint.loaded, len(todo))
+        if checkpoint.loaded_cases:
+            tally.add(checkpoint.loaded_cases)  # at once: a pace taken from it would be no pace
 
+    def finished(group_results: list[CaseResult], kept: tuple[bool, ...]) -> None:
+        for result in group_results:
+            results[result.case.index] = result
+        if checkpoint is not None:
+            checkpoint.save(group_results, kept)
+        tally.add(len(group_results))
+
+    if scheduler is None and workers == 0:
+        for group, kept in todo:
+            finished(task(group), kept)
+    elif todo:
+        _run_on_dask(task, todo, workers, scheduler, finished)
+    return [results[c.index] for c in cases]
+
+
+def _run_on_dask(
+    task: Callable[[tuple[Case, ...]], list[CaseResult]],
+    todo: list[tuple[tuple[Case, ...], tuple[bool, ...]]],
+    workers: int,
+    scheduler: str | None,
+    finished: Callable[[list[CaseResult], tuple[bool, ...]], None],
+) -> None:
     from dask.distributed import Client, as_completed
 
     cluster = None
@@ -63,19 +93,32 @@ def run_cases(
     else:
         client = Client(scheduler)  # type: ignore[no-untyped-call]
     try:
-        log.info("running %d cases on %s", total, client.scheduler.address if client.scheduler else scheduler)
-        futures = client.map(task, groups, pure=False)
+        where = client.scheduler.address if client.scheduler else scheduler
+        log.info("running %d task groups on %s", len(todo), where)
+        futures = client.map(task, [group for group, _ in todo], pure=False)
+        kept_of = {future.key: kept for future, (_, kept) in zip(futures, todo, strict=True)}
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            group_results = future.result()
-            for result in group_results:
-                results[result.case.index] = result
-            done += len(group_results)
-            _report(progress, done, total)
+            finished(future.result(), kept_of[future.key])
+            future.release()
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
-    return [results[c.index] for c in cases]
+
+
+def _kept(group: Sequence[Case], keep_series: frozenset[int] | None) -> tuple[bool, ...]:
+    return tuple(keep_series is None or c.index in keep_series for c in group)
+
+
+class _Tally:
+    """Cases done so far, told to the log and the progress callback."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def add(self, n: int) -> None:
+        self.done += n
+        _report(self.progress, self.done, self.total)
 
 
 def case_groups(cases: Sequence[Case]) -> list[tuple[Case, ...]]:

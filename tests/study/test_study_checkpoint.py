@@ -134,3 +134,20 @@ def test_the_model_is_the_code_a_case_runs_and_not_the_report() -> None:
     assert "grid/pgm.py" in names and "sim/stays.py" in names  # reached only through other modules
     for outside in ("study/report.py", "study/answers.py", "study/runner.py", "cli/study.py", "web/app.py"):
         assert outside not in names, outside
+
+
+def test_screened_steps_come_back_as_they_went(tmp_path: Path) -> None:
+    """Steps proven safe and not solved (``StepSummary.screened``) are kept per case, None or not."""
+    cases = _cases()
+    group = case_groups(cases)[1]
+    results = run_cases(list(group), workers=0)
+    steps = results[0].summary.u_min_v.size
+    marked = replace(results[0].summary, screened=np.arange(steps) % 3 == 0)
+    results[0] = replace(results[0], summary=marked)
+    kept = [True] * len(results)
+    Checkpoint(tmp_path).save(results, kept)
+    read = Checkpoint(tmp_path).load(group, kept)
+    assert read is not None
+    assert np.array_equal(read[0].summary.screened, marked.screened)
+    assert all(r.summary.screened is None for r in read[1:])
+    assert all(_same(a, b) for a, b in zip(results, read, strict=True))

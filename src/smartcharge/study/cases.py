@@ -128,8 +128,9 @@ class CaseResult:
 
     def slim(self) -> CaseResult:
         """This result without its time series: the step summary cut to its record steps (the
-        first breach and the extremes stay exact, :meth:`StepSummary.records`), no demand series.
-        For the hosting cases whose series the report never draws."""
+        first breach and the extremes stay exact, :meth:`StepSummary.records`), no demand series
+        and no diversity curve (the report draws both for the charted cases only). For the
+        hosting cases whose series the report never draws."""
         empty = np.zeros(0)
         return replace(
             self,
@@ -137,6 +138,7 @@ class CaseResult:
             time_s=np.zeros(0, dtype=np.int64),
             total_w=empty,
             ev_total_w=empty,
+            diversity_kw=empty,
             series_kept=False,
         )
 

@@ -183,25 +183,36 @@ class Checkpoint:
 
 
 def _encode(results: Sequence[CaseResult], kept: Sequence[bool]) -> dict[str, Any]:
+    """Each array field of every case end to end, with each case's length (a file entry per
+    field, not per case: a group of small cases is then a few kB, not 17)."""
     arrays: dict[str, Any] = {}
-    meta = []
-    for i, (r, k) in enumerate(zip(results, kept, strict=True)):
-        for name in _SUMMARY:
-            arrays[f"{i}.{name}"] = np.asarray(getattr(r.summary, name))
-        if r.summary.screened is not None:
-            arrays[f"{i}.screened"] = np.asarray(r.summary.screened)
-        for name in _SERIES:
-            arrays[f"{i}.{name}"] = np.asarray(getattr(r, name))
-        meta.append(
-            {
-                "case": case_key(r.case, k),
-                "scalars": {name: getattr(r, name) for name in _SCALARS},
-                "extras": r.extras,
-                "series_kept": r.series_kept,
-            }
-        )
+    for name in _SUMMARY + _SERIES:
+        parts = [
+            np.asarray(getattr(r.summary, name) if name in _SUMMARY else getattr(r, name)) for r in results
+        ]
+        arrays[name] = np.concatenate(parts)
+        arrays[f"{name}.sizes"] = np.array([p.size for p in parts], dtype=np.int64)
+    screened = [r.summary.screened for r in results]
+    masks = [np.zeros(0, dtype=bool) if m is None else np.asarray(m, dtype=bool) for m in screened]
+    arrays["screened"] = np.concatenate(masks)
+    arrays["screened.sizes"] = np.array([m.size for m in masks], dtype=np.int64)
+    meta = [
+        {
+            "case": case_key(r.case, k),
+            "scalars": {name: getattr(r, name) for name in _SCALARS},
+            "extras": r.extras,
+            "series_kept": r.series_kept,
+            "screened": m is not None,
+        }
+        for r, k, m in zip(results, kept, screened, strict=True)
+    ]
     arrays["meta"] = np.array(json.dumps(meta))
     return arrays
+
+
+def _split(stored: Any, name: str) -> list[Any]:
+    sizes = stored[f"{name}.sizes"]
+    return np.split(stored[name], np.cumsum(sizes)[:-1])
 
 
 def _decode(stored: Any, cases: Sequence[Case], kept: Sequence[bool]) -> list[CaseResult]:
@@ -210,21 +221,21 @@ def _decode(stored: Any, cases: Sequence[Case], kept: Sequence[bool]) -> list[Ca
     wanted = [case_key(c, k) for c, k in zip(cases, kept, strict=True)]
     if sorted(place) != sorted(wanted):
         raise ValueError("holds other cases than the group's")
+    fields = {name: _split(stored, name) for name in _SUMMARY + _SERIES}
+    masks = _split(stored, "screened")
+    screened = [m if info["screened"] else None for m, info in zip(masks, meta, strict=True)]
     out = []
     for case, key in zip(cases, wanted, strict=True):
         i = place[key]
         info = meta[i]
-        screened = stored[f"{i}.screened"] if f"{i}.screened" in stored.files else None
-        extremes = {name: stored[f"{i}.{name}"] for name in _SUMMARY}
-        summary = StepSummary(**extremes, screened=screened)
-        series = {name: stored[f"{i}.{name}"] for name in _SERIES}
+        summary = StepSummary(**{name: fields[name][i] for name in _SUMMARY}, screened=screened[i])
         out.append(
             CaseResult(
                 case=case,
                 summary=summary,
                 extras=info["extras"],
                 series_kept=bool(info["series_kept"]),
-                **series,
+                **{name: fields[name][i] for name in _SERIES},
                 **info["scalars"],
             )
         )

@@ -45,15 +45,17 @@ MODEL_DATA = "data"
 #: Libraries whose numerics the results rest on.
 MODEL_LIBRARIES = ("numpy", "power-grid-model", "pandapower", "pandas")
 _SUMMARY = ("u_min_v", "u_max_v", "line_loading_pu", "trafo_loading_pu")
-_SERIES = ("time_s", "total_w", "ev_total_w", "diversity_kw")
+#: The float arrays of a case, stored end to end in one entry (a file entry costs ~100 bytes).
+_FLOATS = (*_SUMMARY, "total_w", "ev_total_w", "diversity_kw")
+_INTS = ("n_households", "n_ev")
 _SCALARS: tuple[str, ...] = (
-    "n_households",
-    "n_ev",
+    *_INTS,
     "cost_p_per_ev",
     "carbon_g_per_ev",
     "energy_delivered_kwh_per_ev",
+    "unserved_kwh",
 )
-_SCALARS += ("unserved_kwh", "energy_wanted_kwh", "energy_delivered_kwh", "energy_deliverable_kwh")
+_SCALARS += ("energy_wanted_kwh", "energy_delivered_kwh", "energy_deliverable_kwh")
 
 
 def model_files(root_module: str = MODEL_ROOT) -> list[Path]:
@@ -183,36 +185,30 @@ class Checkpoint:
 
 
 def _encode(results: Sequence[CaseResult], kept: Sequence[bool]) -> dict[str, Any]:
-    """Each array field of every case end to end, with each case's length (a file entry per
-    field, not per case: a group of small cases is then a few kB, not 17)."""
-    arrays: dict[str, Any] = {}
-    for name in _SUMMARY + _SERIES:
+    """Four entries per group: every case's float arrays and scalars end to end (``floats``), its
+    steps (``time_s``) and screened steps (``screened``), each part's length (``sizes``, one row
+    per case), and a JSON text (``meta``: the case's key, extras, whether series were kept).
+    A group of small cases is then about 2 kB (17 kB as one entry per array and case)."""
+    floats, steps, masks, sizes, meta = [], [], [], [], []
+    for r, k in zip(results, kept, strict=True):
         parts = [
-            np.asarray(getattr(r.summary, name) if name in _SUMMARY else getattr(r, name)) for r in results
+            np.asarray(getattr(r.summary, n) if n in _SUMMARY else getattr(r, n), float) for n in _FLOATS
         ]
-        arrays[name] = np.concatenate(parts)
-        arrays[f"{name}.sizes"] = np.array([p.size for p in parts], dtype=np.int64)
-    screened = [r.summary.screened for r in results]
-    masks = [np.zeros(0, dtype=bool) if m is None else np.asarray(m, dtype=bool) for m in screened]
-    arrays["screened"] = np.concatenate(masks)
-    arrays["screened.sizes"] = np.array([m.size for m in masks], dtype=np.int64)
-    meta = [
-        {
-            "case": case_key(r.case, k),
-            "scalars": {name: getattr(r, name) for name in _SCALARS},
-            "extras": r.extras,
-            "series_kept": r.series_kept,
-            "screened": m is not None,
-        }
-        for r, k, m in zip(results, kept, screened, strict=True)
-    ]
-    arrays["meta"] = np.array(json.dumps(meta))
-    return arrays
-
-
-def _split(stored: Any, name: str) -> list[Any]:
-    sizes = stored[f"{name}.sizes"]
-    return np.split(stored[name], np.cumsum(sizes)[:-1])
+        parts.append(np.array([getattr(r, n) for n in _SCALARS], dtype=np.float64))
+        mask = r.summary.screened
+        steps.append(np.asarray(r.time_s, dtype=np.int64))
+        masks.append(np.zeros(0, dtype=bool) if mask is None else np.asarray(mask, dtype=bool))
+        floats.extend(parts)
+        sizes.append([p.size for p in parts] + [steps[-1].size, masks[-1].size])
+        meta.append({"case": case_key(r.case, k), "extras": r.extras, "series_kept": r.series_kept})
+        meta[-1]["screened"] = mask is not None
+    return {
+        "floats": np.concatenate(floats),
+        "time_s": np.concatenate(steps),
+        "screened": np.concatenate(masks),
+        "sizes": np.array(sizes, dtype=np.int64),
+        "meta": np.array(json.dumps(meta)),
+    }
 
 
 def _decode(stored: Any, cases: Sequence[Case], kept: Sequence[bool]) -> list[CaseResult]:
@@ -221,22 +217,31 @@ def _decode(stored: Any, cases: Sequence[Case], kept: Sequence[bool]) -> list[Ca
     wanted = [case_key(c, k) for c, k in zip(cases, kept, strict=True)]
     if sorted(place) != sorted(wanted):
         raise ValueError("holds other cases than the group's")
-    fields = {name: _split(stored, name) for name in _SUMMARY + _SERIES}
-    masks = _split(stored, "screened")
-    screened = [m if info["screened"] else None for m, info in zip(masks, meta, strict=True)]
+    sizes = stored["sizes"]
+    n_float = len(_FLOATS) + 1
+    floats = np.split(stored["floats"], np.cumsum(sizes[:, :n_float].ravel())[:-1])
+    steps = np.split(stored["time_s"], np.cumsum(sizes[:, n_float])[:-1])
+    masks = np.split(stored["screened"], np.cumsum(sizes[:, n_float + 1])[:-1])
     out = []
     for case, key in zip(cases, wanted, strict=True):
         i = place[key]
-        info = meta[i]
-        summary = StepSummary(**{name: fields[name][i] for name in _SUMMARY}, screened=screened[i])
+        first = i * n_float
+        mine = dict(zip(_FLOATS, floats[first : first + len(_FLOATS)], strict=True))
+        scalars = dict(zip(_SCALARS, floats[(i + 1) * n_float - 1].tolist(), strict=True))
+        summary = StepSummary(
+            **{n: mine[n] for n in _SUMMARY}, screened=masks[i] if meta[i]["screened"] else None
+        )
         out.append(
             CaseResult(
                 case=case,
                 summary=summary,
-                extras=info["extras"],
-                series_kept=bool(info["series_kept"]),
-                **{name: fields[name][i] for name in _SERIES},
-                **info["scalars"],
+                time_s=steps[i],
+                total_w=mine["total_w"],
+                ev_total_w=mine["ev_total_w"],
+                diversity_kw=mine["diversity_kw"],
+                extras=meta[i]["extras"],
+                series_kept=bool(meta[i]["series_kept"]),
+                **{n: int(v) if n in _INTS else v for n, v in scalars.items()},
             )
         )
     return out

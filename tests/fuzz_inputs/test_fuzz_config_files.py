@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -93,3 +94,16 @@ def test_random_bytes(tmp_path: Path, raw: bytes) -> None:
 def test_zz_report_what_was_tried() -> None:
     print("config-file fuzzing tried:", ", ".join(f"{n} {k}" for k, n in TRIED.items()))
     assert sum(TRIED.values()) > 0
+
+
+def test_a_mapping_key_with_a_newline_is_named_on_one_line(tmp_path: Path) -> None:
+    """Found by the fuzzer in CI: a charger-mix key of "\\n" put a newline in the field's name."""
+    path = tmp_path / "input.yaml"
+    demo = (ROOT / "scenarios" / "demo.yaml").read_text(encoding="utf-8")
+    mix = "charger_power_mix_kw: {3.7: 0.3, 7.4: 0.7}"
+    assert mix in demo
+    path.write_text(demo.replace(mix, 'charger_power_mix_kw: {"\\n": 1.0}'), encoding="utf-8")
+    with pytest.raises(SmartchargeError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert "\n" not in message and "charger_power_mix_kw" in message, message

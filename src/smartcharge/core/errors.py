@@ -32,10 +32,12 @@ class ValidationError(SmartchargeError, ValueError):
         self.field = field
         self.value = value
         self.rule = rule
+        # A field named from a file (a mapping's key) may hold a newline: the message stays one line.
+        shown = field if field.isprintable() else field.encode("unicode_escape").decode("ascii")
         if value is MISSING:
-            super().__init__(f"{field} refused: {rule}")
+            super().__init__(f"{shown} refused: {rule}")
         else:
-            super().__init__(f"{field}={quote_value(value)} refused: {rule}")
+            super().__init__(f"{shown}={quote_value(value)} refused: {rule}")
 
 
 class _Missing:

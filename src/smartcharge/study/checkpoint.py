@@ -200,8 +200,14 @@ def _encode(results: Sequence[CaseResult], kept: Sequence[bool]) -> dict[str, An
         masks.append(np.zeros(0, dtype=bool) if mask is None else np.asarray(mask, dtype=bool))
         floats.extend(parts)
         sizes.append([p.size for p in parts] + [steps[-1].size, masks[-1].size])
-        meta.append({"case": case_key(r.case, k), "extras": r.extras, "series_kept": r.series_kept})
-        meta[-1]["screened"] = mask is not None
+        meta.append(
+            {
+                "case": case_key(r.case, k),
+                "extras": r.extras,
+                "series_kept": r.series_kept,
+                "screened": mask is not None,
+            }
+        )
     return {
         "floats": np.concatenate(floats),
         "time_s": np.concatenate(steps),

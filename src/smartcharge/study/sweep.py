@@ -137,9 +137,9 @@ def run_group(
     """One task: the cases of a group, one after another in this worker (sharing its flow memo);
     the cases not in ``keep_series`` (when given) are returned slim."""
     out = []
-    for case in cases:
+    for case, kept in zip(cases, _kept(cases, keep_series), strict=True):
         result = run_case(case, provider)
-        out.append(result if keep_series is None or case.index in keep_series else result.slim())
+        out.append(result if kept else result.slim())
     return out
 
 

@@ -157,6 +157,38 @@ def run(
     console.print(f"report: {path}")
 
 
+@app.command("report")
+def report(
+    study: Annotated[Path, typer.Argument(help="Study file (YAML), e.g. studies/full.yaml.")],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="Directory of finished task groups. Default: OUT/checkpoint."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for report.html and the CSV tables.")] = Path(
+        "study-out"
+    ),
+    quick: Annotated[bool, typer.Option("--quick", help="The shrunk (quick) study.")] = False,
+) -> None:
+    """Write the report from the task groups a checkpoint holds, running no case: an interim report
+    of a study part-way through (it says at its top what it covers), or the whole study's."""
+    from smartcharge.study.checkpoint import Checkpoint
+    from smartcharge.study.interim import write_interim_report
+
+    config = _load(study, quick)
+    kept = Checkpoint(checkpoint or out / "checkpoint")
+    try:
+        path, coverage = write_interim_report(config, out, kept)
+    except SmartchargeError as exc:
+        fail(exc, "report refused")
+    console = Console()
+    console.print(
+        coverage.text() or f"the checkpoint holds the whole study ({coverage.groups_total} task groups)",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(f"report: {path}")
+
+
 @app.command("check")
 def check(
     study: Annotated[Path, typer.Argument(help="Study file (YAML).")],

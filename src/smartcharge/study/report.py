@@ -160,6 +160,8 @@ class ReportInputs:
     service_basis: str = "asked"
     #: The hosting capacity on the other service basis (same runs), shown beside the first.
     hosting_other: tuple[str, list[HostingCapacity]] | None = None
+    #: Shown above the answers: what an interim report (a study part-way through) covers.
+    notice: str = ""
 
 
 def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
@@ -204,12 +206,18 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(inputs.title)}</title><style>{_CSS}</style>"
         f"<script>{get_plotlyjs()}</script></head><body>"
-        f"<h1>{html.escape(inputs.title)}</h1>" + "".join(body) + "</body></html>"
+        f"<h1>{html.escape(inputs.title)}</h1>{_notice_html(inputs.notice)}"
+        + "".join(body)
+        + "</body></html>"
     )
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     log.info("report written: %s (%d bytes)", path.name, len(page))
     return path
+
+
+def _notice_html(notice: str) -> str:
+    return f"<p class='notice' id='interim'>{html.escape(notice)}</p>" if notice else ""
 
 
 def _answers_html(answers: Sequence[Answer]) -> str:
@@ -463,6 +471,7 @@ _CSS = (
     "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
     "th{white-space:normal;vertical-align:bottom;max-width:9em}"
     ".answer{border-left:4px solid #2a6;padding:0 1em;margin:1em 0}.case{color:#555;font-size:0.9em}"
+    ".notice{border:2px solid #c80;background:#fff6e0;padding:0.6em 1em}"
     "pre{background:#f6f6f6;padding:1em;overflow:auto;white-space:pre-wrap}"
 )
 

@@ -177,13 +177,13 @@ def run_study(
         scheduler=scheduler,
         provider=provider,
         progress=progress,
-        keep_series=_charted_cases(prepared),
+        keep_series=charted_cases(prepared),
         checkpoint=checkpoint,
     )
     return write_results(prepared, results, networks, out_dir)
 
 
-def _charted_cases(prepared: PreparedStudy) -> frozenset[int]:
+def charted_cases(prepared: PreparedStudy) -> frozenset[int]:
     """The indexes of the cases whose series the report draws: the second-peak and cost cases, and
     the profile cases (first feeder, highest penetration, first seed); the others are kept slim."""
     config = prepared.config
@@ -196,11 +196,16 @@ def _charted_cases(prepared: PreparedStudy) -> frozenset[int]:
 
 
 def write_results(
-    prepared: PreparedStudy, results: list[CaseResult], networks: list[dict[str, object]], out_dir: Path
+    prepared: PreparedStudy,
+    results: list[CaseResult],
+    networks: list[dict[str, object]],
+    out_dir: Path,
+    notice: str = "",
 ) -> Path:
+    """Analyse the results and write the report; ``notice`` opens it (an interim report's coverage)."""
     config = prepared.config
     hosting = [r for r in results if r.case.part == "hosting"]
-    charted = _charted_cases(prepared)
+    charted = charted_cases(prepared)
     profile_cases = [r for r in hosting if r.case.index in charted]
     basis, threshold = config.service_basis, config.min_energy_served
     capacity = hosting_capacity(hosting, prepared.limits, threshold, basis)
@@ -251,6 +256,7 @@ def write_results(
         population_rows=population_rows,
         min_energy_served=threshold,
         service_basis=basis,
+        notice=notice,
         calibration_html=calibration_html(
             load_calibration(), list(dict.fromkeys(c.fleet.behaviour for c in prepared.cases))
         ),
@@ -258,4 +264,12 @@ def write_results(
     return write_report(inputs, out_dir)
 
 
-__all__ = ["PreparedStudy", "feeder_fleet", "network_rows", "prepare", "run_study", "write_results"]
+__all__ = [
+    "PreparedStudy",
+    "charted_cases",
+    "feeder_fleet",
+    "network_rows",
+    "prepare",
+    "run_study",
+    "write_results",
+]

@@ -46,17 +46,8 @@ def run_cases(
     if len({c.index for c in cases}) != len(cases):
         raise ValidationError("cases.index", [c.index for c in cases], "each case needs its own index")
     task = partial(run_group, provider=provider, keep_series=keep_series)
-    results: dict[int, CaseResult] = {}
     tally = _Tally(len(cases), progress)
-    todo = []
-    for group in case_groups(cases):
-        kept = _kept(group, keep_series)
-        stored = checkpoint.load(group, kept) if checkpoint is not None else None
-        if stored is None:
-            todo.append((group, kept))
-            continue
-        for result in stored:
-            results[result.case.index] = result
+    results, todo = read_back(cases, checkpoint, keep_series)
     if checkpoint is not None:
         log.info("checkpoint: %d group(s) read back, %d to run", checkpoint.loaded, len(todo))
         if checkpoint.loaded_cases:
@@ -77,9 +68,30 @@ def run_cases(
     return [results[c.index] for c in cases]
 
 
+Todo = list[tuple[tuple[Case, ...], tuple[bool, ...]]]
+
+
+def read_back(
+    cases: Sequence[Case], checkpoint: Checkpoint | None, keep_series: frozenset[int] | None = None
+) -> tuple[dict[int, CaseResult], Todo]:
+    """The results ``checkpoint`` holds, by case index, and the groups it does not hold (each with
+    which of its cases keep their series): what a run still has to do."""
+    results: dict[int, CaseResult] = {}
+    todo: Todo = []
+    for group in case_groups(cases):
+        kept = _kept(group, keep_series)
+        stored = checkpoint.load(group, kept) if checkpoint is not None else None
+        if stored is None:
+            todo.append((group, kept))
+            continue
+        for result in stored:
+            results[result.case.index] = result
+    return results, todo
+
+
 def _run_on_dask(
     task: Callable[[tuple[Case, ...]], list[CaseResult]],
-    todo: list[tuple[tuple[Case, ...], tuple[bool, ...]]],
+    todo: Todo,
     workers: int,
     scheduler: str | None,
     finished: Callable[[list[CaseResult], tuple[bool, ...]], None],
@@ -167,4 +179,4 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-__all__ = ["Progress", "case_groups", "local_cluster", "run_cases", "run_group"]
+__all__ = ["Progress", "case_groups", "local_cluster", "read_back", "run_cases", "run_group"]

@@ -17,6 +17,7 @@ import pytest
 from synthetic import synthetic_loads
 from typer.testing import CliRunner
 
+from browser import render_offline
 from smartcharge.cli.main import app
 from smartcharge.core.errors import ValidationError
 from smartcharge.study.checkpoint import Checkpoint
@@ -81,6 +82,16 @@ def test_an_interim_report_covers_the_whole_feeders_and_says_so(
     assert not coverage.complete
     page = path.read_text(encoding="utf-8")
     assert "id='interim'" in page and f"holds {kept_groups} of {total_groups} task groups" in page
+    # As a reader sees it: the notice is the first thing under the title, above the answers.
+    shown = render_offline(
+        path,
+        "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+        "({next: document.querySelector('h1').nextElementSibling.id,"
+        " text: document.querySelector('#interim').innerText,"
+        " after: document.querySelector('#interim').nextElementSibling.id})",
+    )
+    assert shown["next"] == "interim" and shown["after"] == "answers"
+    assert shown["text"] == coverage.text()
     interim_hosting = _rows(tmp_path / "interim", "hosting_capacity")
     assert {r["feeder"] for r in interim_hosting} == {"radial", drawn}
 

@@ -50,9 +50,9 @@ class Coverage:
             f"groups. Hosting capacity covers the feeders whose every group is kept: "
             f"{len(self.named_feeders)} of the study's {self.named_total} named feeders ({named}) and "
             f"{self.drawn_feeders} of its {self.drawn_total} drawn GB feeders; the parts kept beside "
-            f"hosting ({len(self.parts)} of {self.parts_total}): {parts}. Answers resting on feeders "
-            f"or parts not yet run say so or are missing; the population table describes every "
-            f"drawn feeder, run or not."
+            f"hosting ({len(self.parts)} of {self.parts_total}): {parts}. Until the rest is run, "
+            f"SQ-7 covers only these feeders, and an answer whose cases are not kept yet reads "
+            f"'Not studied'; the population table describes every drawn feeder, run or not."
         )
 
 

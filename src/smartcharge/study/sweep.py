@@ -79,7 +79,7 @@ def read_back(
     results: dict[int, CaseResult] = {}
     todo: Todo = []
     for group in case_groups(cases):
-        kept = _kept(group, keep_series)
+        kept = kept_flags(group, keep_series)
         stored = checkpoint.load(group, kept) if checkpoint is not None else None
         if stored is None:
             todo.append((group, kept))
@@ -118,7 +118,9 @@ def _run_on_dask(
             cluster.close()
 
 
-def _kept(group: Sequence[Case], keep_series: frozenset[int] | None) -> tuple[bool, ...]:
+def kept_flags(group: Sequence[Case], keep_series: frozenset[int] | None) -> tuple[bool, ...]:
+    """Which of ``group``'s cases keep their series (all, when ``keep_series`` is None); part of a
+    group's checkpoint key."""
     return tuple(keep_series is None or c.index in keep_series for c in group)
 
 
@@ -149,7 +151,7 @@ def run_group(
     """One task: the cases of a group, one after another in this worker (sharing its flow memo);
     the cases not in ``keep_series`` (when given) are returned slim."""
     out = []
-    for case, kept in zip(cases, _kept(cases, keep_series), strict=True):
+    for case, kept in zip(cases, kept_flags(cases, keep_series), strict=True):
         result = run_case(case, provider)
         out.append(result if kept else result.slim())
     return out
@@ -179,4 +181,4 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-__all__ = ["Progress", "case_groups", "local_cluster", "read_back", "run_cases", "run_group"]
+__all__ = ["Progress", "case_groups", "kept_flags", "local_cluster", "read_back", "run_cases", "run_group"]

@@ -79,9 +79,10 @@ def interim_results(
         return r.case.part in parts or (r.case.part == "hosting" and r.case.feeder_key in feeders)
 
     results = [stored[c.index] for c in prepared.cases if c.index in stored and counted(c.index)]
+    n_groups = len(case_groups(prepared.cases))
     coverage = Coverage(
-        groups_kept=len(case_groups(prepared.cases)) - len(todo),
-        groups_total=len(case_groups(prepared.cases)),
+        groups_kept=n_groups - len(todo),
+        groups_total=n_groups,
         named_feeders=tuple(k for k in named if k in feeders),
         named_total=len(named),
         drawn_feeders=sum(k in feeders for k in drawn),

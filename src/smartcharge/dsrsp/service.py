@@ -113,6 +113,10 @@ class DsrspService:
         self._opts: list[tuple[int, str, str, str, str]] = []
         self._readings: list[tuple[str, str, str, int, float]] = []
         self._writer: asyncio.Task[None] | None = None
+        # One batch at a time: a flush that found the lists empty while the write loop's batch
+        # was still in its thread returned before that batch was stored, so "flush, then read"
+        # could miss records received before the flush was called.
+        self._flushing = asyncio.Lock()
 
     async def start(self) -> None:
         await self.vtn.start()
@@ -127,11 +131,13 @@ class DsrspService:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write every record received so far (opts, readings, security notices)."""
-        security, opts, readings = self._security, self._opts, self._readings
-        self._security, self._opts, self._readings = [], [], []
-        if security or opts or readings:
-            await asyncio.to_thread(self.store.add_batch, security, opts, readings)
+        """Write every record received so far (opts, readings, security notices); on return they
+        are stored, including any batch another flush had in flight."""
+        async with self._flushing:
+            security, opts, readings = self._security, self._opts, self._readings
+            self._security, self._opts, self._readings = [], [], []
+            if security or opts or readings:
+                await asyncio.to_thread(self.store.add_batch, security, opts, readings)
 
     async def _write_loop(self) -> None:
         while True:

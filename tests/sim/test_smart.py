@@ -63,3 +63,13 @@ def test_smart_target_is_a_minimum_met_when_feasible() -> None:
         rtol=1e-6,
         atol=1e-6,
     )
+
+
+def test_a_batch_planned_no_charge_gives_no_boxes() -> None:
+    """A batch whose sessions span no whole half-hour gets no slot from the planner; its boxes are
+    empty rather than an IndexError (found by the full study: gb_lv 29 at 10 %, smart cap 60 kW)."""
+    from smartcharge.sim.strategies.smart import _merged
+
+    none_i, none_f = np.zeros(0, np.int64), np.zeros(0)
+    boxes = _merged(none_i, none_i, 336, none_i, none_i, none_f)
+    assert boxes.session.size == boxes.start_s.size == boxes.end_s.size == boxes.power_w.size == 0

@@ -150,6 +150,8 @@ def _merged(
     session: IntArray, slot: IntArray, n_slots: int, start_s: IntArray, end_s: IntArray, power_w: FloatArray
 ) -> Boxes:
     """Boxes with back-to-back stretches of one session at one power joined (fewer boxes to hold)."""
+    if session.size == 0:  # a batch whose sessions got no charge: the tail index below needs one row
+        return Boxes.empty()
     # Time order within a session is slot order, and (session, slot) is unique: one integer key.
     order = np.argsort(session * n_slots + slot)
     session, start_s, end_s, power_w = session[order], start_s[order], end_s[order], power_w[order]

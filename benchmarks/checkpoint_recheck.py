@@ -25,10 +25,10 @@ from smartcharge.study.runner import charted_cases, prepare
 from smartcharge.study.sweep import case_groups, kept_flags, run_group
 
 
-def _same(job: tuple[tuple, tuple, Path, str, frozenset]) -> tuple[str, float, bool]:
-    group, kept, directory, fingerprint, keep = job
+def _same(job: tuple[tuple, tuple, list, frozenset]) -> tuple[str, float, bool]:
+    group, kept, held, keep = job
     fresh = _encode(run_group(group, keep_series=keep), kept)
-    stored = _encode(Checkpoint(directory, fingerprint).load(group, kept), kept)
+    stored = _encode(held, kept)
     same = fresh.keys() == stored.keys() and all(np.array_equal(fresh[k], stored[k]) for k in fresh)
     return group[0].feeder_key, group[0].penetration, same
 
@@ -44,15 +44,22 @@ def main() -> int:
     prepared = prepare(load_study(args.study))
     keep = charted_cases(prepared)
     held = Checkpoint(args.directory, args.fingerprint)
+    candidates = [
+        g
+        for g in case_groups(prepared.cases)
+        if g[0].penetration <= 0.3 and any(c.strategy_key == "smart" for c in g)
+    ]
+    random.Random(args.seed).shuffle(candidates)
     jobs = []
-    for group in case_groups(prepared.cases):
+    for group in candidates:  # read only until the sample is full; each read is passed on, not repeated
         kept = kept_flags(group, keep)
-        if group[0].penetration <= 0.3 and any(c.strategy_key == "smart" for c in group):
-            if held.load(group, kept) is not None:
-                jobs.append((group, kept, args.directory, args.fingerprint, keep))
-    random.Random(args.seed).shuffle(jobs)
+        stored = held.load(group, kept)
+        if stored is not None:
+            jobs.append((group, kept, stored, keep))
+        if len(jobs) == args.groups:
+            break
     with ProcessPoolExecutor(2) as pool:
-        rows = list(pool.map(_same, jobs[: args.groups]))
+        rows = list(pool.map(_same, jobs))
     for feeder, penetration, same in rows:
         print(f"{feeder:28s} {penetration:4.0%}  {'identical' if same else 'DIFFERENT'}")
     return 0 if rows and all(same for *_, same in rows) else 1

@@ -63,3 +63,10 @@ def synthetic_loads(req: LoadRequest) -> SyntheticLoads:
         cost_p=(ev_w * price[:, None]).sum(axis=0) * hours / 1e3,
         carbon_g=energy * 150.0,
     )
+
+
+def failing_loads(req: LoadRequest) -> SyntheticLoads:
+    """:func:`synthetic_loads`, but the fleet of seed 2 at half penetration raises (a broken case)."""
+    if req.seed // 1000 == 2 and req.ev_penetration == 0.5:  # a run seed is case seed * 1000 + k
+        raise RuntimeError("a broken case")
+    return synthetic_loads(req)

@@ -162,3 +162,30 @@ def test_study_bad_strategy_setting_refused_before_sweep(tiny_study: dict[str, o
     ]
     with pytest.raises(ValidationError, match="max_delay_s"):
         prepare(StudyConfig.model_validate(tiny_study))
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_failing_group_stops_no_other_and_is_named_at_the_end(
+    tiny_study: dict[str, object], tmp_path: Path, workers: int
+) -> None:
+    """Issue 14 (study stop 21 finding): one group that raised ended the whole sweep, so the groups
+    queued behind it never ran. Now the others run and are kept, and the end names the failure."""
+    from smartcharge.study import sweep
+    from smartcharge.study.checkpoint import Checkpoint
+
+    cases = [c for c in prepare(StudyConfig.model_validate(tiny_study)).cases if c.part == "hosting"]
+    groups = len(sweep.case_groups(cases))
+    first = Checkpoint(tmp_path)
+    with pytest.raises(RuntimeError) as caught:  # the broken case's own error, on the old code
+        run_cases(cases, workers=workers, provider=synthetic.failing_loads, checkpoint=first)
+    assert first.saved == groups - 1 == 9  # every other group ran and was kept
+    assert type(caught.value).__name__ == "GroupsFailed" and len(caught.value.failures) == 1  # type: ignore[attr-defined]
+    assert "1 of 10 task group(s) failed" in str(caught.value) and "seed 2, penetration 0.5" in str(
+        caught.value
+    )
+    assert "RuntimeError: a broken case" in str(caught.value)
+
+    again = Checkpoint(tmp_path)
+    results = run_cases(cases, workers=0, provider=synthetic.synthetic_loads, checkpoint=again)
+    assert (again.loaded, again.saved) == (groups - 1, 1)  # only the failed group runs again
+    assert [r.case for r in results] == cases

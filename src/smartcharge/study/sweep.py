@@ -7,6 +7,10 @@ numbers do not depend on the number of workers or on which worker ran what (ever
 by the case). ``workers=0``
 runs the cases in this process, without Dask (for debugging and the single-process baseline).
 Progress goes to a callback (the CLI draws a rich progress bar) and to the log.
+
+A group that raises does not stop the others: its error and traceback go to the log, the groups
+that finish are still kept in the checkpoint, and :class:`GroupsFailed` is raised at the end,
+naming every failed group (a week-long sweep should not stand dead behind one case; issue 14).
 """
 
 from __future__ import annotations
@@ -24,6 +28,25 @@ from smartcharge.study.loads import LoadProvider, fleet_loads
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+class GroupsFailed(RuntimeError):
+    """Some task groups raised; the rest ran (and, with a checkpoint, were kept)."""
+
+    def __init__(self, failures: list[tuple[tuple[Case, ...], BaseException]], groups: int) -> None:
+        self.failures = failures
+        first_group, first_error = failures[0]
+        super().__init__(
+            f"{len(failures)} of {groups} task group(s) failed, the others ran; first: "
+            f"{describe_group(first_group)}: {type(first_error).__name__}: {first_error} "
+            "(the log holds each traceback)"
+        )
+
+
+def describe_group(group: Sequence[Case]) -> str:
+    """A group as a person finds it again in the study file: feeder, seed, penetration."""
+    case = group[0]
+    return f"feeder {case.feeder_name}, seed {case.seed}, penetration {case.penetration:g}"
 
 
 def run_cases(
@@ -60,11 +83,24 @@ def run_cases(
             checkpoint.save(group_results, kept)
         tally.add(len(group_results))
 
+    failures: list[tuple[tuple[Case, ...], BaseException]] = []
+
+    def failed(group: tuple[Case, ...], error: BaseException) -> None:
+        log.error("task group failed (%s)", describe_group(group), exc_info=error)
+        failures.append((group, error))
+
     if scheduler is None and workers == 0:
         for group, kept in todo:
-            finished(task(group), kept)
+            try:
+                group_results = task(group)
+            except Exception as error:  # noqa: BLE001 - reported with the others in GroupsFailed
+                failed(group, error)
+                continue
+            finished(group_results, kept)
     elif todo:
-        _run_on_dask(task, todo, workers, scheduler, finished)
+        _run_on_dask(task, todo, workers, scheduler, finished, failed)
+    if failures:
+        raise GroupsFailed(failures, len(todo))
     return [results[c.index] for c in cases]
 
 
@@ -95,6 +131,7 @@ def _run_on_dask(
     workers: int,
     scheduler: str | None,
     finished: Callable[[list[CaseResult], tuple[bool, ...]], None],
+    failed: Callable[[tuple[Case, ...], BaseException], None],
 ) -> None:
     from dask.distributed import Client, as_completed
 
@@ -108,9 +145,15 @@ def _run_on_dask(
         where = client.scheduler.address if client.scheduler else scheduler
         log.info("running %d task groups on %s", len(todo), where)
         futures = client.map(task, [group for group, _ in todo], pure=False)
-        kept_of = {future.key: kept for future, (_, kept) in zip(futures, todo, strict=True)}
+        todo_of = {future.key: item for future, item in zip(futures, todo, strict=True)}
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            finished(future.result(), kept_of[future.key])
+            group, kept = todo_of[future.key]
+            try:
+                group_results = future.result()
+            except Exception as error:  # noqa: BLE001 - reported with the others in GroupsFailed
+                failed(group, error)
+            else:
+                finished(group_results, kept)
             future.release()
     finally:
         client.close()  # type: ignore[no-untyped-call]
@@ -181,4 +224,14 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-__all__ = ["Progress", "case_groups", "kept_flags", "local_cluster", "read_back", "run_cases", "run_group"]
+__all__ = [
+    "GroupsFailed",
+    "Progress",
+    "case_groups",
+    "describe_group",
+    "kept_flags",
+    "local_cluster",
+    "read_back",
+    "run_cases",
+    "run_group",
+]

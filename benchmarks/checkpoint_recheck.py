@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smartcharge.study.checkpoint import Checkpoint, _encode
+from smartcharge.study.checkpoint import Checkpoint, encode_group
 from smartcharge.study.config import load_study
 from smartcharge.study.runner import charted_cases, prepare
 from smartcharge.study.sweep import case_groups, kept_flags, run_group
@@ -27,8 +27,8 @@ from smartcharge.study.sweep import case_groups, kept_flags, run_group
 
 def _same(job: tuple[tuple, tuple, list, frozenset]) -> tuple[str, float, bool]:
     group, kept, held, keep = job
-    fresh = _encode(run_group(group, keep_series=keep), kept)
-    stored = _encode(held, kept)
+    fresh = encode_group(run_group(group, keep_series=keep), kept)
+    stored = encode_group(held, kept)
     same = fresh.keys() == stored.keys() and all(np.array_equal(fresh[k], stored[k]) for k in fresh)
     return group[0].feeder_key, group[0].penetration, same
 

@@ -177,14 +177,14 @@ class Checkpoint:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path([r.case for r in results], kept)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **_encode(results, kept))
+        np.savez_compressed(buffer, **encode_group(results, kept))
         partial = path.with_suffix(f".{os.getpid()}.part")
         partial.write_bytes(buffer.getvalue())
         partial.replace(path)
         self.saved += 1
 
 
-def _encode(results: Sequence[CaseResult], kept: Sequence[bool]) -> dict[str, Any]:
+def encode_group(results: Sequence[CaseResult], kept: Sequence[bool]) -> dict[str, Any]:
     """Four entries per group: every case's float arrays and scalars end to end (``floats``), its
     steps (``time_s``) and screened steps (``screened``), each part's length (``sizes``, one row
     per case), and a JSON text (``meta``: the case's key, extras, whether series were kept).
@@ -253,4 +253,12 @@ def _decode(stored: Any, cases: Sequence[Case], kept: Sequence[bool]) -> list[Ca
     return out
 
 
-__all__ = ["MODEL_ROOT", "Checkpoint", "case_key", "group_key", "model_files", "model_fingerprint"]
+__all__ = [
+    "MODEL_ROOT",
+    "Checkpoint",
+    "case_key",
+    "encode_group",
+    "group_key",
+    "model_files",
+    "model_fingerprint",
+]

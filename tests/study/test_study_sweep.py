@@ -179,13 +179,23 @@ def test_a_failing_group_stops_no_other_and_is_named_at_the_end(
     with pytest.raises(RuntimeError) as caught:  # the broken case's own error, on the old code
         run_cases(cases, workers=workers, provider=synthetic.failing_loads, checkpoint=first)
     assert first.saved == groups - 1 == 9  # every other group ran and was kept
-    assert type(caught.value).__name__ == "GroupsFailed" and len(caught.value.failures) == 1  # type: ignore[attr-defined]
-    assert "1 of 10 task group(s) failed" in str(caught.value) and "seed 2, penetration 0.5" in str(
-        caught.value
-    )
-    assert "RuntimeError: a broken case" in str(caught.value)
+    error = caught.value
+    assert isinstance(error, sweep.GroupsFailed) and len(error.failures) == 1
+    assert "1 of 10 task group(s) failed" in str(error) and "seed 2, penetration 0.5" in str(error)
+    assert "RuntimeError: a broken case" in str(error)
 
     again = Checkpoint(tmp_path)
     results = run_cases(cases, workers=0, provider=synthetic.synthetic_loads, checkpoint=again)
     assert (again.loaded, again.saved) == (groups - 1, 1)  # only the failed group runs again
     assert [r.case for r in results] == cases
+
+
+def test_a_failed_group_is_named_by_its_feeder_key(tiny_study: dict[str, object]) -> None:
+    """Every drawn GB feeder has the name ``gb_lv``; only its key (``gb_lv_1_0029``) finds it again."""
+    from dataclasses import replace
+
+    from smartcharge.study.sweep import describe_group
+
+    case = prepare(StudyConfig.model_validate(tiny_study)).cases[0]
+    drawn = replace(case, feeder_key="gb_lv_1_0029", feeder_name="gb_lv", seed=3, penetration=0.1)
+    assert describe_group([drawn]) == "feeder gb_lv_1_0029, seed 3, penetration 0.1"

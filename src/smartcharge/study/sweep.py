@@ -44,9 +44,10 @@ class GroupsFailed(RuntimeError):
 
 
 def describe_group(group: Sequence[Case]) -> str:
-    """A group as a person finds it again in the study file: feeder, seed, penetration."""
+    """A group as a person finds it again in the study file: feeder, seed, penetration (the
+    feeder's key, e.g. ``gb_lv_1_0029``: its name, ``gb_lv``, is shared by every drawn feeder)."""
     case = group[0]
-    return f"feeder {case.feeder_name}, seed {case.seed}, penetration {case.penetration:g}"
+    return f"feeder {case.feeder_key}, seed {case.seed}, penetration {case.penetration:g}"
 
 
 def run_cases(
@@ -76,29 +77,29 @@ def run_cases(
         if checkpoint.loaded_cases:
             tally.add(checkpoint.loaded_cases)  # at once: a pace taken from it would be no pace
 
-    def finished(group_results: list[CaseResult], kept: tuple[bool, ...]) -> None:
+    failures: list[tuple[tuple[Case, ...], BaseException]] = []
+
+    def settle(
+        group: tuple[Case, ...], kept: tuple[bool, ...], outcome: Callable[[], list[CaseResult]]
+    ) -> None:
+        """Keep a group's results (and write them to the checkpoint), or log its error and go on."""
+        try:
+            group_results = outcome()
+        except Exception as error:  # noqa: BLE001 - reported with the others in GroupsFailed
+            log.error("task group failed (%s)", describe_group(group), exc_info=error)
+            failures.append((group, error))
+            return
         for result in group_results:
             results[result.case.index] = result
         if checkpoint is not None:
             checkpoint.save(group_results, kept)
         tally.add(len(group_results))
 
-    failures: list[tuple[tuple[Case, ...], BaseException]] = []
-
-    def failed(group: tuple[Case, ...], error: BaseException) -> None:
-        log.error("task group failed (%s)", describe_group(group), exc_info=error)
-        failures.append((group, error))
-
     if scheduler is None and workers == 0:
         for group, kept in todo:
-            try:
-                group_results = task(group)
-            except Exception as error:  # noqa: BLE001 - reported with the others in GroupsFailed
-                failed(group, error)
-                continue
-            finished(group_results, kept)
+            settle(group, kept, partial(task, group))
     elif todo:
-        _run_on_dask(task, todo, workers, scheduler, finished, failed)
+        _run_on_dask(task, todo, workers, scheduler, settle)
     if failures:
         raise GroupsFailed(failures, len(todo))
     return [results[c.index] for c in cases]
@@ -130,8 +131,7 @@ def _run_on_dask(
     todo: Todo,
     workers: int,
     scheduler: str | None,
-    finished: Callable[[list[CaseResult], tuple[bool, ...]], None],
-    failed: Callable[[tuple[Case, ...], BaseException], None],
+    settle: Callable[[tuple[Case, ...], tuple[bool, ...], Callable[[], list[CaseResult]]], None],
 ) -> None:
     from dask.distributed import Client, as_completed
 
@@ -147,13 +147,7 @@ def _run_on_dask(
         futures = client.map(task, [group for group, _ in todo], pure=False)
         todo_of = {future.key: item for future, item in zip(futures, todo, strict=True)}
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            group, kept = todo_of[future.key]
-            try:
-                group_results = future.result()
-            except Exception as error:  # noqa: BLE001 - reported with the others in GroupsFailed
-                failed(group, error)
-            else:
-                finished(group_results, kept)
+            settle(*todo_of[future.key], future.result)
             future.release()
     finally:
         client.close()  # type: ignore[no-untyped-call]
